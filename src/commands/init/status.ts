@@ -1,0 +1,40 @@
+import {HyopsCommand} from '../../lib/command/hyops-command.js'
+import {ExitCode, HyopsError} from '../../lib/errors.js'
+import {readMarkers, type MarkerReading} from '../../lib/readiness/marker.js'
+
+export interface InitStatusResult {
+  root: string
+  targets: Array<{target: string; status: string; run_id?: string; generated_at?: string; reason?: string; path: string}>
+}
+
+export default class InitStatus extends HyopsCommand<typeof InitStatus> {
+  static override summary = 'Show the readiness markers of a runtime root'
+  static override description = `Reads <root>/meta/<target>.ready.json for every target initialised in the selected runtime root and prints one line each. A marker that cannot be read is reported as such; the others are still shown. Exits 1 when the root has no markers.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --env staging --json',
+  ]
+
+  public async run(): Promise<InitStatusResult> {
+    const layout = this.layout()
+    const readings = await readMarkers(layout)
+    if (readings.length === 0) {
+      throw new HyopsError(ExitCode.Failure, `no readiness markers in ${layout.dir('meta')}`, {hint: 'run hyops init <target> first'})
+    }
+
+    for (const reading of readings) this.log(describe(reading))
+    return {root: layout.root, targets: readings.map((r) => toEntry(r))}
+  }
+}
+
+function describe(reading: MarkerReading): string {
+  if (!reading.marker) return `${reading.target}: ${reading.error} (${reading.path})`
+  const {status, run_id: runId, generated_at: generatedAt, reason} = reading.marker
+  return `${reading.target}: ${status} (run_id=${runId ?? '-'}, generated_at=${generatedAt ?? '-'})${reason ? ` ${reason}` : ''}`
+}
+
+function toEntry(reading: MarkerReading): InitStatusResult['targets'][number] {
+  if (!reading.marker) return {path: reading.path, reason: reading.error, status: 'unreadable', target: reading.target}
+  const {status, run_id: runId, generated_at: generatedAt, reason} = reading.marker
+  return {generated_at: generatedAt, path: reading.path, reason, run_id: runId, status, target: reading.target}
+}

@@ -1,0 +1,124 @@
+import {Command} from '@oclif/core'
+import {join} from 'node:path'
+
+import {describeError, ExitCode} from '../errors.js'
+import {runOwnedHook} from '../hooks/events.js'
+import type {ReadinessMarker} from '../readiness/marker.js'
+import {Evidence} from '../runtime/evidence.js'
+import {RuntimeLayout} from '../runtime/layout.js'
+import {acquireLock} from '../runtime/lock.js'
+import {expandHome, type ResolvedRoot} from '../runtime/root.js'
+import {newRunId} from '../runtime/run-id.js'
+import {canPrompt} from '../ux/terminal.js'
+import type {LoadedVault} from '../vault/vault-access.js'
+import {initFlags, rootFlags, vaultFlags} from './flags.js'
+import {HyopsCommand} from './hyops-command.js'
+
+/** The shared flags of every init target, parsed. */
+export interface InitFlags {
+  root?: string
+  env?: string
+  config?: string
+  'vault-file'?: string
+  'vault-password-file'?: string
+  'vault-password-command'?: string
+  'non-interactive': boolean
+  force: boolean
+  'dry-run': boolean
+  'out-dir'?: string
+  json?: boolean
+}
+
+/** Everything a target's `initTarget` gets from the base class. */
+export interface InitContext {
+  target: string
+  runId: string
+  root: ResolvedRoot
+  layout: RuntimeLayout
+  evidence: Evidence
+  flags: InitFlags
+  /** True when prompts may be shown (TTYs and not `--non-interactive`). */
+  interactive: boolean
+  /** `--vault-file`, or the layout's default. */
+  vaultFile: string
+  /** `--config`, or `<root>/config/<target>.conf`. */
+  configFile: string
+}
+
+/** What a target returns: printed as JSON with `--json`. Must hold no secret. */
+export interface InitResult {
+  status: string
+  [field: string]: unknown
+}
+
+/**
+ * The base class of `hyops init <target>`, for the core's targets and provider plugins alike.
+ * It owns the contract's shared flags, runtime root, layout (0700), run id, evidence, the
+ * per-root lock and the outcome record; a target implements `initTarget`.
+ */
+export abstract class InitCommand<T extends typeof Command> extends HyopsCommand<T> {
+  static override baseFlags = {...rootFlags, ...vaultFlags, ...initFlags}
+  /** The target name: `proxmox` for `hyops init proxmox`. */
+  static target: string
+
+  /** Does the target's work. Throw `HyopsError` for expected failures. */
+  protected abstract initTarget(context: InitContext): Promise<InitResult>
+
+  /** Runs the target inside the shared lifecycle. Targets implement `initTarget`, not this. */
+  public async run(): Promise<InitResult> {
+    const target = (this.ctor as unknown as typeof InitCommand).target
+    const flags = this.flags as unknown as InitFlags
+    const root = this.resolveRoot()
+    const layout = new RuntimeLayout(root.root)
+    await layout.ensure()
+    const runId = newRunId(target)
+    const evidence = await Evidence.start({dir: flags['out-dir'] ? expandHome(flags['out-dir']) : layout.evidenceDir(target, runId), runId, target})
+    this.evidenceDir = evidence.dir
+    const context: InitContext = {
+      configFile: flags.config ? expandHome(flags.config) : layout.configFile(target),
+      evidence,
+      flags,
+      interactive: canPrompt(flags['non-interactive']),
+      layout,
+      root,
+      runId,
+      target,
+      vaultFile: flags['vault-file'] ? expandHome(flags['vault-file']) : layout.vaultFile,
+    }
+    await evidence.record({
+      inputs: {dry_run: flags['dry-run'], force: flags.force, interactive: context.interactive, non_interactive: flags['non-interactive']},
+      paths: {config: context.configFile, evidence_dir: evidence.dir, root: root.root, vault: context.vaultFile},
+      root_source: root.source,
+    })
+
+    const lock = await acquireLock(join(layout.dir('meta'), '.init.lock'), {purpose: `another hyops init on ${root.root}`})
+    try {
+      const result = await this.initTarget(context)
+      await evidence.finish(ExitCode.Success)
+      return {...result, evidence_dir: evidence.dir, run_id: runId}
+    } catch (error) {
+      const {exitCode, message} = describeError(error)
+      await evidence.finish(exitCode, message).catch(() => {})
+      throw error
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** Opens the runtime vault through the `hyops:load-vault` hook. */
+  protected async loadVault(context: InitContext): Promise<LoadedVault> {
+    return runOwnedHook(this.config, 'hyops:load-vault', {
+      interactive: context.interactive,
+      passwordCommand: context.flags['vault-password-command'],
+      passwordFile: context.flags['vault-password-file'] ? expandHome(context.flags['vault-password-file']) : undefined,
+      vaultFile: context.vaultFile,
+    })
+  }
+
+  /** Writes the readiness marker through the `hyops:write-marker` hook; returns its path. */
+  protected async writeMarker(context: InitContext, marker: ReadinessMarker): Promise<string> {
+    const path = await runOwnedHook(this.config, 'hyops:write-marker', {layout: context.layout, marker})
+    context.evidence.fileWritten(path)
+    return path
+  }
+}

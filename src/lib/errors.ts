@@ -1,0 +1,66 @@
+/** Exit codes of the global `hyops init` contract. */
+export const ExitCode = {
+  Success: 0,
+  Failure: 1,
+  Usage: 2,
+  ConfigTemplate: 10,
+  ConfigInvalid: 11,
+  DependencyMissing: 12,
+  Remote: 20,
+  Secrets: 21,
+  Write: 30,
+  Cancelled: 130,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+export interface HyopsErrorOptions {
+  /** What the operator can do about it; printed after the message. */
+  hint?: string
+  cause?: unknown
+}
+
+/**
+ * The one error type of hyops: an expected failure with the exit code the contract gives it.
+ * Only the base command turns it into output and a process exit code.
+ */
+export class HyopsError extends Error {
+  readonly exitCode: ExitCodeValue
+  readonly hint?: string
+
+  constructor(exitCode: ExitCodeValue, message: string, options: HyopsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = 'HyopsError'
+    this.exitCode = exitCode
+    this.hint = options.hint
+  }
+
+  /** The one line printed for the operator. */
+  get line(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message
+  }
+}
+
+export const usageError = (message: string, hint?: string) => new HyopsError(ExitCode.Usage, message, {hint})
+export const configError = (message: string, hint?: string) => new HyopsError(ExitCode.ConfigInvalid, message, {hint})
+export const remoteError = (message: string, hint?: string) => new HyopsError(ExitCode.Remote, message, {hint})
+export const secretsError = (message: string, hint?: string) => new HyopsError(ExitCode.Secrets, message, {hint})
+export const writeError = (message: string, hint?: string) => new HyopsError(ExitCode.Write, message, {hint})
+
+/** The code and one-line message for anything thrown, expected or not. */
+export function describeError(error: unknown): {exitCode: number; message: string; hint?: string} {
+  if (error instanceof HyopsError) return {exitCode: error.exitCode, message: error.message, hint: error.hint}
+  const err = error as {name?: string; message?: string; oclif?: {exit?: number}; code?: string; parse?: unknown}
+  if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
+    return {exitCode: ExitCode.Cancelled, message: 'cancelled by the operator'}
+  }
+  if (err?.parse !== undefined) return {exitCode: ExitCode.Usage, message: firstLine(err.message ?? String(error))}
+  if (err?.code === 'EEXIT' && typeof err.oclif?.exit === 'number') return {exitCode: err.oclif.exit, message: ''}
+  if (typeof err?.oclif?.exit === 'number') return {exitCode: err.oclif.exit, message: firstLine(err.message ?? '')}
+  return {exitCode: ExitCode.Failure, message: firstLine(err?.message ?? String(error))}
+}
+
+function firstLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  return lines.length <= 1 ? (lines[0] ?? '') : lines.join(' ')
+}

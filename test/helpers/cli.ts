@@ -1,0 +1,65 @@
+import {spawn} from 'node:child_process'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const CLI = join(PROJECT_ROOT, 'bin', 'run.js')
+
+export interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** Every argv the CLI process was started with, for secret scans. */
+  argv: string[]
+}
+
+export interface CliOptions {
+  /** Added to a clean environment (HOME is a fresh temp dir unless given). */
+  env?: Record<string, string | undefined>
+  /** Written to stdin, which is then closed. stdin is never a TTY here. */
+  input?: string
+  cwd?: string
+  timeoutMs?: number
+}
+
+/**
+ * Runs the built CLI (`bin/run.js`, from `dist/`) as a user would: a separate process, real
+ * exit code, stdout and stderr captured. The environment is minimal and never holds
+ * HYOPS_* or vault variables unless the test gives them.
+ */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const env: Record<string, string> = {PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', NO_COLOR: '1'}
+  for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value
+  env.HOME ??= await tempDir('hyops-home-')
+  const argv = [process.execPath, CLI, ...args]
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), {cwd: options.cwd ?? PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({argv, code, stderr, stdout})
+    })
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+const made: string[] = []
+
+/** A fresh temp directory, removed when the test process exits (see `cleanupTempDirs`). */
+export async function tempDir(prefix = 'hyops-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+/** Removes every directory `tempDir` made; call from an `after` hook. */
+export async function cleanupTempDirs(): Promise<void> {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, {force: true, recursive: true})))
+}
