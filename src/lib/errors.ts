@@ -17,6 +17,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 export interface HyopsErrorOptions {
   /** What the operator can do about it; printed after the message. */
   hint?: string
+  /** A machine-readable reason (`auth`, `host-key-changed`, `token-exists`, ...) for callers that react to it. */
+  reason?: string
   cause?: unknown
 }
 
@@ -27,12 +29,14 @@ export interface HyopsErrorOptions {
 export class HyopsError extends Error {
   readonly exitCode: ExitCodeValue
   readonly hint?: string
+  readonly reason?: string
 
   constructor(exitCode: ExitCodeValue, message: string, options: HyopsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'HyopsError'
     this.exitCode = exitCode
     this.hint = options.hint
+    this.reason = options.reason
   }
 
   /** The one line printed for the operator. */
