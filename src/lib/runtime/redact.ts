@@ -3,7 +3,7 @@ const MASK = '***'
 // Key names that hold secrets: *token, *secret, *password, *passwd (not token_id, token_name).
 const SECRET_ASSIGNMENT = /\b([\w-]*(?:token|secret|password|passwd))(\\?["']?\s*[:=]\s*\\?["']?)([^\s"'\\,;}]+)/gi
 const PATTERNS: Array<[RegExp, string]> = [
-  [/(EXPORT:TOKEN_SECRET=)\S*/g, `$1${MASK}`],
+  [/(EXPORT:TOKEN_SECRET=)[^\s"'\\]*/g, `$1${MASK}`],
   [/(authorization\\?["']?\s*[:=]\s*\\?["']?)[^"'\\\r\n]*/gi, `$1${MASK}`],
   [/(PVEAPIToken\s*=?\s*[^=\s"']+=)[^\s"'\\]+/g, `$1${MASK}`],
   [/(Bearer\s+)[^\s"'\\]+/gi, `$1${MASK}`],

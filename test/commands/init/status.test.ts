@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import {cleanupTempDirs, runCli, tempDir} from '../../helpers/cli.js'
+
+after(cleanupTempDirs)
+
+describe('hyops init status', () => {
+  it('exits 1 and says there are no markers for an empty root', async () => {
+    const root = await tempDir()
+    const run = await runCli(['init', 'status', '--root', root])
+    assert.equal(run.code, 1)
+    assert.match(run.stderr, /no readiness markers/)
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace')
+  })
+
+  it('lists each marker on one line and reports an unreadable one without failing the others', async () => {
+    const root = await tempDir()
+    await mkdir(join(root, 'meta'))
+    await writeFile(join(root, 'meta', 'proxmox.ready.json'), JSON.stringify({generated_at: '2026-11-25T10:00:00Z', run_id: 'init-proxmox-1', status: 'ready', target: 'proxmox'}))
+    await writeFile(join(root, 'meta', 'broken.ready.json'), '{not json')
+    const run = await runCli(['init', 'status', '--root', root])
+    assert.equal(run.code, 0, run.stderr)
+    assert.deepEqual(run.stdout.trim().split('\n'), [
+      `broken: unreadable (not valid JSON) (${join(root, 'meta', 'broken.ready.json')})`,
+      'proxmox: ready (run_id=init-proxmox-1, generated_at=2026-11-25T10:00:00Z)',
+    ])
+    const json = await runCli(['init', 'status', '--root', root, '--json'])
+    const parsed = JSON.parse(json.stdout)
+    assert.deepEqual(parsed.targets.map((t: {target: string; status: string}) => [t.target, t.status]), [['broken', 'unreadable'], ['proxmox', 'ready']])
+  })
+
+  it('uses HYOPS_ENV and --env under ~/.hybridops/envs', async () => {
+    const home = await tempDir()
+    const meta = join(home, '.hybridops', 'envs', 'dev', 'meta')
+    await mkdir(meta, {recursive: true})
+    await writeFile(join(meta, 'x.ready.json'), JSON.stringify({generated_at: 'g', run_id: 'r', status: 'ready', target: 'x'}))
+    for (const args of [['--env', 'dev'], []]) {
+      const run = await runCli(['init', 'status', ...args], {env: {HOME: home, HYOPS_ENV: args.length === 0 ? 'dev' : undefined}})
+      assert.equal(run.code, 0, run.stderr)
+      assert.match(run.stdout, /^x: ready/)
+    }
+  })
+
+  it('refuses --root with --env, and bad env names, with exit 2', async () => {
+    const both = await runCli(['init', 'status', '--root', '/tmp/x', '--env', 'y'])
+    assert.equal(both.code, 2)
+    assert.match(both.stderr, /--root|--env/)
+    for (const bad of ['../x', 'a/b']) {
+      const run = await runCli(['init', 'status', '--env', bad])
+      assert.equal(run.code, 2, bad)
+      assert.match(run.stderr, /not a valid env name/)
+    }
+
+    const json = await runCli(['init', 'status', '--env', 'a/b', '--json'])
+    assert.equal(json.code, 2)
+    assert.equal(JSON.parse(json.stdout).error.exit_code, 2)
+  })
+})
+
+describe('hyops basics', () => {
+  it('prints its version and help', async () => {
+    const version = await runCli(['--version'])
+    assert.equal(version.code, 0)
+    assert.match(version.stdout, /^hyops\/\d+\.\d+\.\d+ /)
+    const help = await runCli(['--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /init/)
+    const initHelp = await runCli(['init', '--help'])
+    assert.equal(initHelp.code, 0)
+    assert.match(initHelp.stdout, /status/)
+  })
+
+  it('an unknown target is a usage error', async () => {
+    const run = await runCli(['init', 'nosuchtarget'])
+    assert.equal(run.code, 2)
+    assert.match(run.stderr, /not found|nosuchtarget/i)
+  })
+})
