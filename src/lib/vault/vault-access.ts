@@ -1,3 +1,5 @@
+import type {PromptStreams} from '../ux/prompts.js'
+
 /** How a command reaches the runtime vault. */
 export interface VaultAccessOptions {
   /** The ansible-vault file, normally `<root>/vault/bootstrap.vault.env`. */
@@ -10,6 +12,10 @@ export interface VaultAccessOptions {
   interactive: boolean
   /** Defaults to `process.env` (HYOPS_VAULT_PASSWORD_FILE and friends). */
   environment?: NodeJS.ProcessEnv
+  /** How long a password command may run; 30 s unless given. */
+  passwordCommandTimeoutMs?: number
+  /** Where the hidden prompt reads and draws (stdin and stderr unless given). */
+  promptStreams?: PromptStreams
 }
 
 /** An opened vault: its values, and a locked read-merge-write to change them. */
@@ -26,4 +32,11 @@ export interface LoadedVault {
    * Returns the values now stored.
    */
   update(changes: Record<string, string | undefined>): Promise<Record<string, string>>
+  /**
+   * (Requested by the coordinator for init proxmox.) Makes sure a later `update` can encrypt:
+   * resolves the password now (prompting when interactive, twice for a new vault) without
+   * writing anything. Throws exit 21 naming the flags when no password source exists.
+   * Called before a token is created on a host, so a new secret always has a place to go.
+   */
+  ensureWritable(): Promise<void>
 }

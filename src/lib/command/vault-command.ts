@@ -1,0 +1,68 @@
+import {Args, Command} from '@oclif/core'
+
+import {ExitCode, HyopsError} from '../errors.js'
+import {runOwnedHook} from '../hooks/events.js'
+import {expandHome} from '../runtime/root.js'
+import {isValidEnvKey} from '../vault/env-file.js'
+import type {LoadedVault} from '../vault/vault-access.js'
+import {rootFlags, vaultFlags} from './flags.js'
+import {HyopsCommand} from './hyops-command.js'
+
+/** The vault flags of a `hyops vault` command, parsed. */
+export interface VaultCommandFlags {
+  'vault-file'?: string
+  'vault-password-file'?: string
+  'vault-password-command'?: string
+  'non-interactive': boolean
+}
+
+/** The `KEY` argument of `hyops vault get|set|unset`. */
+export const vaultKeyArg = Args.string({description: 'Vault key, e.g. PROXMOX_TOKEN_SECRET', required: true})
+
+/**
+ * The base of `hyops vault <verb>`: the root flags and the vault flags, and the vault opened
+ * through the `hyops:load-vault` hook as `hyops init` targets open it.
+ */
+export abstract class VaultCommand<T extends typeof Command> extends HyopsCommand<T> {
+  static override baseFlags = {...rootFlags, ...vaultFlags}
+
+  /** The parsed vault flags. */
+  protected get vaultFlags(): VaultCommandFlags {
+    return this.flags as unknown as VaultCommandFlags
+  }
+
+  /** `--vault-file`, or `<root>/vault/bootstrap.vault.env`. */
+  protected vaultFile(): string {
+    const flag = this.vaultFlags['vault-file']
+    return flag ? expandHome(flag) : this.layout().vaultFile
+  }
+
+  /**
+   * True when a hidden prompt can be answered: stdin and stderr (where prompts draw, so that
+   * stdout can be piped) are TTYs and `--non-interactive` is not given.
+   */
+  protected interactive(): boolean {
+    return !this.vaultFlags['non-interactive'] && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY)
+  }
+
+  /** Opens the vault (decrypting it when it exists) through the `hyops:load-vault` hook. */
+  protected async openVault(): Promise<LoadedVault> {
+    const flags = this.vaultFlags
+    return runOwnedHook(this.config, 'hyops:load-vault', {
+      interactive: this.interactive(),
+      passwordCommand: flags['vault-password-command'],
+      passwordFile: flags['vault-password-file'] ? expandHome(flags['vault-password-file']) : undefined,
+      vaultFile: this.vaultFile(),
+    })
+  }
+
+  /** The KEY argument, checked: exit 2 when it is not a valid name. */
+  protected vaultKey(): string {
+    const key = (this.args as {KEY?: string}).KEY ?? ''
+    if (!isValidEnvKey(key)) {
+      throw new HyopsError(ExitCode.Usage, `"${key}" is not a valid vault key`, {hint: 'use letters, digits and _, not starting with a digit, e.g. PROXMOX_TOKEN_SECRET'})
+    }
+
+    return key
+  }
+}
