@@ -74,9 +74,9 @@ class RuntimeVault implements LoadedVault {
       if (value !== undefined && typeof value !== 'string') throw new HyopsError(ExitCode.Usage, `the value of ${key} is not a string`)
     }
 
-    await makePrivateDir(dirname(this.file))
     // Asked before the lock is taken, so that a person typing does not hold other writers up.
     const password = await this.writePassword()
+    await makePrivateDir(dirname(this.file))
     const lock = await acquireLock(`${this.file}.lock`, {purpose: `another write to the vault ${this.file}`, waitMs: LOCK_WAIT_MS})
     try {
       const data = await readVaultFile(this.file)
