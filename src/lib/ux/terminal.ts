@@ -7,3 +7,13 @@ export function canPrompt(nonInteractive: boolean | undefined, streams = {stdin:
 export function fancyOutput(stream: NodeJS.WriteStream = process.stderr, environment: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in environment) && environment.TERM !== 'dumb'
 }
+
+/**
+ * Text safe to print on a terminal: control characters (escape sequences from a remote
+ * host's answers, stray newlines) become `?`, so a value can never move the cursor or
+ * recolour the screen.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}

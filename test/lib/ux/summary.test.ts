@@ -1,0 +1,81 @@
+/* eslint-disable no-control-regex -- these tests check the escape sequences drawn on a terminal */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {stripVTControlCharacters} from 'node:util'
+
+import {renderSummary, summaryColor, type Summary} from '../../../src/lib/ux/summary.ts'
+
+const summary: Summary = {
+  paths: [
+    {label: 'credentials', path: '/home/op/.hybridops/credentials/proxmox.credentials.tfvars'},
+    {label: 'marker', path: '/home/op/.hybridops/meta/proxmox.ready.json'},
+    {label: 'vault', path: '/home/op/.hybridops/vault/bootstrap.vault.env'},
+  ],
+  rows: [
+    {label: 'node', source: 'detected', value: 'pve1'},
+    {label: 'API URL', source: 'detected', value: 'https://10.0.0.5:8006/api2/json'},
+    {label: 'token id', source: 'created', value: 'automation@pam!infra-token'},
+    {label: 'storage vm', source: 'fallback', value: 'local-lvm'},
+    {label: 'storage iso', source: 'detected', value: 'local'},
+    {label: 'storage snippets', source: 'detected', value: 'local'},
+    {label: 'bridge', source: 'config', value: 'vmbr0'},
+    {label: 'TLS', value: 'skip verification'},
+    {label: 'HTTP bind', source: 'autodetect', value: undefined},
+  ],
+  title: 'Proxmox is ready for automation.',
+}
+
+describe('summary', () => {
+  it('renders aligned columns and the paths written, without colour', () => {
+    const text = renderSummary(summary)
+    assert.equal(
+      text,
+      [
+        'Proxmox is ready for automation.',
+        '',
+        '  node              pve1                             detected',
+        '  API URL           https://10.0.0.5:8006/api2/json  detected',
+        '  token id          automation@pam!infra-token       created',
+        '  storage vm        local-lvm                        fallback',
+        '  storage iso       local                            detected',
+        '  storage snippets  local                            detected',
+        '  bridge            vmbr0                            config',
+        '  TLS               skip verification',
+        '  HTTP bind         -                                autodetect',
+        '',
+        'Files written:',
+        '  credentials  /home/op/.hybridops/credentials/proxmox.credentials.tfvars',
+        '  marker       /home/op/.hybridops/meta/proxmox.ready.json',
+        '  vault        /home/op/.hybridops/vault/bootstrap.vault.env',
+        '',
+      ].join('\n'),
+    )
+    assert.ok(!text.includes('\u001B'))
+  })
+
+  it('with colour: the same text once the escapes are stripped, sources coloured', () => {
+    const coloured = renderSummary(summary, {color: true})
+    assert.equal(stripVTControlCharacters(coloured), renderSummary(summary))
+    assert.match(coloured, /\u001B\[32mdetected\u001B\[39m/)
+    assert.match(coloured, /\u001B\[33mfallback\u001B\[39m/)
+  })
+
+  it('a dry run can name its paths differently; no rows, no blank first line', () => {
+    const text = renderSummary({paths: [{label: 'credentials', path: '/r/c.tfvars'}], pathsTitle: 'Would write:', rows: []})
+    assert.equal(text, 'Would write:\n  credentials  /r/c.tfvars\n')
+  })
+
+  it('values from the host cannot inject terminal sequences', () => {
+    const text = renderSummary({rows: [{label: 'node', source: 'detected', value: 'pve\u001B]0;owned\u0007\nX'}]})
+    assert.ok(!text.includes('\u001B') && !text.includes('\u0007'))
+    assert.equal(text.split('\n').length, 2)
+  })
+
+  it('colour only on a TTY without NO_COLOR', () => {
+    const tty = {isTTY: true} as NodeJS.WriteStream
+    const pipe = {isTTY: false} as NodeJS.WriteStream
+    assert.equal(summaryColor(tty, {TERM: 'xterm'}), true)
+    assert.equal(summaryColor(tty, {NO_COLOR: ''}), false)
+    assert.equal(summaryColor(pipe, {TERM: 'xterm'}), false)
+  })
+})
