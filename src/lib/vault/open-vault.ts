@@ -27,8 +27,9 @@ export async function openVault(options: VaultAccessOptions): Promise<LoadedVaul
   return new RuntimeVault(file, options, password, content)
 }
 
-/** A vault file decrypted: its header and its env file. */
+/** A vault file decrypted: its bytes, its header and its env file. */
 interface VaultContent {
+  data: Buffer
   header: VaultHeader
   env: EnvFile
 }
@@ -80,7 +81,8 @@ class RuntimeVault implements LoadedVault {
     const lock = await acquireLock(`${this.file}.lock`, {purpose: `another write to the vault ${this.file}`, waitMs: LOCK_WAIT_MS})
     try {
       const data = await readVaultFile(this.file)
-      const current = data === undefined ? undefined : await decryptContent(this.file, data, password)
+      // Bytes unchanged since they were decrypted need no second key derivation.
+      const current = data === undefined ? undefined : this.content?.data.equals(data) ? this.content : await decryptContent(this.file, data, password)
       if (current && current.env.invalidLines.length > 0) {
         throw new HyopsError(ExitCode.Secrets, `the vault ${this.file} has lines that are not KEY=value (line ${current.env.invalidLines.join(', ')}); hyops leaves it unchanged`, {
           hint: 'fix those lines with ansible-vault edit, then retry',
@@ -97,12 +99,14 @@ class RuntimeVault implements LoadedVault {
 
       const values = Object.fromEntries(merged) as Record<string, string>
       const comments = current && current.env.comments.length > 0 ? current.env.comments : DEFAULT_ENV_HEADER
-      if (changed) {
-        const text = await encryptVault(formatEnvFile(values, comments), password.bytes, {label: current?.header.label})
-        await writeFileSafely(await realpath(this.file).catch(() => this.file), text, {mode: 0o600})
+      const header = current?.header ?? {cipher: 'AES256', version: '1.1'}
+      let written = data
+      if (changed || written === undefined) {
+        written = Buffer.from(await encryptVault(formatEnvFile(values, comments), password.bytes, {label: header.label}))
+        await writeFileSafely(await realpath(this.file).catch(() => this.file), written, {mode: 0o600})
       }
 
-      this.content = {env: {comments, invalidLines: [], values}, header: current?.header ?? {cipher: 'AES256', version: '1.1'}}
+      this.content = {data: written, env: {comments, invalidLines: [], values}, header}
       return {...values}
     } finally {
       await lock.release()
@@ -131,5 +135,5 @@ async function decryptContent(file: string, data: Buffer, password: VaultPasswor
     throw new HyopsError(ExitCode.Secrets, `the vault ${file} does not hold UTF-8 text`, {hint: 'it should hold KEY="value" lines; check it with ansible-vault view', reason: 'damaged'})
   }
 
-  return {env: parseEnvFile(text), header: {cipher: decrypted.cipher, label: decrypted.label, version: decrypted.version}}
+  return {data, env: parseEnvFile(text), header: {cipher: decrypted.cipher, label: decrypted.label, version: decrypted.version}}
 }
