@@ -1,0 +1,72 @@
+import {Flags} from '@oclif/core'
+
+import {InitCommand, type InitContext, type InitResult} from '../../lib/command/init-command.js'
+import {ExitCode, HyopsError} from '../../lib/errors.js'
+import {proxmoxConfigFlags} from '../../lib/proxmox/config-keys.js'
+import {readProxmoxConfig, resolveProxmoxInputs} from '../../lib/proxmox/config.js'
+import {templateRemediation, writeProxmoxConfigTemplate} from '../../lib/proxmox/config-template.js'
+import {runProxmoxInit} from '../../lib/proxmox/init-flow.js'
+import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/summary.js'
+import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.js'
+import {Progress} from '../../lib/ux/progress.js'
+import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
+
+export default class InitProxmox extends InitCommand<typeof InitProxmox> {
+  static override target = 'proxmox'
+  static override summary = 'Turn a Proxmox VE host into Terraform/Packer credentials'
+  static override description = `Connects to the Proxmox host over SSH as root, makes sure the API user and token exist, discovers the node, storages and bridge, keeps the token secret in the ansible-vault file, proves the token against the Proxmox API, and writes <root>/credentials/proxmox.credentials.tfvars (mode 0600) and the readiness marker <root>/meta/proxmox.ready.json.
+
+Inputs come from flags, then HYOPS_PROXMOX_* environment variables, then <root>/config/proxmox.conf ([proxmox] section), then defaults. A missing config file is written as a template (exit 10).
+
+Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 remote bootstrap failed, 21 secret/vault/token failure, 30 writing outputs failed, 130 cancelled.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'First run at a terminal (prompts for what is missing)'},
+    {command: '<%= config.bin %> <%= command.id %> --env lab --vault-password-file ~/.vault-pass', description: 'Use the "lab" environment'},
+    {command: '<%= config.bin %> <%= command.id %> --bootstrap --proxmox-ip 10.0.0.5 --user-fq automation@pam', description: 'Without a config file'},
+    {command: '<%= config.bin %> <%= command.id %> --non-interactive --json', description: 'In CI, with PROXMOX_TOKEN_SECRET seeded in the vault'},
+    {command: '<%= config.bin %> <%= command.id %> --force', description: 'Rotate the token'},
+  ]
+
+  static override flags = {
+    ...proxmoxConfigFlags,
+    bootstrap: Flags.boolean({description: 'Always run the remote bootstrap; with no config file, write the template and carry on from flags and environment', helpGroup: 'INIT'}),
+    'host-key-policy': Flags.string({default: 'accept-new', description: 'How the host key is checked against <root>/state/known_hosts', helpGroup: 'INIT', options: [...HOST_KEY_POLICIES]}),
+    remote: Flags.boolean({allowNo: true, description: 'Run the remote bootstrap over SSH (--no-remote: take node, storages and bridge from the marker or fallbacks, still validating the token)', helpGroup: 'INIT'}),
+  }
+
+  protected async initTarget(context: InitContext): Promise<InitResult> {
+    const {flags} = this
+    const config = await readProxmoxConfig(context.configFile)
+    if (!config.exists) await this.writeTemplate(context, flags.bootstrap)
+    const inputs = resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags})
+    const progress = new Progress({json: this.jsonEnabled()})
+    const outcome = await runProxmoxInit(context, inputs, {bootstrap: flags.bootstrap, hostKeyPolicy: flags['host-key-policy'] as HostKeyPolicy, remote: flags.remote}, {
+      loadVault: () => this.loadVault(context),
+      note: (line) => progress.note(line),
+      step: (label, run) => progress.step(label, run),
+      writeMarker: (marker) => this.writeMarker(context, marker),
+    })
+    if (!this.jsonEnabled()) this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor()}).trimEnd())
+    return proxmoxResult(outcome)
+  }
+
+  /** The contract's template rule: write it, tell what to edit, exit 10 (or carry on with --bootstrap). */
+  private async writeTemplate(context: InitContext, carryOn: boolean): Promise<void> {
+    const rerun = [this.config.bin, 'init proxmox', ...this.argv.filter((a) => a !== '--bootstrap')].join(' ')
+    if (context.flags['dry-run']) {
+      if (carryOn) return
+      throw new HyopsError(ExitCode.ConfigTemplate, `no config at ${context.configFile} (dry run: the template was not written)`, {hint: `run without --dry-run to write it, then edit it`})
+    }
+
+    await writeProxmoxConfigTemplate(context.configFile)
+    context.evidence.fileWritten(context.configFile)
+    if (carryOn) {
+      this.note(`Wrote a config template at ${context.configFile}; carrying on from flags and environment (--bootstrap)`)
+      return
+    }
+
+    if (!this.jsonEnabled()) this.log(templateRemediation(context.configFile, rerun))
+    throw new HyopsError(ExitCode.ConfigTemplate, `config template written to ${context.configFile}`, {hint: 'edit it, then re-run'})
+  }
+}
