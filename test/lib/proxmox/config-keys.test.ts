@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
+import {Parser} from '@oclif/core'
+
+import {resolveProxmoxInputs} from '../../../src/lib/proxmox/config.js'
 import {CONFIG_KEYS, configKeyForName, configKeySpec, envVarForKey, proxmoxConfigFlags} from '../../../src/lib/proxmox/config-keys.js'
 
 describe('config key table', () => {
@@ -79,5 +82,16 @@ describe('config key table', () => {
       assert.equal(flag.helpGroup, 'PROXMOX')
       assert.ok(flag.description && flag.description.length > 10)
     }
+  })
+
+  it('oclif parses them as strings that resolve like any other source (--tls-skip false works)', async () => {
+    const {flags} = await Parser.parse(['--proxmox-ip', '10.0.0.7', '--user-fq', 'a@pam', '--tls-skip', 'false', '--api-port', '8443'], {flags: proxmoxConfigFlags})
+    const tlsSkip: string | undefined = flags['tls-skip']
+    assert.equal(tlsSkip, 'false')
+    const inputs = resolveProxmoxInputs({configPath: '/c.conf', environment: {}, flags})
+    assert.equal(inputs.tlsSkip, false)
+    assert.equal(inputs.apiPort, 8443)
+    assert.equal(inputs.sources.tlsSkip, 'flag')
+    assert.equal(inputs.host, '10.0.0.7')
   })
 })
