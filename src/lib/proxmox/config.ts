@@ -318,6 +318,8 @@ const PUBLIC_KEY_TEXT = /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)
 
 /** True for an IPv4/IPv6 address or an RFC 1123 hostname. */
 export function isValidHost(value: string): boolean {
+  // A zone id (fe80::1%eth0) cannot be put into an https URL.
+  if (value.includes('%')) return false
   if (isIP(value) !== 0) return true
   const name = value.endsWith('.') ? value.slice(0, -1) : value
   if (name.length === 0 || name.length > 253) return false

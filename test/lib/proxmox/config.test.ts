@@ -237,6 +237,8 @@ describe('resolveProxmoxInputs', () => {
     ['PROXMOX_IP', 'not a host!', 'hostname'],
     ['PROXMOX_IP', '300.1.2.3', 'hostname'],
     ['PROXMOX_IP', '-lead.example', 'hostname'],
+    ['PROXMOX_IP', 'fe80::1%eth0', 'hostname'],
+    ['PROXMOX_IP', 'pve_1.lab', 'hostname'],
     ['PROXMOX_IP', 'a'.repeat(64) + '.example', 'hostname'],
     ['USER_FQ', 'automation', 'user@realm'],
     ['USER_FQ', 'automation@', 'user@realm'],
