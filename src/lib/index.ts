@@ -1,9 +1,19 @@
-// The public SDK of hyops: what a provider plugin may import from 'hyops'.
+// The public SDK of hyops: everything a provider plugin may import from 'hyops'.
+// Plugins import from here only, never from hyops/dist/... (a test enforces it for plugins/).
+
+// Errors and exit codes
 export * from './errors.js'
+
+// Commands: the bases a provider's command extends, and the shared flags
 export * from './command/flags.js'
 export * from './command/hyops-command.js'
 export * from './command/init-command.js'
+export * from './command/vault-command.js'
+
+// Hooks: typed custom events (vault loading, readiness markers, target registration)
 export * from './hooks/events.js'
+
+// Runtime root, layout, safe writing, evidence, locks
 export * from './readiness/marker.js'
 export * from './runtime/evidence.js'
 export * from './runtime/layout.js'
@@ -12,5 +22,28 @@ export * from './runtime/redact.js'
 export * from './runtime/root.js'
 export * from './runtime/run-id.js'
 export * from './runtime/safe-write.js'
-export * from './ux/terminal.js'
+
+// Vault: ansible-vault codec, env-file codec, password sources
+export * from './vault/ansible-vault.js'
+export * from './vault/env-file.js'
+export * from './vault/open-vault.js'
+export * from './vault/password.js'
 export type * from './vault/vault-access.js'
+
+// HTTP token validation (axios)
+export * from './http/client.js'
+export * from './http/errors.js'
+export * from './http/token-check.js'
+
+// SSH (node-ssh): connection with known_hosts, key generation and installation
+export * from './ssh/connection.js'
+export * from './ssh/key-install.js'
+export * from './ssh/keygen.js'
+export * from './ssh/known-hosts.js'
+export * from './ssh/shell-quote.js'
+
+// Operator experience: prompts, progress, summaries
+export * from './ux/progress.js'
+export * from './ux/prompts.js'
+export * from './ux/summary.js'
+export * from './ux/terminal.js'
