@@ -39,6 +39,7 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     const {flags} = this
     const config = await readProxmoxConfig(context.configFile)
     if (!config.exists) await this.writeTemplate(context, flags.bootstrap)
+    for (const unknown of config.unknown) this.warn(`${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] (ignored; a typo?)`)
     const inputs = resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags})
     const progress = new Progress({json: this.jsonEnabled()})
     const outcome = await runProxmoxInit(context, inputs, {bootstrap: flags.bootstrap, hostKeyPolicy: flags['host-key-policy'] as HostKeyPolicy, remote: flags.remote}, {
