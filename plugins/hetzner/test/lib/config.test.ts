@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import {ExitCode, HyopsError} from 'hyops'
+
+import {DEFAULT_HCLOUD_API, hetznerConfigTemplate, loadHetznerConfig, parseHetznerConfig, writeHetznerConfigTemplate} from '../../src/lib/config.js'
+import {cleanupTempDirs, tempDir} from '../helpers/hyops-cli.js'
+
+after(cleanupTempDirs)
+
+const FILE = '/r/config/hetzner.conf'
+const parse = (text: string) => parseHetznerConfig(text, FILE, '/r')
+
+function assertConfigError(text: string, pattern: RegExp): void {
+  assert.throws(
+    () => parse(text),
+    (error: unknown) => error instanceof HyopsError && error.exitCode === ExitCode.ConfigInvalid && pattern.test(error.message),
+  )
+}
+
+describe('hetzner.conf', () => {
+  it('defaults everything when the file is empty or only comments', () => {
+    for (const text of ['', '# nothing\n\n   \n']) {
+      assert.deepEqual(parse(text), {apiUrl: DEFAULT_HCLOUD_API, caFile: undefined, file: FILE, tfvarsOut: undefined, token: undefined, unknownKeys: []})
+    }
+  })
+
+  it('reads KEY=value lines: quotes, export prefix, CRLF, BOM, spaces around =', () => {
+    const config = parse('\uFEFF# comment\r\nexport HCLOUD_API = "https://api.example.test/base/"\r\nHCLOUD_TFVARS_OUT=\'out/h.tfvars\'\r\nHCLOUD_CA_FILE=~/ca.pem\r\nHCLOUD_TOKEN=tok\r\nOTHER=1\r\n')
+    assert.equal(config.apiUrl, 'https://api.example.test/base')
+    assert.equal(config.tfvarsOut, '/r/out/h.tfvars')
+    assert.match(config.caFile ?? '', /\/ca\.pem$/)
+    assert.ok(!config.caFile?.startsWith('~'))
+    assert.equal(config.token, 'tok')
+    assert.deepEqual(config.unknownKeys, ['OTHER'])
+  })
+
+  it('keeps absolute paths and treats an empty value as unset', () => {
+    const config = parse('HCLOUD_TFVARS_OUT=/elsewhere/x.tfvars\nHCLOUD_API=\n')
+    assert.equal(config.tfvarsOut, '/elsewhere/x.tfvars')
+    assert.equal(config.apiUrl, DEFAULT_HCLOUD_API)
+  })
+
+  it('refuses malformed lines, bad keys and duplicates with exit 11 naming file and line', () => {
+    assertConfigError('HCLOUD_API=https://a.test\njust words\n', /hetzner\.conf:2: expected KEY=value/)
+    assertConfigError('=value\n', /hetzner\.conf:1: expected KEY=value/)
+    assertConfigError('1KEY=x\n', /hetzner\.conf:1: "1KEY" is not a valid key name/)
+    assertConfigError('HCLOUD_API=https://a.test\n\nHCLOUD_API=https://b.test\n', /hetzner\.conf:3: HCLOUD_API is already set on line 1/)
+  })
+
+  it('accepts only a plain https base URL for HCLOUD_API', () => {
+    assertConfigError('HCLOUD_API=http://api.hetzner.cloud\n', /must use https/)
+    assertConfigError('HCLOUD_API=not a url\n', /is not a URL/)
+    assertConfigError('HCLOUD_API=https://u:p@api.test\n', /plain base URL/)
+    assertConfigError('HCLOUD_API=https://api.test/?x=1\n', /plain base URL/)
+  })
+
+  it('loads a file, returns undefined for a missing one, and refuses a directory with exit 11', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, 'h.conf'), 'HCLOUD_API=https://api.test\n')
+    assert.equal((await loadHetznerConfig(join(dir, 'h.conf'), dir))?.apiUrl, 'https://api.test')
+    assert.equal(await loadHetznerConfig(join(dir, 'missing.conf'), dir), undefined)
+    await mkdir(join(dir, 'd.conf'))
+    await assert.rejects(loadHetznerConfig(join(dir, 'd.conf'), dir), (error: unknown) => error instanceof HyopsError && error.exitCode === 11 && /is a directory/.test(error.message))
+  })
+
+  it('writes a template (0600, parent 0700) that parses to the defaults and holds no token', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'new', 'hetzner.conf')
+    await writeHetznerConfigTemplate(file)
+    assert.equal(await readFile(file, 'utf8'), hetznerConfigTemplate())
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
+    assert.equal((await stat(join(dir, 'new'))).mode & 0o777, 0o700)
+    const parsed = parseHetznerConfig(hetznerConfigTemplate(), file, dir)
+    assert.equal(parsed.apiUrl, DEFAULT_HCLOUD_API)
+    assert.equal(parsed.token, undefined)
+    assert.deepEqual(parsed.unknownKeys, [])
+  })
+})

@@ -1,0 +1,56 @@
+import {Config, type Command} from '@oclif/core'
+import assert from 'node:assert/strict'
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import hook, {collectInitTargets, initTargetsOf} from '../../../src/hooks/init-targets/core-targets.js'
+import {cleanupTempDirs, PROJECT_ROOT, runCli, tempDir} from '../../helpers/cli.js'
+
+after(cleanupTempDirs)
+
+const loadable = (id: string, extra: Record<string, unknown> = {}) => ({id, summary: `summary of ${id}`, ...extra}) as unknown as Command.Loadable
+
+describe('hyops:init-targets', () => {
+  it('takes the targets from the commands that declare a static target, sorted', () => {
+    const targets = initTargetsOf([loadable('init status'), loadable('init zeta', {target: 'zeta'}), loadable('vault get'), loadable('init alpha', {summary: undefined, description: 'first line\nmore', target: 'alpha'})])
+    assert.deepEqual(targets, [
+      {summary: 'first line', target: 'alpha'},
+      {summary: 'summary of init zeta', target: 'zeta'},
+    ])
+  })
+
+  it("answers with the core's own init targets (proxmox), never init status", async () => {
+    const config = await Config.load({root: PROJECT_ROOT, userPlugins: false})
+    const answer = await hook.call({config} as never, {config, context: {}} as never)
+    const names = answer.map((info) => info.target)
+    assert.ok(names.includes('proxmox'), JSON.stringify(answer))
+    assert.ok(!names.includes('status'))
+    // Command ids are colon-separated inside oclif, whatever the topic separator shown.
+    const coreInitCommands = config.commands.filter((c) => c.pluginName === 'hyops' && c.id.startsWith('init:') && c.id !== 'init:status').map((c) => c.id.slice('init:'.length))
+    assert.deepEqual(names, coreInitCommands.sort())
+  })
+
+  it('collects the targets of every plugin: the linked hetzner plugin answers too', async () => {
+    const home = await tempDir('hyops-home-')
+    const link = await runCli(['plugins', 'link', join(PROJECT_ROOT, 'plugins', 'hetzner'), '--no-install'], {env: {HOME: home}})
+    assert.equal(link.code, 0, link.stderr)
+    const saved = process.env.XDG_DATA_HOME
+    process.env.XDG_DATA_HOME = join(home, '.local', 'share')
+    try {
+      const config = await Config.load({root: PROJECT_ROOT})
+      const {targets, failures} = await collectInitTargets(config)
+      assert.deepEqual(failures, [])
+      const names = targets.map((info) => info.target)
+      assert.ok(names.includes('hetzner'), JSON.stringify(targets))
+      assert.match(targets.find((info) => info.target === 'hetzner')?.summary ?? '', /Hetzner/)
+      assert.deepEqual(names, [...new Set(names)].sort(), 'one entry per target, sorted')
+      // Once the core registers its own answer in package.json, proxmox is listed beside it.
+      const pjson = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8'))
+      if (pjson.oclif.hooks['hyops:init-targets']) assert.ok(names.includes('proxmox'), JSON.stringify(targets))
+    } finally {
+      if (saved === undefined) delete process.env.XDG_DATA_HOME
+      else process.env.XDG_DATA_HOME = saved
+    }
+  })
+})
