@@ -209,8 +209,9 @@ class NodeSshSession implements SshSession {
     }
 
     if (timedOut) throw failure(this.target, 'timeout', `the remote command ran longer than ${options.timeoutMs! / 1000} s`, 'check the host for a hung process')
-    if (result.code === null && this.lastError) {
-      throw failure(this.target, 'connection-lost', `the connection broke during a command: ${this.lastError.message}`, 'check the network and run the command again')
+    if (result.code === null && !result.signal && (this.lastError || !this.ssh.isConnected())) {
+      const why = this.lastError ? `: ${oneLine(this.lastError.message)}` : ''
+      throw failure(this.target, 'connection-lost', `the connection broke during a command${why}`, 'check the network and run the command again')
     }
 
     return {
