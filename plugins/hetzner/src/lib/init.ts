@@ -1,6 +1,7 @@
 import {ExitCode, HyopsError, type InitContext, type InitResult, type LoadedVault, type ReadinessMarker} from 'hyops'
 
 import {validateHetznerToken, type HetznerApiTarget} from './api.js'
+import {hasReason} from './errors.js'
 import {loadHetznerConfig, writeHetznerConfigTemplate, type HetznerConfig} from './config.js'
 import {HETZNER_TARGET, TOKEN_KEY} from './target.js'
 import {planHetznerTfvars, renderHetznerTfvars, writeHetznerTfvars, type TfvarsPlan} from './tfvars.js'
@@ -136,7 +137,7 @@ async function validateWithOneRetry(context: InitContext, io: HetznerInitIO, api
     await validate(token.value)
     return token
   } catch (error) {
-    if (!(error instanceof HyopsError && error.reason === 'token-rejected' && io.promptToken)) throw error
+    if (!(hasReason(error, 'token-rejected') && io.promptToken)) throw error
     io.warn(`${error.message} (token from ${token.source}).`)
   }
 
@@ -160,7 +161,7 @@ async function saveToVault(context: InitContext, io: HetznerInitIO, token: Token
     if (vault.values[TOKEN_KEY] === token.value) return 'unchanged'
     await vault.ensureWritable()
   } catch (error) {
-    if (error instanceof HyopsError && error.reason === 'no-password') return skipped('no vault password source')
+    if (hasReason(error, 'no-password')) return skipped('no vault password source')
     throw error
   }
 

@@ -1,5 +1,6 @@
 import {HyopsError, ExitCode, type LoadedVault} from 'hyops'
 
+import {hasReason} from './errors.js'
 import {TOKEN_KEY} from './target.js'
 
 /** Where the token came from, in the spec's order. */
@@ -51,7 +52,7 @@ export async function resolveHetznerToken(sources: TokenSources): Promise<TokenR
   try {
     vault = await sources.openVault()
   } catch (error) {
-    if (!(error instanceof HyopsError && error.reason === 'no-password')) throw error
+    if (!hasReason(error, 'no-password')) throw error
     vaultSkipped = error.message
   }
 

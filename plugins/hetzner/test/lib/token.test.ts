@@ -68,6 +68,17 @@ describe('Hetzner token resolution', () => {
     })
   })
 
+  it('recognises the no-password failure by its shape, even from another copy of the SDK', async () => {
+    const foreign = Object.assign(new Error('no vault password for /v'), {exitCode: 21, name: 'HyopsError', reason: 'no-password'})
+    const s = sources({
+      config: 'c',
+      openVault: async () => {
+        throw foreign
+      },
+    })
+    assert.equal((await resolveHetznerToken(s)).source, 'config')
+  })
+
   it('lets any other vault failure (a wrong password, a damaged file) through as it is', async () => {
     const wrong = new HyopsError(ExitCode.Secrets, 'wrong vault password', {reason: 'bad-password'})
     await assert.rejects(
