@@ -36,6 +36,7 @@ export function parsePublicKeyLine(line: string): PublicKeyLine | undefined {
   const [, type, blob, comment] = match
   const fields = wireFields(Buffer.from(blob, 'base64'))
   if (!fields || fields.length < 2 || fields[0].toString('latin1') !== type) return undefined
+  if (type === 'ssh-ed25519' && (fields.length !== 2 || fields[1].length !== 32)) return undefined
   // eslint-disable-next-line no-control-regex
   if (comment !== undefined && /[\u0000-\u0008\u000a-\u001f\u007f]/.test(comment)) return undefined
   return {blob, comment: comment || undefined, type}
@@ -87,14 +88,46 @@ export async function generateEd25519KeyPair(privatePath: string, comment: strin
     }
   }
 
-  const utils = await ssh2Utils()
-  const pair = utils.generateKeyPairSync('ed25519', {comment})
+  const pair = await generateWellFormedPair(comment)
   await mkdir(dirname(privatePath), {mode: 0o700, recursive: true})
   // The private key first: a private key without its .pub can still be used (see readPublicKey).
   await writeFileSafely(privatePath, ensureNewline(pair.private), {mode: 0o600})
   const publicKey = pair.public.trim()
   await writeFileSafely(publicPath, publicKey + '\n', {mode: 0o644})
   return {privatePath, publicKey, publicPath}
+}
+
+/** The two halves of a key pair in OpenSSH format, as ssh2's generator returns them. */
+export interface OpenSshKeyPair {
+  private: string
+  public: string
+}
+
+/**
+ * Whether an ed25519 pair is usable: the private key parses, its public key is 32 bytes, and
+ * the public line is that key. ssh2 (1.17) drops a public key's leading zero byte along with
+ * the DER padding, so about one generated key in 256 is 31 bytes long and no SSH
+ * implementation, ssh2 included, can load it.
+ */
+export async function isWellFormedEd25519Pair(pair: OpenSshKeyPair): Promise<boolean> {
+  const utils = await ssh2Utils()
+  const parsed = utils.parseKey(pair.private)
+  if (parsed instanceof Error) return false
+  const key = Array.isArray(parsed) ? parsed[0] : parsed
+  const blob = key.getPublicSSH()
+  const line = parsePublicKeyLine(pair.public)
+  return key.type === 'ssh-ed25519' && line !== undefined && line.blob === blob.toString('base64') && wireFields(blob)?.[1]?.length === 32
+}
+
+async function generateWellFormedPair(comment: string): Promise<OpenSshKeyPair> {
+  const utils = await ssh2Utils()
+  // A malformed pair comes up about once in 256 draws (see isWellFormedEd25519Pair); 16 draws all malformed is beyond belief.
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', {comment})
+    if (await isWellFormedEd25519Pair(pair)) return pair
+  }
+
+  throw new HyopsError(ExitCode.Write, 'could not generate a well-formed ed25519 key pair', {hint: 'create one with ssh-keygen -t ed25519 and set PROXMOX_SSH_KEY', reason: 'keygen-failed'})
 }
 
 /**
