@@ -30,7 +30,8 @@ class TerminalSession {
   static async start(argv: string[], env: Record<string, string>, dir: string): Promise<TerminalSession> {
     const config = join(dir, 'tmux.conf')
     await writeFile(config, 'set -g remain-on-exit on\nset -g history-limit 20000\nset -g status off\n')
-    const socket = `hyops-e2e-${process.pid}-${Math.random().toString(16).slice(2, 10)}`
+    // A socket in the test's temp dir: no clash with other servers, removed with the dir.
+    const socket = join(dir, 'tmux.sock')
     // The shell prints the exit status after the command: tmux's own pane_dead_status is not
     // always set by the time the pane is marked dead.
     const command = [
@@ -49,7 +50,7 @@ class TerminalSession {
   }
 
   async tmux(...args: string[]): Promise<string> {
-    const {stdout} = await execFileAsync('tmux', ['-L', this.socket, '-f', this.config, ...args], {encoding: 'utf8'})
+    const {stdout} = await execFileAsync('tmux', ['-S', this.socket, '-f', this.config, ...args], {encoding: 'utf8'})
     return stdout
   }
 
