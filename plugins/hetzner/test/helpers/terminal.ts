@@ -21,7 +21,8 @@ export class Terminal {
     const dir = await tempDir('hyops-tmux-')
     const config = join(dir, 'tmux.conf')
     await writeFile(config, 'set -g remain-on-exit on\nset -g status off\nset -g history-limit 5000\n')
-    const terminal = new Terminal(`hyops-hetzner-${process.pid}-${Date.now().toString(36)}`, config)
+    // The socket lives in the test's temp dir, so nothing is left in /tmp/tmux-<uid>.
+    const terminal = new Terminal(join(dir, 'tmux.sock'), config)
     // tmux does not always learn the exit status of a process that exits on its own, so a
     // shell prints it on the screen once the command is over.
     const report = `"$@"; printf '\\n[exit %s]\\n' "$?"`
@@ -31,7 +32,7 @@ export class Terminal {
   }
 
   private async tmux(...args: string[]): Promise<string> {
-    return (await run('tmux', ['-L', this.socket, '-f', this.config, ...args], {encoding: 'utf8'})).stdout
+    return (await run('tmux', ['-S', this.socket, '-f', this.config, ...args], {encoding: 'utf8'})).stdout
   }
 
   /** The whole pane, scrollback included, wrapped lines joined. */
