@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import ssh2 from 'ssh2'
+
+import {generateWellFormedPair} from '../../src/lib/ssh/keygen.js'
 import {startOpenSshd, type OpenSshd} from '../fixtures/openssh/sshd.js'
 import {startPveSim, type PveSim} from '../fixtures/pve-sim/index.js'
 import {connectSsh} from './helpers.js'
@@ -39,7 +40,7 @@ describe('real OpenSSH sshd harness', () => {
   })
 
   it('refuses an unknown key', async () => {
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519').private
+    const stranger = (await generateWellFormedPair('stranger')).private
     await assert.rejects(connectSsh(sshd.port, {privateKey: stranger}), /authentication methods failed/)
   })
 })

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import {appendFile, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
-import ssh2 from 'ssh2'
+
+import {generateWellFormedPair} from '../../src/lib/ssh/keygen.js'
 import {startPveSim, type PveSim} from '../fixtures/pve-sim/index.js'
 import {connectSsh} from './helpers.js'
 
@@ -27,7 +28,7 @@ describe('pve-sim SSH server', () => {
   })
 
   it('refuses an unknown key, a wrong user and a wrong password', async () => {
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519').private
+    const stranger = (await generateWellFormedPair('stranger')).private
     await assert.rejects(connectSsh(sim.sshPort, {privateKey: stranger}), /authentication methods failed/)
     await assert.rejects(connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath, username: 'admin'}), /authentication methods failed/)
     await assert.rejects(connectSsh(sim.sshPort, {password: 'wrong'}), /authentication methods failed/)
@@ -37,7 +38,7 @@ describe('pve-sim SSH server', () => {
     const {root_password: password} = await sim.readState()
     const byPassword = await connectSsh(sim.sshPort, {password})
     byPassword.ssh.dispose()
-    const extra = ssh2.utils.generateKeyPairSync('ed25519', {comment: 'added'})
+    const extra = await generateWellFormedPair('added')
     await assert.rejects(connectSsh(sim.sshPort, {privateKey: extra.private}))
     await appendFile(join(sim.homeDir, '.ssh', 'authorized_keys'), `no-pty,environment="X=1" ${extra.public}\n`)
     const byNewKey = await connectSsh(sim.sshPort, {privateKey: extra.private})

@@ -119,7 +119,8 @@ export async function isWellFormedEd25519Pair(pair: OpenSshKeyPair): Promise<boo
   return key.type === 'ssh-ed25519' && line !== undefined && line.blob === blob.toString('base64') && wireFields(blob)?.[1]?.length === 32
 }
 
-async function generateWellFormedPair(comment: string): Promise<OpenSshKeyPair> {
+/** A fresh ed25519 pair in OpenSSH format that every SSH implementation can load (see isWellFormedEd25519Pair). */
+export async function generateWellFormedPair(comment: string): Promise<OpenSshKeyPair> {
   const utils = await ssh2Utils()
   // A malformed pair comes up about once in 256 draws (see isWellFormedEd25519Pair); 16 draws all malformed is beyond belief.
   for (let attempt = 0; attempt < 16; attempt++) {

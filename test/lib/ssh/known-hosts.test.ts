@@ -22,8 +22,15 @@ import {
 
 /** A fresh public key blob of the given type, and its `ssh-... AAAA` line. */
 function newKey(type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519'): {blob: Buffer; line: string} {
-  const pair = type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', {bits: 256}) : type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', {bits: 2048}) : ssh2.utils.generateKeyPairSync('ed25519')
-  const parsed = ssh2.utils.parseKey(pair.public)
+  const generate = () => (type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', {bits: 256}) : type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', {bits: 2048}) : ssh2.utils.generateKeyPairSync('ed25519'))
+  // ssh2 makes an unloadable ed25519 key about once in 256 draws (see isWellFormedEd25519Pair).
+  let pair = generate()
+  let parsed = ssh2.utils.parseKey(pair.public)
+  for (let i = 0; parsed instanceof Error && i < 16; i++) {
+    pair = generate()
+    parsed = ssh2.utils.parseKey(pair.public)
+  }
+
   if (parsed instanceof Error) throw parsed
   return {blob: (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH(), line: pair.public.trim()}
 }
