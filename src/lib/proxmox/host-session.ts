@@ -49,7 +49,7 @@ export async function openHostSession(request: HostSessionRequest): Promise<SshS
     const password = await askRootPassword(inputs.sshUsername, inputs.host)
     const withPassword = await connect(password)
     try {
-      const outcome = await installAuthorizedKey(withPassword, publicKey)
+      const outcome = await installAuthorizedKey(withPassword, publicKey, {target: withPassword.target})
       request.note(outcome === 'installed' ? `Installed ${publicKeyPath(inputs.sshKey)} for ${inputs.sshUsername}@${inputs.host}` : `The key was already authorized on ${inputs.host}`)
     } finally {
       withPassword.dispose()
