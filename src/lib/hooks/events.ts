@@ -30,7 +30,7 @@ declare module '@oclif/core/hooks' {
     /** Writes a readiness marker. Returns the marker's path. */
     'hyops:write-marker': {options: WriteMarkerHookOptions; return: string}
     /** Lists the init targets a plugin provides, for `hyops init status`. */
-    'hyops:init-targets': {options: Record<string, never>; return: InitTargetInfo[]}
+    'hyops:init-targets': {options: object; return: InitTargetInfo[]}
   }
 }
 
