@@ -12,6 +12,7 @@ export * from './command/vault-command.js'
 
 // Hooks: typed custom events (vault loading, readiness markers, target registration)
 export * from './hooks/events.js'
+export * from './hooks/init-targets.js'
 
 // Runtime root, layout, safe writing, evidence, locks
 export * from './readiness/marker.js'

@@ -1,5 +1,6 @@
 import {HyopsCommand} from '../../lib/command/hyops-command.js'
 import {ExitCode, HyopsError} from '../../lib/errors.js'
+import {collectInitTargets} from '../../lib/hooks/init-targets.js'
 import {readMarkers, type MarkerReading} from '../../lib/readiness/marker.js'
 
 export interface InitStatusResult {
@@ -9,7 +10,7 @@ export interface InitStatusResult {
 
 export default class InitStatus extends HyopsCommand<typeof InitStatus> {
   static override summary = 'Show the readiness markers of a runtime root'
-  static override description = `Reads <root>/meta/<target>.ready.json for every target initialised in the selected runtime root and prints one line each. A marker that cannot be read is reported as such; the others are still shown. Exits 1 when the root has no markers.`
+  static override description = `Reads <root>/meta/<target>.ready.json for every target initialised in the selected runtime root and prints one line each. A marker that cannot be read is reported as such; the others are still shown. Installed targets (the core's and those of provider plugins) without a marker are listed as not initialised. Exits 1 when the root has no markers.`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --env staging --json',
@@ -18,12 +19,17 @@ export default class InitStatus extends HyopsCommand<typeof InitStatus> {
   public async run(): Promise<InitStatusResult> {
     const layout = this.layout()
     const readings = await readMarkers(layout)
+    const {targets: installed} = await collectInitTargets(this.config)
     if (readings.length === 0) {
-      throw new HyopsError(ExitCode.Failure, `no readiness markers in ${layout.dir('meta')}`, {hint: 'run hyops init <target> first'})
+      const names = installed.map((t) => t.target).join('|') || '<target>'
+      throw new HyopsError(ExitCode.Failure, `no readiness markers in ${layout.dir('meta')}`, {hint: `run ${this.config.bin} init ${names} first`})
     }
 
+    const missing = installed.filter((info) => !readings.some((r) => r.target === info.target))
     for (const reading of readings) this.log(describe(reading))
-    return {root: layout.root, targets: readings.map((r) => toEntry(r))}
+    for (const info of missing) this.log(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
+    const entries = [...readings.map((r) => toEntry(r)), ...missing.map((info) => ({path: layout.markerFile(info.target), status: 'not_initialised', target: info.target}))]
+    return {root: layout.root, targets: entries}
   }
 }
 

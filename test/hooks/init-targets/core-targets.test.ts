@@ -4,7 +4,8 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import hook, {collectInitTargets, initTargetsOf} from '../../../src/hooks/init-targets/core-targets.js'
+import hook from '../../../src/hooks/init-targets/core-targets.js'
+import {collectInitTargets, initTargetsOf} from '../../../src/lib/hooks/init-targets.js'
 import {cleanupTempDirs, PROJECT_ROOT, runCli, tempDir} from '../../helpers/cli.js'
 
 after(cleanupTempDirs)
