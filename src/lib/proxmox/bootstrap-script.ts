@@ -13,7 +13,8 @@ import type {ProxmoxInputs, TokenMode} from './types.js'
  *
  * Output: `EXPORT:NAME=VALUE` lines on stdout (NODE, IP, STORAGE_VM, STORAGE_ISO,
  * STORAGE_SNIPPETS, BRIDGE and their *_SOURCE, TOKEN_EXISTS, TOKEN_PRIVSEP when the token
- * exists, CA_PEM_B64 when asked, TOKEN_SECRET only when it made a token). Errors: a
+ * exists, CA_PEM_B64 when asked, TOKEN_REMOVED=1 once a rotation removed the old token,
+ * TOKEN_SECRET only when it made a token). Errors: a
  * `hyops-bootstrap:` line on stderr and a non-zero exit. Everything that only reads runs
  * before anything that changes the host, so a failed discovery changes nothing.
  *
@@ -200,6 +201,8 @@ apply_token_mode() {
     rotate)
       if [ "$TOKEN_EXISTS" = 1 ]; then
         pveum user token remove "$USER_FQ" "$TOKEN_NAME" || die "cannot remove the token $USER_FQ!$TOKEN_NAME"
+        # Said at once: if making the new one fails, the caller must know the old secret is dead.
+        emit TOKEN_REMOVED 1
       fi
       create_token
       TOKEN_CHANGED=1 ;;

@@ -20,6 +20,11 @@ export interface RemoteBootstrapRequest {
    * rest of the run is thrown, so that the caller can put it on disk whatever happens next.
    */
   onTokenSecret?: (secret: string) => Promise<void>
+  /**
+   * Called when a rotation removed the existing token, before any error is thrown: from then
+   * on the old secret is dead, even if making the new token failed.
+   */
+  onTokenRemoved?: () => void
   /** Limit for the whole script; 2 minutes by default. */
   timeoutMs?: number
 }
@@ -140,13 +145,18 @@ export async function runRemoteBootstrap(session: SshSession, request: RemoteBoo
   const redactor = new Redactor()
   const secret = request.tokenMode === 'keep' || request.readOnly ? undefined : exports.TOKEN_SECRET
   if (exports.TOKEN_SECRET) redactor.addSecret(exports.TOKEN_SECRET)
+  if (exports.TOKEN_REMOVED === '1' && !request.readOnly) request.onTokenRemoved?.()
   if (secret) await request.onTokenSecret?.(secret)
   if (!secret) delete exports.TOKEN_SECRET
 
   if (result.code !== 0) {
     const how = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`
     throw new HyopsError(ExitCode.Remote, `remote bootstrap on ${session.target} failed (${how}): ${redactor.redact(summarizeStderr(result.stderr))}`, {
-      hint: secret ? 'the new token secret was kept; fix the cause on the host and re-run' : 'fix the cause on the Proxmox host and re-run',
+      hint: secret
+        ? 'the new token secret was kept; fix the cause on the host and re-run'
+        : exports.TOKEN_REMOVED === '1'
+          ? 'the old token was removed and its secret no longer works; fix the cause on the host and re-run with --force'
+          : 'fix the cause on the Proxmox host and re-run',
       reason: 'script-failed',
     })
   }

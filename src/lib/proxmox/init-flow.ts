@@ -92,7 +92,7 @@ export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs
     const found = remote ? await bootstrapOnHost(context, state, tokenMode, options) : noRemoteDiscovery(inputs, markerRuntime)
     return await finish(context, state, found, remote)
   } catch (error) {
-    if (state.madeSecret) await markNotReady(context, state, error)
+    if (state.madeSecret || state.tokenRemoved) await markNotReady(context, state, error)
     throw error
   }
 }
@@ -106,6 +106,8 @@ interface RunState {
   vault: LoadedVault
   /** Set as soon as the host hands over a new secret. */
   madeSecret?: string
+  /** Set when a rotation removed the old token on the host (its secret is dead), even if no new one came. */
+  tokenRemoved?: boolean
   tokenAction?: TokenAction
   runtime?: MarkerDiscovery
 }
@@ -167,7 +169,7 @@ async function bootstrapOnHost(context: InitContext, state: RunState, tokenMode:
       await keepNewSecret(state, secret)
     }
 
-    const run = (mode: TokenMode) => io.step('bootstrap Proxmox', () => evidence.step(`remote bootstrap (token ${mode})`, () => runRemoteBootstrap(session, {inputs, onTokenSecret: keepSecret, tokenMode: mode, wantCa})))
+    const run = (mode: TokenMode) => io.step('bootstrap Proxmox', () => evidence.step(`remote bootstrap (token ${mode})`, () => runRemoteBootstrap(session, {inputs, onTokenRemoved: () => void (state.tokenRemoved = true), onTokenSecret: keepSecret, tokenMode: mode, wantCa})))
     let discovery: RuntimeDiscovery = await run(tokenMode)
     if (tokenMode === 'create' && discovery.tokenExisted && !discovery.tokenSecret) {
       const rotate = context.interactive && (await confirmRotateToken(inputs.tokenId))
@@ -279,7 +281,7 @@ async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined>
  */
 async function markNotReady(context: InitContext, state: RunState, error: unknown): Promise<void> {
   if (!state.previousMarker) return
-  const reason = `token rotated by run ${context.runId}, which then failed: ${error instanceof Error ? error.message : String(error)}`
+  const reason = `token ${state.madeSecret ? 'rotated' : 'removed'} by run ${context.runId}, which then failed: ${error instanceof Error ? error.message : String(error)}`
   const marker = buildProxmoxMarker({
     paths: {config: state.paths.config, credentials: state.paths.credentials, evidenceDir: state.paths.evidenceDir, vault: state.paths.vault},
     reason: context.evidence.redactor.redact(reason),

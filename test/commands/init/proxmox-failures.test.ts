@@ -118,6 +118,27 @@ describe('hyops init proxmox failures against the simulated host', () => {
     await assertNoLeaks(at, [first, run])
   })
 
+  it('--force with token creation failing after the old token was removed: exit 20; the marker turns not ready (the old secret is dead), credentials and vault as they were', async () => {
+    const {at, run: first, secret: old} = await readyRoot()
+    const before = await outputs(at)
+    const run = await withFaults({token_add_fails: true}, () => initProxmox(at, ['--force']))
+    assert.equal(run.code, 20, run.stderr)
+    assert.match(run.stderr, /old token was removed/)
+    assert.equal(await hostSecret(at.tokenId), undefined, 'the host has no token now')
+    assert.equal(await apiStatus(sim, at.tokenId, old), 401)
+    const marker = await readMarkerJson(at)
+    assert.ok(marker)
+    assert.equal(marker.status, 'not_ready')
+    assert.match(String(marker.reason), /token removed by run init-proxmox-\S+, which then failed: .*cannot create the token/)
+    assert.deepEqual({credentials: await fileBytes(at.credentialsFile), vault: await fileBytes(at.vaultFile)}, {credentials: before.credentials, vault: before.vault})
+
+    const again = await initProxmox(at, ['--force'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal((await readMarkerJson(at))?.status, 'ready')
+    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, await hostSecret(at.tokenId))
+    await assertNoLeaks(at, [first, run, again])
+  })
+
   it('the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and vault untouched (acceptance 5)', async () => {
     const {at, run: first} = await readyRoot()
     const before = await outputs(at)
