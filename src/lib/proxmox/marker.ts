@@ -64,21 +64,7 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
     status: input.status,
     target: 'proxmox',
   }
-  if (input.runtime) {
-    const r = input.runtime
-    marker.runtime = {
-      api_ip: r.apiIp,
-      bridge: r.bridge,
-      bridge_source: r.bridgeSource,
-      node: r.node,
-      storage_iso: r.storageIso,
-      storage_iso_source: r.storageIsoSource,
-      storage_snippets: r.storageSnippets,
-      storage_snippets_source: r.storageSnippetsSource,
-      storage_vm: r.storageVm,
-      storage_vm_source: r.storageVmSource,
-    }
-  }
+  if (input.runtime) marker.runtime = markerRuntime(input.runtime)
 
   if (input.reason !== undefined) marker.reason = input.reason
   if (input.token) {
@@ -87,6 +73,22 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
   }
 
   return marker
+}
+
+/** Runtime values in the marker's (the Python hyops's) snake_case shape. */
+export function markerRuntime(r: MarkerDiscovery): ProxmoxMarkerRuntime {
+  return {
+    api_ip: r.apiIp,
+    bridge: r.bridge,
+    bridge_source: r.bridgeSource,
+    node: r.node,
+    storage_iso: r.storageIso,
+    storage_iso_source: r.storageIsoSource,
+    storage_snippets: r.storageSnippets,
+    storage_snippets_source: r.storageSnippetsSource,
+    storage_vm: r.storageVm,
+    storage_vm_source: r.storageVmSource,
+  }
 }
 
 /** Fallbacks for values an older marker lacks. */

@@ -1,6 +1,6 @@
 import type {Summary} from '../ux/summary.js'
 import type {ProxmoxInitOutcome} from './init-flow.js'
-import {buildProxmoxMarker} from './marker.js'
+import {markerRuntime} from './marker.js'
 
 const ACTIONS: Record<string, string> = {
   created: 'created on the host',
@@ -51,7 +51,7 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
 /** The `--json` result of `hyops init proxmox`: snake_case like the marker, no secret. */
 export function proxmoxResult(outcome: ProxmoxInitOutcome): {status: string; [field: string]: unknown} {
   const {paths} = outcome
-  const runtime = outcome.runtime ? buildProxmoxMarker({paths: {config: '', credentials: '', evidenceDir: '', vault: ''}, runId: '', runtime: outcome.runtime, status: 'ready'}).runtime : undefined
+  const runtime = outcome.runtime ? markerRuntime(outcome.runtime) : undefined
   return {
     api_url: outcome.apiUrl,
     paths: {config: paths.config, credentials: paths.credentials, evidence_dir: paths.evidenceDir, marker: paths.marker, vault: paths.vault},
