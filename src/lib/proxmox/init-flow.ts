@@ -10,7 +10,7 @@ import {readPublicKey} from '../ssh/keygen.js'
 import type {HostKeyPolicy} from '../ssh/known-hosts.js'
 import {confirmRotateToken} from '../ux/prompts.js'
 import type {LoadedVault} from '../vault/vault-access.js'
-import {validateProxmoxToken} from './api-validation.js'
+import {type ProxmoxTokenCheckResult, validateProxmoxToken} from './api-validation.js'
 import {runRemoteBootstrap} from './bootstrap.js'
 import {describeProxmoxInputs, readTlsCaFile} from './config.js'
 import {openHostSession} from './host-session.js'
@@ -18,6 +18,8 @@ import {detectBindAddress} from './http-bind.js'
 import {findKnownSecret, TOKEN_SECRET_KEY, type KnownSecret} from './known-secret.js'
 import {buildProxmoxMarker, discoveryFromMarker, type MarkerDiscovery, type TokenAction} from './marker.js'
 import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from './tfvars.js'
+import {declinedReuseError, offerSiblingToken, reusedLine, reuseContext, type ReuseWhy, type SiblingOffer, staleSecretError} from './token-reuse-flow.js'
+import type {ReusableToken} from './token-reuse.js'
 import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from './types.js'
 
 export interface ProxmoxInitOptions {
@@ -73,24 +75,30 @@ export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs
 
   const previousMarker = await readMarker(layout, 'proxmox')
   const vault = await step('open vault', () => io.loadVault())
-  const known = flags.force ? undefined : await findKnownSecret(vault, paths.credentials, inputs.tokenId)
+  let known = flags.force ? undefined : await findKnownSecret(vault, paths.credentials, inputs.tokenId)
   evidence.redactor.addSecret(known?.secret)
+  const markerRuntime = previousMarker ? discoveryFromMarker(previousMarker, fallbacksOf(inputs)) : undefined
+  // The annex: no secret here and no --force → a sibling env's working secret is reused (asked at a terminal).
+  const offer = known || flags.force ? undefined : await offerSiblingToken({...reuseContext(markerRuntime), caPem: await knownCaPem(context, inputs), context, inputs, io, mayAsk: !flags['dry-run'], why: 'missing'})
+  if (offer?.declined) throw declinedReuseError(inputs, offer.declined.envName, offer.host)
+  if (offer?.accepted) known = {origin: 'vault', secret: offer.accepted.secret}
   if (!known && !flags.force && flags['non-interactive']) {
-    throw secretsError(`${TOKEN_SECRET_KEY} is not in the vault ${paths.vault}, and --non-interactive forbids making a token`, 'seed it with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate the token')
+    const siblings = offer && offer.scan.envs > 0 ? `, no sibling env in ${offer.scan.envsDir} holds a working one` : ''
+    throw secretsError(`${TOKEN_SECRET_KEY} is not in the vault ${paths.vault}${siblings}, and --non-interactive forbids making a token`, 'seed it with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate the token')
   }
 
   const tokenMode: TokenMode = flags.force ? 'rotate' : known ? 'keep' : 'create'
-  const markerRuntime = previousMarker ? discoveryFromMarker(previousMarker, fallbacksOf(inputs)) : undefined
   const remote = decideRemote(options, tokenMode, flags['non-interactive'], previousMarker?.status === 'ready' && markerRuntime !== undefined)
-  await evidence.record({decisions: {remote, secret_origin: known?.origin ?? null, token_mode: tokenMode}})
+  await evidence.record({decisions: {remote, reused_from: offer?.accepted?.envName ?? null, secret_origin: offer?.accepted ? 'sibling' : (known?.origin ?? null), token_mode: tokenMode}})
 
-  if (flags['dry-run']) return dryRun(context, inputs, {known, paths, remote, tokenMode})
+  if (flags['dry-run']) return dryRun(context, inputs, {known, paths, remote, reusedFrom: offer?.accepted?.envName, tokenMode})
   if (tokenMode !== 'keep') await step('check vault password', () => vault.ensureWritable())
 
   const state: RunState = {inputs, io, known, paths, previousMarker, vault}
+  if (offer?.accepted) await adoptReusedSecret(context, state, offer, 'missing')
   try {
     const found = remote ? await bootstrapOnHost(context, state, tokenMode, options) : noRemoteDiscovery(inputs, markerRuntime)
-    return await finish(context, state, found, remote)
+    return await finish(context, state, await checkKnownSecret(context, state, found, options), remote)
   } catch (error) {
     if (state.madeSecret || state.tokenRemoved) await markNotReady(context, state, error)
     throw error
@@ -110,6 +118,10 @@ interface RunState {
   tokenRemoved?: boolean
   tokenAction?: TokenAction
   runtime?: MarkerDiscovery
+  /** The sibling env whose secret this run took (already in this env's vault). */
+  reused?: ReusableToken
+  /** A secret already validated against the runtime this run found (not validated twice). */
+  checked?: {secret: string; result: ProxmoxTokenCheckResult}
 }
 
 function decideRemote(options: ProxmoxInitOptions, tokenMode: TokenMode, nonInteractive: boolean, readyMarker: boolean): boolean {
@@ -227,17 +239,20 @@ async function finish(context: InitContext, state: RunState, found: Found, remot
   const secret = state.madeSecret ?? state.known?.secret
   if (!secret) throw new HyopsError(ExitCode.Secrets, `no secret for the token ${inputs.tokenId} came back from ${inputs.host}`, {hint: 'run again with --force to rotate it'})
   const apiUrl = proxmoxUrl(runtime.apiIp, inputs.apiPort)
-  const caPem = inputs.tlsSkip ? undefined : inputs.tlsCaFile ? await readTlsCaFile(inputs.tlsCaFile) : (found.caPem ?? (await savedClusterCa(context)))
-  const check = await step(io, context, 'validate token', () =>
-    validateProxmoxToken({apiUrl, caPem, node: runtime.node, secret, storage: runtime.storageSnippets, tlsSkip: inputs.tlsSkip, tokenId: inputs.tokenId}),
-  )
+  const caPem = await knownCaPem(context, inputs, found.caPem)
+  const check =
+    state.checked?.secret === secret
+      ? state.checked.result
+      : await step(io, context, 'validate token', () =>
+          validateProxmoxToken({apiUrl, caPem, node: runtime.node, secret, storage: runtime.storageSnippets, tlsSkip: inputs.tlsSkip, tokenId: inputs.tokenId}),
+        )
 
   if (!state.madeSecret && state.known?.origin === 'credentials') {
     await step(io, context, 'restore secret to vault', () => state.vault.update({[TOKEN_SECRET_KEY]: secret}))
     io.note(`Put the secret of ${inputs.tokenId} from ${paths.credentials} back into the vault`)
   }
 
-  const written = state.madeSecret || state.known?.origin === 'credentials' ? [paths.vault] : []
+  const written = state.madeSecret || state.reused || state.known?.origin === 'credentials' ? [paths.vault] : []
   const sshPublicKey = await publicKeyText(inputs)
   const detectedHttpBindAddress = inputs.httpBindAddress ? undefined : await detectBindAddress(inputs.host, inputs.sshPort)
   const tfvars = renderProxmoxTfvars(proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, runtime, sshPublicKey, tokenSecret: secret}))
@@ -245,19 +260,21 @@ async function finish(context: InitContext, state: RunState, found: Found, remot
   evidence.fileWritten(paths.credentials)
   written.push(paths.credentials)
 
-  const tokenAction = state.tokenAction ?? 'kept'
+  const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
+  const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
   const marker = buildProxmoxMarker({
     paths: {config: paths.config, credentials: paths.credentials, evidenceDir: paths.evidenceDir, vault: paths.vault},
     runId,
     runtime,
     sshPublicKey,
     status: 'ready',
-    token: {action: tokenAction, id: inputs.tokenId},
+    token: {action: tokenAction, fromEnv: reusedFrom, id: inputs.tokenId},
   })
   await step(io, context, 'write readiness marker', () => io.writeMarker(marker))
   written.push(paths.marker)
-  await evidence.record({outcome: {api_url: apiUrl, proxmox_version: check.version, remote, runtime: marker.runtime, token_action: tokenAction}})
-  return {apiUrl, inputs, paths, proxmoxVersion: check.version, remote, runtime, secretOrigin: state.known?.origin, status: 'ready', tokenAction, tokenId: inputs.tokenId, written}
+  await evidence.record({outcome: {api_url: apiUrl, proxmox_version: check.version, remote, reused_from: reusedFrom ?? null, runtime: marker.runtime, token_action: tokenAction}})
+  const secretOrigin = reusedFrom === undefined ? state.known?.origin : `env:${reusedFrom}`
+  return {apiUrl, inputs, paths, proxmoxVersion: check.version, remote, runtime, secretOrigin, status: 'ready', tokenAction, tokenId: inputs.tokenId, written}
 }
 
 function step<T>(io: ProxmoxInitIo, context: InitContext, label: string, run: () => Promise<T>): Promise<T> {
@@ -266,6 +283,62 @@ function step<T>(io: ProxmoxInitIo, context: InitContext, label: string, run: ()
 
 async function savedClusterCa(context: InitContext): Promise<string | undefined> {
   return readFile(join(context.layout.dir('state'), 'proxmox-ca.pem'), 'utf8').catch(() => undefined)
+}
+
+/** The CA validation verifies against: none with TLS_SKIP, TLS_CA_FILE, the one the host just gave, or the saved cluster CA. */
+async function knownCaPem(context: InitContext, inputs: ProxmoxInputs, fromHost?: string): Promise<string | undefined> {
+  if (inputs.tlsSkip) return undefined
+  return inputs.tlsCaFile ? readTlsCaFile(inputs.tlsCaFile) : (fromHost ?? (await savedClusterCa(context)))
+}
+
+/** A sibling's validated secret becomes this env's: into the vault at once, said in one line, recorded. */
+async function adoptReusedSecret(context: InitContext, state: RunState, offer: SiblingOffer, why: ReuseWhy): Promise<void> {
+  const token = offer.accepted!
+  await step(state.io, context, 'store reused secret in vault', () => state.vault.update({[TOKEN_SECRET_KEY]: token.secret}))
+  context.evidence.fileWritten(state.paths.vault)
+  state.reused = token
+  state.known = {origin: 'vault', secret: token.secret}
+  state.io.note(reusedLine(state.inputs, token, offer.host, why))
+  await context.evidence.record({token_decision: {action: 'reused', from_env: token.envName, from_source: token.source, why}})
+}
+
+/**
+ * A secret this run did not make is validated before anything is written. A 401 means it is
+ * stale (the token was rotated elsewhere): a sibling env's working secret heals it; only then
+ * is the token rotated, and only at a terminal after asking (without one: exit 21, --force).
+ */
+async function checkKnownSecret(context: InitContext, state: RunState, found: Found, options: ProxmoxInitOptions): Promise<Found> {
+  const {inputs, io, known} = state
+  if (state.madeSecret || !known) return found
+  const {runtime} = found
+  const caPem = await knownCaPem(context, inputs, found.caPem)
+  try {
+    const result = await step(io, context, 'validate token', () =>
+      validateProxmoxToken({apiUrl: proxmoxUrl(runtime.apiIp, inputs.apiPort), caPem, node: runtime.node, secret: known.secret, storage: runtime.storageSnippets, tlsSkip: inputs.tlsSkip, tokenId: inputs.tokenId}),
+    )
+    state.checked = {result, secret: known.secret}
+    return found
+  } catch (error) {
+    if (!(error instanceof HyopsError) || error.reason !== 'token-rejected' || state.reused) throw error
+  }
+
+  const where = known.origin === 'vault' ? `the vault ${state.paths.vault}` : state.paths.credentials
+  io.note(`Proxmox rejected the secret of ${inputs.tokenId} from ${where} (rotated elsewhere?); looking for a working one in the sibling envs`)
+  const offer = await offerSiblingToken({...reuseContext(runtime), caPem, context, exclude: [known.secret], inputs, io, mayAsk: true, why: 'stale'})
+  if (offer.declined) throw declinedReuseError(inputs, offer.declined.envName, offer.host)
+  if (offer.accepted) {
+    await adoptReusedSecret(context, state, offer, 'stale')
+    state.checked = {result: offer.accepted.version === undefined ? {} : {version: offer.accepted.version}, secret: offer.accepted.secret}
+    return found
+  }
+
+  if (!context.interactive) throw staleSecretError(inputs, where, 'pass --force to rotate the token (breaks its other users), or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
+  if (options.remote === false) throw staleSecretError(inputs, where, 'drop --no-remote so that the token can be rotated on the host, or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
+  if (!(await confirmRotateToken(inputs.tokenId))) throw staleSecretError(inputs, where, 'pass --force to rotate the token (breaks its other users), or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
+  io.note(`Rotating ${inputs.tokenId} on ${inputs.host}: the secret from ${where} is stale and no sibling env holds a working one`)
+  await context.evidence.record({token_decision: {action: 'rotate', why: 'stale'}})
+  await step(io, context, 'check vault password', () => state.vault.ensureWritable())
+  return bootstrapOnHost(context, state, 'rotate', options)
 }
 
 async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
@@ -293,9 +366,10 @@ async function markNotReady(context: InitContext, state: RunState, error: unknow
   await state.io.writeMarker(marker).catch(() => {})
 }
 
-function dryRun(context: InitContext, inputs: ProxmoxInputs, facts: {known?: KnownSecret; paths: ProxmoxInitOutcome['paths']; remote: boolean; tokenMode: TokenMode}): ProxmoxInitOutcome {
+function dryRun(context: InitContext, inputs: ProxmoxInputs, facts: {known?: KnownSecret; paths: ProxmoxInitOutcome['paths']; remote: boolean; reusedFrom?: string; tokenMode: TokenMode}): ProxmoxInitOutcome {
   const {paths} = facts
   const plan = [
+    ...(facts.reusedFrom === undefined ? [] : [`reuse the working secret of ${inputs.tokenId} from the env "${facts.reusedFrom}" (validated) and store it in ${paths.vault}`]),
     facts.remote
       ? `connect to ${inputs.sshUsername}@${inputs.host}:${inputs.sshPort} and run the bootstrap: ensure ${inputs.userFq}, ${facts.tokenMode === 'rotate' ? `rotate ${inputs.tokenId}` : facts.tokenMode === 'create' ? `create ${inputs.tokenId} if missing` : `keep ${inputs.tokenId}`}, grant ACLs, discover node, storages and bridge`
       : 'skip the remote bootstrap (values from the readiness marker or the fallbacks)',
@@ -307,5 +381,6 @@ function dryRun(context: InitContext, inputs: ProxmoxInputs, facts: {known?: Kno
   ]
   const tokenAction = facts.tokenMode === 'rotate' ? 'would-rotate' : facts.tokenMode === 'create' ? 'would-create' : 'would-keep'
   void context
-  return {inputs, paths, plan, remote: facts.remote, secretOrigin: facts.known?.origin, status: 'dry-run', tokenAction, tokenId: inputs.tokenId, written: []}
+  const secretOrigin = facts.reusedFrom === undefined ? facts.known?.origin : `env:${facts.reusedFrom}`
+  return {inputs, paths, plan, remote: facts.remote, secretOrigin, status: 'dry-run', tokenAction, tokenId: inputs.tokenId, written: []}
 }
