@@ -16,6 +16,7 @@ export * from './hooks/init-targets.js'
 
 // Runtime root, layout, safe writing, evidence, locks
 export * from './readiness/marker.js'
+export * from './runtime/config-template.js'
 export * from './runtime/evidence.js'
 export * from './runtime/layout.js'
 export * from './runtime/lock.js'

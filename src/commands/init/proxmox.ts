@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {InitCommand, type InitContext, type InitResult} from '../../lib/command/init-command.js'
-import {ExitCode, HyopsError} from '../../lib/errors.js'
 import {proxmoxConfigFlags} from '../../lib/proxmox/config-keys.js'
 import {readProxmoxConfig, resolveProxmoxInputs} from '../../lib/proxmox/config.js'
-import {templateRemediation, writeProxmoxConfigTemplate} from '../../lib/proxmox/config-template.js'
+import {renderProxmoxConfigTemplate, templateRemediation, writeProxmoxConfigTemplate} from '../../lib/proxmox/config-template.js'
 import {runProxmoxInit} from '../../lib/proxmox/init-flow.js'
+import {stopWithConfigTemplate} from '../../lib/runtime/config-template.js'
 import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/summary.js'
 import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.js'
 import {Progress} from '../../lib/ux/progress.js'
@@ -54,20 +54,22 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
 
   /** The contract's template rule: write it, tell what to edit, exit 10 (or carry on with --bootstrap). */
   private async writeTemplate(context: InitContext, carryOn: boolean): Promise<void> {
-    const rerun = [this.config.bin, 'init proxmox', ...this.argv.filter((a) => a !== '--bootstrap')].join(' ')
-    if (context.flags['dry-run']) {
-      if (carryOn) return
-      throw new HyopsError(ExitCode.ConfigTemplate, `no config at ${context.configFile} (dry run: the template was not written)`, {hint: `run without --dry-run to write it, then edit it`})
-    }
-
-    await writeProxmoxConfigTemplate(context.configFile)
-    context.evidence.fileWritten(context.configFile)
     if (carryOn) {
+      if (context.flags['dry-run']) return
+      await writeProxmoxConfigTemplate(context.configFile)
+      context.evidence.fileWritten(context.configFile)
       this.note(`Wrote a config template at ${context.configFile}; carrying on from flags and environment (--bootstrap)`)
       return
     }
 
-    if (!this.jsonEnabled()) this.log(templateRemediation(context.configFile, rerun))
-    throw new HyopsError(ExitCode.ConfigTemplate, `config template written to ${context.configFile}`, {hint: 'edit it, then re-run'})
+    const rerun = [this.config.bin, 'init proxmox', ...this.argv].join(' ')
+    await stopWithConfigTemplate({
+      dryRun: context.flags['dry-run'],
+      fileWritten: (path) => context.evidence.fileWritten(path),
+      log: (text) => this.log(text),
+      path: context.configFile,
+      remediation: templateRemediation(context.configFile, rerun),
+      template: renderProxmoxConfigTemplate(),
+    })
   }
 }

@@ -1,8 +1,4 @@
-import {lstat} from 'node:fs/promises'
-import {dirname} from 'node:path'
-
-import {makePrivateDir} from '../runtime/layout.js'
-import {writeFileSafely} from '../runtime/safe-write.js'
+import {writeConfigTemplate} from '../runtime/config-template.js'
 import {CONFIG_KEYS, type ConfigKeySpec, PLACEHOLDER_HOST} from './config-keys.js'
 
 /** The config template: a `[proxmox]` section with the annex's keys, their defaults and comments. */
@@ -23,15 +19,9 @@ export function renderProxmoxConfigTemplate(): string {
   return out.join('\n')
 }
 
-/**
- * Writes the config template at `path` (mode 0600, atomically, its directory made 0700 when
- * missing). Anything already at `path` is kept unless `force`: the answer says which happened.
- */
+/** Writes the Proxmox config template (see `writeConfigTemplate`). */
 export async function writeProxmoxConfigTemplate(path: string, options: {force?: boolean} = {}): Promise<'kept' | 'written'> {
-  if (!options.force && (await lstat(path).then(() => true, () => false))) return 'kept'
-  await makePrivateDir(dirname(path))
-  await writeFileSafely(path, renderProxmoxConfigTemplate(), {mode: 0o600})
-  return 'written'
+  return writeConfigTemplate(path, renderProxmoxConfigTemplate(), options)
 }
 
 /**

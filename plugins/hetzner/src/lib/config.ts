@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
-import {dirname, isAbsolute, resolve} from 'node:path'
+import {isAbsolute, resolve} from 'node:path'
 
-import {configError, expandHome, makePrivateDir, writeFileSafely} from 'hyops'
+import {configError, expandHome} from 'hyops'
 
 import {TOKEN_KEY} from './target.js'
 
@@ -96,12 +96,6 @@ export function hetznerConfigTemplate(): string {
     '# HCLOUD_CA_FILE=',
     '',
   ].join('\n')
-}
-
-/** Writes the template (mode 0600, parent directory created 0700). */
-export async function writeHetznerConfigTemplate(file: string): Promise<void> {
-  await makePrivateDir(dirname(file))
-  await writeFileSafely(file, hetznerConfigTemplate(), {mode: 0o600})
 }
 
 function unquote(value: string): string {

@@ -1,8 +1,8 @@
-import {ExitCode, HyopsError, type InitContext, type InitResult, type LoadedVault, type ReadinessMarker} from 'hyops'
+import {ExitCode, HyopsError, stopWithConfigTemplate, type InitContext, type InitResult, type LoadedVault, type ReadinessMarker} from 'hyops'
 
 import {validateHetznerToken, type HetznerApiTarget} from './api.js'
 import {hasReason} from './errors.js'
-import {loadHetznerConfig, writeHetznerConfigTemplate, type HetznerConfig} from './config.js'
+import {hetznerConfigTemplate, loadHetznerConfig, type HetznerConfig} from './config.js'
 import {HETZNER_TARGET, TOKEN_KEY} from './target.js'
 import {planHetznerTfvars, renderHetznerTfvars, writeHetznerTfvars, type TfvarsPlan} from './tfvars.js'
 import {resolveHetznerToken, type TokenResolution, type TokenSource} from './token.js'
@@ -118,16 +118,14 @@ async function readConfig(context: InitContext, io: HetznerInitIO): Promise<Hetz
     return config
   }
 
-  if (context.flags['dry-run']) {
-    io.log(`Dry run: ${file} does not exist; a real run would write a template there and stop (exit 10).`)
-    throw new HyopsError(ExitCode.ConfigTemplate, `config ${file} is missing (dry run: no template written)`, {hint: 'run without --dry-run to get a template'})
-  }
-
-  await writeHetznerConfigTemplate(file)
-  context.evidence.fileWritten(file)
-  io.log(`Wrote a config template to ${file}.`)
-  io.log(`Review it (the defaults work for the public Hetzner Cloud API), then run: hyops init hetzner${context.flags.config ? ` --config ${file}` : ''}`)
-  throw new HyopsError(ExitCode.ConfigTemplate, `config template written to ${file}`, {hint: 'review it, then run hyops init hetzner again', reason: 'template-written'})
+  return stopWithConfigTemplate({
+    dryRun: context.flags['dry-run'],
+    fileWritten: (path) => context.evidence.fileWritten(path),
+    log: io.log,
+    path: file,
+    remediation: `Wrote a config template to ${file}.\nReview it (the defaults work for the public Hetzner Cloud API), then run: hyops init hetzner${context.flags.config ? ` --config ${file}` : ''}`,
+    template: hetznerConfigTemplate(),
+  })
 }
 
 /** Validates; a token the API refuses may be replaced once through the prompt, when there is one. */

@@ -3,9 +3,9 @@ import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {ExitCode, HyopsError} from 'hyops'
+import {ExitCode, HyopsError, writeConfigTemplate} from 'hyops'
 
-import {DEFAULT_HCLOUD_API, hetznerConfigTemplate, loadHetznerConfig, parseHetznerConfig, writeHetznerConfigTemplate} from '../../src/lib/config.js'
+import {DEFAULT_HCLOUD_API, hetznerConfigTemplate, loadHetznerConfig, parseHetznerConfig} from '../../src/lib/config.js'
 import {cleanupTempDirs, tempDir} from '../helpers/hyops-cli.js'
 
 after(cleanupTempDirs)
@@ -69,7 +69,7 @@ describe('hetzner.conf', () => {
   it('writes a template (0600, parent 0700) that parses to the defaults and holds no token', async () => {
     const dir = await tempDir()
     const file = join(dir, 'new', 'hetzner.conf')
-    await writeHetznerConfigTemplate(file)
+    assert.equal(await writeConfigTemplate(file, hetznerConfigTemplate()), 'written')
     assert.equal(await readFile(file, 'utf8'), hetznerConfigTemplate())
     assert.equal((await stat(file)).mode & 0o777, 0o600)
     assert.equal((await stat(join(dir, 'new'))).mode & 0o777, 0o700)
@@ -77,5 +77,8 @@ describe('hetzner.conf', () => {
     assert.equal(parsed.apiUrl, DEFAULT_HCLOUD_API)
     assert.equal(parsed.token, undefined)
     assert.deepEqual(parsed.unknownKeys, [])
+    await writeFile(file, 'HCLOUD_API=https://x.example\n')
+    assert.equal(await writeConfigTemplate(file, hetznerConfigTemplate()), 'kept', 'an existing config is never overwritten')
+    assert.equal(await readFile(file, 'utf8'), 'HCLOUD_API=https://x.example\n')
   })
 })
