@@ -1,7 +1,22 @@
 import {ExitCode, HyopsError} from '../errors.js'
-import {createHttpClient} from '../http/client.js'
-import {HttpFailure} from '../http/errors.js'
-import {validateToken} from '../http/token-check.js'
+import type {HttpFailure} from '../http/errors.js'
+
+type HttpStack = [typeof import('../http/client.js'), typeof import('../http/errors.js'), typeof import('../http/token-check.js')]
+let httpStack: Promise<HttpStack> | undefined
+
+// axios and what it pulls in take ~60-100 ms to load: loaded on first use, not at startup.
+function loadHttpStack(): Promise<HttpStack> {
+  httpStack ??= Promise.all([import('../http/client.js'), import('../http/errors.js'), import('../http/token-check.js')])
+  return httpStack
+}
+
+/**
+ * Starts loading the HTTP client in the background (e.g. while the remote bootstrap runs on
+ * the host), so that the validation that follows does not wait for it.
+ */
+export function preloadProxmoxValidation(): void {
+  loadHttpStack().catch(() => {})
+}
 
 export interface ProxmoxTokenCheck {
   /** `https://<api ip>:<port>/api2/json` (see `proxmoxUrl`). */
@@ -45,6 +60,7 @@ export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<Pr
     })
   }
 
+  const [{createHttpClient}, {HttpFailure: Failure}, {validateToken}] = await loadHttpStack()
   const base = check.apiUrl.replace(/\/+$/, '')
   const client = createHttpClient({tls: {caPem: check.caPem, skipVerify: check.tlsSkip}, timeoutMs: check.timeoutMs})
   const headers = {Authorization: `PVEAPIToken=${check.tokenId}=${check.secret}`}
@@ -56,13 +72,13 @@ export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<Pr
       const data = (answer.data as {data?: {version?: unknown}} | undefined)?.data
       version = typeof data?.version === 'string' ? data.version : undefined
     } catch (error) {
-      throw proxmoxFailure(error, check, '/version')
+      throw proxmoxFailure(error instanceof Failure ? error : undefined, check, '/version')
     }
 
     try {
       await validateToken({client, headers, signal: check.signal, url: `${base}${storagePath}`})
     } catch (error) {
-      throw proxmoxFailure(error, check, storagePath)
+      throw proxmoxFailure(error instanceof Failure ? error : undefined, check, storagePath)
     }
 
     return version === undefined ? {} : {version}
@@ -71,8 +87,7 @@ export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<Pr
   }
 }
 
-function proxmoxFailure(error: unknown, check: ProxmoxTokenCheck, path: string): HyopsError {
-  const failure = error instanceof HttpFailure ? error : undefined
+function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenCheck, path: string): HyopsError {
   const make = (message: string, reason: string, hint?: string) => new HyopsError(ExitCode.Secrets, message, {hint, reason})
   switch (failure?.kind) {
     case 'unauthorized': {

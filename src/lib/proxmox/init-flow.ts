@@ -10,7 +10,7 @@ import {readPublicKey} from '../ssh/keygen.js'
 import type {HostKeyPolicy} from '../ssh/known-hosts.js'
 import {confirmRotateToken} from '../ux/prompts.js'
 import type {LoadedVault} from '../vault/vault-access.js'
-import {type ProxmoxTokenCheckResult, validateProxmoxToken} from './api-validation.js'
+import {preloadProxmoxValidation, type ProxmoxTokenCheckResult, validateProxmoxToken} from './api-validation.js'
 import {runRemoteBootstrap} from './bootstrap.js'
 import {describeProxmoxInputs, readTlsCaFile} from './config.js'
 import {openHostSession} from './host-session.js'
@@ -174,6 +174,8 @@ async function bootstrapOnHost(context: InitContext, state: RunState, tokenMode:
   const session: SshSession = await io.step(`connect ${target}`, () =>
     evidence.step('ssh connect', () => openHostSession({hostKeyPolicy: options.hostKeyPolicy, inputs, interactive: context.interactive, knownHostsFile: layout.knownHostsFile, note: io.note})),
   )
+  // The host works for a while now: load the HTTP client for the validation meanwhile.
+  preloadProxmoxValidation()
   try {
     const keepSecret = async (secret: string) => {
       evidence.redactor.addSecret(secret)

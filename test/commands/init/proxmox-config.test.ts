@@ -2,11 +2,14 @@
 // inputs (acceptance 9). No host is needed: each run stops before SSH. The runs of a test
 // are independent, so they run concurrently.
 import assert from 'node:assert/strict'
-import {readFile} from 'node:fs/promises'
+import {spawnSync} from 'node:child_process'
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {after, describe, it} from 'node:test'
 
 import {renderProxmoxConfigTemplate} from '../../../src/lib/proxmox/config-template.js'
-import {cleanupTempDirs} from '../../helpers/cli.js'
+import {CLI, cleanupTempDirs, PROJECT_ROOT, tempDir} from '../../helpers/cli.js'
 import {fileBytes, initProxmox, prepareRoot, type SimEndpoint} from '../../helpers/proxmox-env.js'
 
 const NO_STACK = /\n\s+at \S/
@@ -90,5 +93,47 @@ describe('hyops init proxmox: bad inputs exit 11 naming the key (acceptance 9)',
       assert.equal(await fileBytes(at.markerFile), undefined, c.name)
       assert.equal(await fileBytes(at.vaultFile), undefined, c.name)
     }
+  })
+})
+
+describe('hyops init proxmox: startup', () => {
+  // A module resolve hook logs every module URL the process loads (ESM imports, and the CJS
+  // packages they import), so the test sees what startup really pulls in.
+  async function loadedModules(args: string[]): Promise<{code: number | null; urls: string[]}> {
+    const dir = await tempDir('hyops-resolve-')
+    const log = join(dir, 'resolved.log')
+    await writeFile(log, '')
+    await writeFile(
+      join(dir, 'hooks.mjs'),
+      "import {appendFileSync} from 'node:fs'\nlet log\nexport function initialize(data) { log = data.log }\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context)\n  appendFileSync(log, result.url + '\\n')\n  return result\n}\n",
+    )
+    await writeFile(join(dir, 'register.mjs'), `import {register} from 'node:module'\nregister('./hooks.mjs', import.meta.url, {data: {log: ${JSON.stringify(log)}}})\n`)
+    const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {HOME: dir, PATH: process.env.PATH ?? '/usr/bin:/bin', RESOLVE_LOG: log},
+    })
+    return {code: run.status, urls: (await readFile(log, 'utf8')).split('\n').filter(Boolean)}
+  }
+
+  it('axios is not loaded at startup, only once validation is near (preloadProxmoxValidation)', async () => {
+    const at = await prepareRoot(NOWHERE, {extraConfig: {TLS_SKIP: 'maybe'}})
+    const cli = await loadedModules([CLI, 'init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile])
+    assert.equal(cli.code, 11)
+    assert.ok(cli.urls.some((url) => url.endsWith('/dist/commands/init/proxmox.js')), 'the hook saw the command load')
+    assert.ok(cli.urls.some((url) => url.includes('/node_modules/node-ssh/')), 'and its static imports')
+    assert.deepEqual(cli.urls.filter((url) => url.includes('/node_modules/axios/')), [], 'no axios before validation')
+
+    const validation = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'api-validation.js')).href
+    // Waits (up to 5 s) until the hook has seen axios, then exits.
+    const script = [
+      `const {readFileSync} = await import('node:fs')`,
+      `const m = await import(${JSON.stringify(validation)})`,
+      'm.preloadProxmoxValidation()',
+      'for (let i = 0; i < 250 && !readFileSync(process.env.RESOLVE_LOG, "utf8").includes("/node_modules/axios/"); i++) await new Promise((resolve) => setTimeout(resolve, 20))',
+    ].join('\n')
+    const preload = await loadedModules(['--input-type=module', '-e', script])
+    assert.equal(preload.code, 0)
+    assert.ok(preload.urls.some((url) => url.includes('/node_modules/axios/')), 'preloading loads axios')
   })
 })
