@@ -4,7 +4,8 @@ import {expandHome} from '../runtime/root.js'
 import {confirmReuseToken} from '../ux/prompts.js'
 import type {MarkerDiscovery} from './marker.js'
 import {proxmoxUrl} from './tfvars.js'
-import {findReusableToken, type ReusableToken, type TokenReuseQuery, type TokenReuseScan} from './token-reuse.js'
+import {findReusableToken, type ReusableToken, type TokenReuseScan} from './token-reuse.js'
+import {listSiblingEnvs, siblingEnvsDir} from './token-reuse-siblings.js'
 import type {ProxmoxInputs} from './types.js'
 
 /** Notes about broken siblings shown on the terminal; the evidence keeps them all. */
@@ -29,8 +30,6 @@ export interface SiblingOfferRequest {
   exclude?: string[]
   /** False in a dry run: a found token is reported, not asked about. */
   mayAsk: boolean
-  /** For tests: overrides of the scan's query. */
-  query?: Partial<TokenReuseQuery>
 }
 
 /** The outcome of an offer: the scan, and the token reused or declined. */
@@ -55,6 +54,15 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
   const {evidence, flags} = context
   const apiIp = request.apiIp ?? inputs.host
   const hosts = [...new Set([inputs.host, apiIp])]
+  const host = apiIp === inputs.host ? inputs.host : `${inputs.host} (API ${apiIp})`
+  const envsDir = siblingEnvsDir(context.root.root)
+  const listing = await listSiblingEnvs(envsDir, context.root.root)
+  if (listing.envs.length === 0 && listing.notes.length === 0) {
+    // A lone env: nothing to show on the terminal.
+    await evidence.record({token_reuse: {decision: 'none', envs: 0, envs_dir: envsDir, why: request.why}})
+    return {host, scan: {durationMs: 0, envs: 0, envsDir, excluded: 0, failures: [], matched: [], notes: [], tried: 0}}
+  }
+
   const passwordFile = flags['vault-password-file'] ? expandHome(flags['vault-password-file']) : undefined
   const scan = await io.step('look for the token in sibling envs', () =>
     evidence.step(`scan sibling envs (${request.why} secret)`, () =>
@@ -62,6 +70,7 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
         apiPort: inputs.apiPort,
         apiUrl: proxmoxUrl(apiIp, inputs.apiPort),
         caPem: request.caPem,
+        envsDir,
         exclude: request.exclude,
         hosts,
         node: request.node,
@@ -70,7 +79,6 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
         tlsSkip: inputs.tlsSkip,
         tokenId: inputs.tokenId,
         vault: {passwordCommand: flags['vault-password-command'], passwordFile},
-        ...request.query,
       }),
     ),
   )
@@ -78,7 +86,6 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
   for (const note of scan.notes.slice(0, NOTES_SHOWN)) io.note(note)
   if (scan.notes.length > NOTES_SHOWN) io.note(`skipped ${scan.notes.length - NOTES_SHOWN} more sibling envs (see ${evidence.dir}/meta.json)`)
 
-  const host = apiIp === inputs.host ? inputs.host : `${inputs.host} (API ${apiIp})`
   let accepted: ReusableToken | undefined
   let declined: ReusableToken | undefined
   if (scan.found) {

@@ -1,4 +1,4 @@
-import {constants} from 'node:fs'
+import {constants, type Dirent} from 'node:fs'
 import {open, readdir, realpath, stat} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
@@ -29,7 +29,7 @@ export interface SiblingCredentials extends SiblingEnv {
   node?: string
   /** `storage_snippets`: the storage a validation lists. */
   storage?: string
-  /** The newest mtime (ms) of its tfvars and its readiness marker: the likeliest is the newest. */
+  /** The mtime (ms) of its tfvars; `withMarkerTime` makes it the newer of that and its readiness marker's. */
   writtenAt: number
 }
 
@@ -60,22 +60,31 @@ export function siblingEnvsDir(root: string, home: string = hybridopsHome()): st
  * missing `envsDir` has no siblings; an unreadable one is a note.
  */
 export async function listSiblingEnvs(envsDir: string, root: string): Promise<{envs: SiblingEnv[]; notes: string[]}> {
-  let names: string[]
+  let entries: Dirent[]
   try {
-    names = await readdir(envsDir)
+    entries = await readdir(envsDir, {withFileTypes: true})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return {envs: [], notes: []}
     return {envs: [], notes: [`cannot list the sibling envs in ${envsDir}: ${reasonOf(error)}`]}
   }
 
-  const self = await realpath(root).catch(() => resolve(root))
+  const [self, realEnvsDir] = await Promise.all([realpath(root).catch(() => resolve(root)), realpath(envsDir).catch(() => resolve(envsDir))])
   const envs: SiblingEnv[] = []
   await Promise.all(
-    names.sort().map(async (name) => {
-      const dir = join(envsDir, name)
-      const [info, real] = await Promise.all([stat(dir).catch(() => undefined), realpath(dir).catch(() => dir)])
-      if (info?.isDirectory() && real !== self && resolve(dir) !== resolve(root)) envs.push({name: printable(name), root: dir})
+    entries.map(async (entry) => {
+      const dir = join(envsDir, entry.name)
+      // Only a symlink needs resolving; a plain directory's real path is the real folder's.
+      let real = join(realEnvsDir, entry.name)
+      if (entry.isSymbolicLink()) {
+        const [info, target] = await Promise.all([stat(dir).catch(() => undefined), realpath(dir).catch(() => undefined)])
+        if (!info?.isDirectory() || target === undefined) return
+        real = target
+      } else if (!entry.isDirectory()) {
+        return
+      }
+
+      if (real !== self && resolve(dir) !== resolve(root)) envs.push({name: printable(entry.name), root: dir})
     }),
   )
   return {envs: envs.sort((a, b) => (a.root < b.root ? -1 : 1)), notes: []}
@@ -111,10 +120,6 @@ export async function readSiblingCredentials(env: SiblingEnv): Promise<SiblingRe
   if (!url || !tokenId) return broken('credentials/proxmox.credentials.tfvars has no proxmox_url or proxmox_token_id')
   const address = urlAddress(url)
   if (!address) return broken('the proxmox_url of credentials/proxmox.credentials.tfvars is not an http(s) URL')
-  const markerTime = await stat(join(env.root, 'meta', 'proxmox.ready.json')).then(
-    (info) => info.mtimeMs,
-    () => 0,
-  )
   return {
     credentials: {
       ...env,
@@ -124,10 +129,19 @@ export async function readSiblingCredentials(env: SiblingEnv): Promise<SiblingRe
       secret: text('proxmox_token_secret'),
       storage: text('storage_snippets'),
       tokenId,
-      writtenAt: Math.max(file.mtimeMs, markerTime),
+      writtenAt: file.mtimeMs,
     },
     kind: 'credentials',
   }
+}
+
+/** The credentials with `writtenAt` the newest of the tfvars and the readiness marker (read for matches only). */
+export async function withMarkerTime(credentials: SiblingCredentials): Promise<SiblingCredentials> {
+  const markerTime = await stat(join(credentials.root, 'meta', 'proxmox.ready.json')).then(
+    (info) => info.mtimeMs,
+    () => 0,
+  )
+  return {...credentials, writtenAt: Math.max(credentials.writtenAt, markerTime)}
 }
 
 /**
@@ -185,10 +199,11 @@ async function readSmallTextFile(path: string): Promise<{text: string; mtimeMs: 
     const info = await handle.stat()
     if (!info.isFile()) throw new Error('not a regular file')
     if (info.size > MAX_TFVARS_BYTES) throw new Error(`larger than ${MAX_TFVARS_BYTES / 1024} KiB`)
-    const data = await handle.readFile()
+    const data = Buffer.alloc(info.size)
+    const {bytesRead} = await handle.read(data, 0, info.size, 0)
     let text: string
     try {
-      text = new TextDecoder('utf-8', {fatal: true}).decode(data)
+      text = new TextDecoder('utf-8', {fatal: true}).decode(data.subarray(0, bytesRead))
     } catch {
       throw new Error('not UTF-8 text')
     }

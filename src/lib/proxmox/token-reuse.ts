@@ -8,7 +8,7 @@ import type {VaultAccessOptions} from '../vault/vault-access.js'
 import {type ProxmoxTokenCheck, type ProxmoxTokenCheckResult, validateProxmoxToken} from './api-validation.js'
 import {TOKEN_SECRET_KEY} from './known-secret.js'
 import {Slots} from './token-reuse-slots.js'
-import {listSiblingEnvs, matchesTarget, readSiblingCredentials, type ReuseTarget, type SiblingCredentials, siblingEnvsDir} from './token-reuse-siblings.js'
+import {listSiblingEnvs, matchesTarget, readSiblingCredentials, type ReuseTarget, type SiblingCredentials, siblingEnvsDir, withMarkerTime} from './token-reuse-siblings.js'
 
 export {matchesTarget, normalizeHost, siblingEnvsDir, type ReuseTarget, type SiblingCredentials} from './token-reuse-siblings.js'
 
@@ -110,12 +110,13 @@ export async function findReusableToken(query: TokenReuseQuery): Promise<TokenRe
   const listing = await listSiblingEnvs(envsDir, query.root)
   const notes = [...listing.notes]
   const reads = await Promise.all(listing.envs.map((env) => readSiblingCredentials(env)))
-  const matches: SiblingCredentials[] = []
+  const matching: SiblingCredentials[] = []
   for (const read of reads) {
     if (read.kind === 'broken') notes.push(read.note)
-    else if (read.kind === 'credentials' && matchesTarget(read.credentials, query)) matches.push(read.credentials)
+    else if (read.kind === 'credentials' && matchesTarget(read.credentials, query)) matching.push(read.credentials)
   }
 
+  const matches = await Promise.all(matching.map((m) => withMarkerTime(m)))
   matches.sort((a, b) => b.writtenAt - a.writtenAt || (a.name < b.name ? -1 : 1))
   const race = new CandidateRace(query, notes)
   const found = await race.run(matches)

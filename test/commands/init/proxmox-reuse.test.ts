@@ -4,7 +4,7 @@
 // interactive cases in a real pseudo-terminal (tmux). Needs `npm run build` first.
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {cp, mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import {cp, mkdir, readdir, readFile, utimes, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {promisify} from 'node:util'
@@ -228,6 +228,39 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stderr, /from the env "right"/)
     assert.equal((await vaultValues(b)).PROXMOX_TOKEN_SECRET, secret)
+  })
+})
+
+describe('hyops init proxmox: token reuse at scale', () => {
+  it('6. forty stale siblings (the API refuses each after 3 s) and the valid one, oldest of all: reused, the scan well under the delay', async () => {
+    const {envsDir, home, roots} = await makeEnvs(['valid', 'b'])
+    const {b, valid} = roots
+    const secret = await initialise(valid)
+    const text = await readFile(valid.credentialsFile, 'utf8')
+    const old = new Date(Date.now() - 86_400_000)
+    await utimes(valid.credentialsFile, old, old)
+    await utimes(valid.markerFile, old, old)
+    for (let i = 0; i < 40; i++) {
+      const credentials = join(envsDir, `stale-${i}`, 'credentials')
+      await mkdir(credentials, {recursive: true})
+      await writeFile(join(credentials, 'proxmox.credentials.tfvars'), text.replace(secret, `stale-${i}-${secret.slice(8)}`), {mode: 0o600})
+    }
+
+    await sim.updateState((state) => void (state.faults.bad_token_delay_ms = 3000))
+    try {
+      const from = (await sim.execLog()).length
+      const run = await initProxmox(b, ['--non-interactive'])
+      assert.equal(run.code, 0, run.stderr)
+      assert.match(run.stderr, /from the env "valid"/)
+      assert.deepEqual(await tokenChanges(from), [])
+      const scan = (await lastEvidence(b)).token_reuse as {duration_ms: number; matched: string[]}
+      assert.equal(scan.matched.length, 41)
+      assert.equal(scan.matched.at(-1), 'valid', 'the valid env is the least likely')
+      assert.ok(scan.duration_ms < 2500, `the scan took ${scan.duration_ms} ms: not concurrent`)
+      assert.deepEqual(await leaks(home, [b, valid], [secret], [run]), [])
+    } finally {
+      await sim.updateState((state) => void delete state.faults.bad_token_delay_ms)
+    }
   })
 })
 
