@@ -124,7 +124,10 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     const {home, roots} = await makeEnvs(['a', 'b'])
     const {a, b} = roots
     const old = await initialise(a)
-    assert.equal((await initProxmox(b, ['--non-interactive'])).code, 0)
+    // No terminal and no --non-interactive: no one to ask, so the reuse is automatic too.
+    const first = await initProxmox(b)
+    assert.equal(first.code, 0, first.stderr)
+    assert.deepEqual((await readMarkerJson(b))?.token, {action: 'reused', from_env: 'a', id: b.tokenId})
     const rotate = await initProxmox(a, ['--force', '--non-interactive'])
     assert.equal(rotate.code, 0, rotate.stderr)
     const fresh = await hostSecret(a.tokenId)
