@@ -27,7 +27,11 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
     }
   }
 
-  const origin = outcome.secretOrigin === 'credentials' ? 'kept (secret restored from the credentials file)' : ACTIONS[outcome.tokenAction]
+  const origin = outcome.secretOrigin === 'credentials'
+    ? 'kept (secret restored from the credentials file)'
+    : outcome.secretOrigin?.startsWith('env:')
+      ? `reused from env "${outcome.secretOrigin.slice('env:'.length)}"`
+      : ACTIONS[outcome.tokenAction]
   return {
     paths: [
       {label: 'Credentials', path: outcome.paths.credentials},
