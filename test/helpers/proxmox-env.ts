@@ -1,5 +1,11 @@
-// Shared set-up and checks for the `hyops init proxmox` tests: a runtime root wired to a
-// simulated Proxmox host, the CLI run against it, and the scans that prove where a secret is.
+// Shared set-up and checks for the `hyops init proxmox` tests:
+// - prepareRoot(sim, options): a runtime root whose config points at a simulated host (or any
+//   SimEndpoint), with its own HOME and vault password file; initProxmox(at, args, env) runs
+//   the built CLI on it.
+// - What a run left: vaultValues, readTfvars, readMarkerJson, fileBytes; apiStatus asks the
+//   simulated API about a token.
+// - Where a secret is: scanForSecret(dir, secret, {except}), secretLeaks (acceptance 10).
+// - assertFirstRun (acceptance 1), with ansibleVaultView and terraformReads as outside readers.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'

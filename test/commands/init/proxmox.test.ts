@@ -80,8 +80,13 @@ describe('hyops init proxmox against the simulated host', () => {
 
   it('first run: exit 0, tfvars 0600 with every annex key as valid HCL, marker ready, secret in the vault, token and ACLs on the host (acceptance 1, 10)', async (t) => {
     const at = await prepareRoot(sim)
+    const execBefore = (await sim.execCommands()).length
     const run = await initProxmox(at)
     const {secret, terraformChecked} = await assertFirstRun(sim, at, run)
+    // One SSH exec: the script on stdin to `bash -s`, the inputs as quoted env assignments.
+    const execs = (await sim.execCommands()).slice(execBefore)
+    assert.equal(execs.length, 1, execs.join('\n'))
+    assert.match(execs[0], new RegExp(`^env USER_FQ='automation@pam' TOKEN_NAME='${at.tokenName}' TOKEN_MODE='create' .* bash -s$`))
     secretsSeen.add(secret)
     if (!terraformChecked) t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
     await assertNoLeaks(at, [run])
@@ -118,13 +123,16 @@ describe('hyops init proxmox against the simulated host', () => {
   it('second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) (acceptance 2, 10)', async () => {
     const {at, run: first, secret} = await readyRoot()
     const from = (await sim.execLog()).length
+    const execBefore = (await sim.execCommands()).length
     const run = await initProxmox(at)
     assert.equal(run.code, 0, run.stderr)
+    const execs = (await sim.execCommands()).slice(execBefore)
+    assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
+    assert.match(execs[0], / TOKEN_MODE='keep' /)
     assert.equal(await hostSecret(at.tokenId), secret)
     assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
     assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
     assert.deepEqual(await tokenChanges(from), [])
-    assert.equal((await sim.execCommands()).length > 0, true)
     const marker = await readMarkerJson(at)
     assert.equal(marker?.status, 'ready')
     assert.equal(marker?.token?.action, 'kept')
