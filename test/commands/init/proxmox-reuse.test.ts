@@ -3,19 +3,16 @@
 // heals from a sibling. The built CLI in its own process against the simulated host; the
 // interactive cases in a real pseudo-terminal (tmux). Needs `npm run build` first.
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
 import {cp, mkdir, readdir, readFile, utimes, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {promisify} from 'node:util'
 
 import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
-import {CLI, cleanupTempDirs, PROJECT_ROOT, tempDir} from '../../helpers/cli.js'
+import {CLI, cleanupTempDirs, tempDir} from '../../helpers/cli.js'
+import {TerminalSession} from '../../helpers/terminal.js'
 import type {CliRun} from '../../helpers/cli.js'
 import {apiStatus, fileBytes, freshTokenName, initProxmox, prepareRoot, readMarkerJson, readTfvars, scanForSecret, secretLeaks, vaultValues, type ProxmoxRoot} from '../../helpers/proxmox-env.js'
 
-const execFileAsync = promisify(execFile)
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let sim: PveSim
 
@@ -267,69 +264,16 @@ describe('hyops init proxmox: token reuse at scale', () => {
   })
 })
 
-/** One command in a tmux pane (a real pseudo-terminal); its exit status goes to a file. */
-class Pane {
-  private constructor(
-    private readonly socket: string,
-    private readonly statusFile: string,
-  ) {}
-
-  static async start(argv: string[], env: Record<string, string>, dir: string): Promise<Pane> {
-    const q = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
-    const statusFile = join(dir, `status-${Math.random().toString(16).slice(2)}`)
-    const socket = `hyops-reuse-${process.pid}-${Math.random().toString(16).slice(2, 10)}`
-    const command = `cd ${q(PROJECT_ROOT)} && env -i ${Object.entries(env).map(([k, v]) => q(`${k}=${v}`)).join(' ')} ${argv.map(q).join(' ')}; echo $? > ${q(statusFile)}; sleep 600`
-    const pane = new Pane(socket, statusFile)
-    await pane.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'reuse', '-x', '200', '-y', '50', command)
-    return pane
-  }
-
-  async tmux(...args: string[]): Promise<string> {
-    return (await execFileAsync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8'})).stdout
-  }
-
-  async screen(): Promise<string> {
-    return this.tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'reuse')
-  }
-
-  /** Waits for `text` on the screen, then types `keys` (tmux key names). */
-  async answer(text: RegExp, ...keys: string[]): Promise<void> {
-    await this.until(async () => text.test(await this.screen()), `the prompt ${text}`)
-    for (const key of keys) await this.tmux('send-keys', '-t', 'reuse', key)
-  }
-
-  async exitCode(): Promise<number> {
-    let code: number | undefined
-    await this.until(async () => {
-      code = await readFile(this.statusFile, 'utf8').then((t) => Number(t.trim()), () => undefined)
-      return code !== undefined && !Number.isNaN(code)
-    }, 'the command to exit')
-    return code!
-  }
-
-  async close(): Promise<void> {
-    await this.tmux('kill-server').catch(() => {})
-  }
-
-  private async until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${await this.screen()}`)
-      await sleep(50)
-    }
-  }
-}
-
 describe('hyops init proxmox: token reuse at a terminal', () => {
   const runAtTerminal = async (at: ProxmoxRoot, answers: Array<[RegExp, ...string[]]>, args: string[] = []) => {
     const dir = await tempDir('hyops-pane-')
-    const pane = await Pane.start([process.execPath, CLI, 'init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile, ...args], {HOME: at.home, LANG: 'C.UTF-8', NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm'}, dir)
+    const argv = [process.execPath, CLI, 'init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile, ...args]
+    const pane = await TerminalSession.start(argv, {HOME: at.home, LANG: 'C.UTF-8', NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm'}, dir)
     try {
-      for (const [text, ...keys] of answers) await pane.answer(text, ...keys)
-      const code = await pane.exitCode()
-      return {code, screen: await pane.screen()}
+      const {code, screen} = await pane.answerUntilExit(answers.map(([when, ...keys]) => ({keys, when})))
+      return {code, screen}
     } finally {
-      await pane.close()
+      await pane.kill()
     }
   }
 
