@@ -35,7 +35,7 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
   return {
     paths: [
       {label: 'Credentials', path: outcome.paths.credentials},
-      {label: 'Vault', path: outcome.paths.vault},
+      {label: outcome.written.includes(outcome.paths.vault) ? 'Vault' : 'Vault (unchanged)', path: outcome.paths.vault},
       {label: 'Marker', path: outcome.paths.marker},
       {label: 'Evidence', path: outcome.paths.evidenceDir},
     ],

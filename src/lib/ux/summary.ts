@@ -56,7 +56,8 @@ export function renderSummary(summary: Summary, options: SummaryRenderOptions = 
     value: row.value === undefined || row.value === '' ? '-' : printable(String(row.value)),
   }))
   const labelWidth = Math.max(0, ...rows.map((row) => row.label.length))
-  const valueWidth = Math.max(0, ...rows.map((row) => row.value.length))
+  // Only rows with a source line up a third column; a long value without one must not widen it.
+  const valueWidth = Math.max(0, ...rows.filter((row) => row.source !== '').map((row) => row.value.length))
   for (const row of rows) {
     const source = row.source ? `  ${color ? paintSource(row.source) : row.source}` : ''
     lines.push(`  ${row.label.padEnd(labelWidth)}  ${row.source ? row.value.padEnd(valueWidth) : row.value}${source}`.trimEnd())

@@ -78,4 +78,9 @@ describe('summary', () => {
     assert.equal(summaryColor(tty, {NO_COLOR: ''}), false)
     assert.equal(summaryColor(pipe, {TERM: 'xterm'}), false)
   })
+
+  it('a long value without a source does not push the source column out', () => {
+    const text = renderSummary({rows: [{label: 'Host', source: 'config', value: 'root@h:22'}, {label: 'Step 1', value: 'x'.repeat(150)}]})
+    assert.equal(text.split('\n')[0], '  Host    root@h:22  config')
+  })
 })
