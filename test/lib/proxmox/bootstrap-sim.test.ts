@@ -7,11 +7,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {HyopsError} from '../../../src/lib/errors.js'
 import {runRemoteBootstrap} from '../../../src/lib/proxmox/bootstrap.js'
 import type {TokenMode} from '../../../src/lib/proxmox/types.js'
 import {connectSsh, type SshSession} from '../../../src/lib/ssh/connection.js'
 import {type PveSim, type SimFaults, startPveSim} from '../../fixtures/pve-sim/index.js'
+import {rejectsWithReason} from '../../helpers/errors.js'
 import {testInputs} from './bootstrap-helpers.js'
 
 const TOKEN = 'hyops@pve!hyops'
@@ -48,16 +48,6 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
       .filter((argv) => argv[0] === 'pveum' && ['add', 'modify', 'remove', 'delete'].some((verb) => argv.slice(1, 4).includes(verb)))
       .map((argv) => argv.join(' '))
 
-  async function rejectsWithReason(promise: Promise<unknown>, reason: string, check?: (error: HyopsError) => void): Promise<void> {
-    await assert.rejects(promise, (error: unknown) => {
-      assert.ok(error instanceof HyopsError, `not a HyopsError: ${String(error)}`)
-      assert.equal(error.exitCode, 20)
-      assert.equal(error.reason, reason, error.line)
-      assert.doesNotMatch(error.line, /\n/)
-      check?.(error)
-      return true
-    })
-  }
 
   async function withFaults(faults: SimFaults, fn: () => Promise<void>): Promise<void> {
     await sim.updateState((state) => void Object.assign(state.faults, faults))

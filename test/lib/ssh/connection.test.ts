@@ -7,20 +7,10 @@ import {after, before, describe, it} from 'node:test'
 
 import ssh2 from 'ssh2'
 
-import {HyopsError} from '../../../src/lib/errors.js'
 import {connectSsh, mapConnectError, preferHostKeyAlgorithms, type SshConnectOptions} from '../../../src/lib/ssh/connection.js'
 import {type PveSim, startPveSim} from '../../fixtures/pve-sim/index.js'
+import {rejectsWithReason} from '../../helpers/errors.js'
 
-async function rejectsWithReason(promise: Promise<unknown>, reason: string, check?: (error: HyopsError) => void): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof HyopsError, `not a HyopsError: ${String(error)}`)
-    assert.equal(error.exitCode, 20)
-    assert.equal(error.reason, reason, error.line)
-    assert.doesNotMatch(error.line, /\n/)
-    check?.(error)
-    return true
-  })
-}
 
 /** A TCP port nobody listens on (bound once, then closed). */
 async function closedPort(): Promise<number> {
