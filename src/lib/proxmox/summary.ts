@@ -48,6 +48,7 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
       {label: 'Storage (snippets)', source: runtime?.storageSnippetsSource, value: runtime?.storageSnippets},
       {label: 'Bridge', source: runtime?.bridgeSource, value: runtime?.bridge},
     ],
+    pathsTitle: 'Files:',
     title: 'Proxmox is ready for automation.',
   }
 }
