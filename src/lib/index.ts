@@ -14,10 +14,11 @@ export * from './command/vault-command.js'
 export * from './hooks/events.js'
 export * from './hooks/init-targets.js'
 
-// Runtime root, layout, safe writing, evidence, locks
+// Runtime root, layout, safe writing (HCL strings for credentials tfvars), evidence, locks
 export * from './readiness/marker.js'
 export * from './runtime/config-template.js'
 export * from './runtime/evidence.js'
+export * from './runtime/hcl-string.js'
 export * from './runtime/layout.js'
 export * from './runtime/lock.js'
 export * from './runtime/redact.js'

@@ -6,7 +6,6 @@ import {after, describe, it} from 'node:test'
 
 import type {ProxmoxInputs} from '../../../src/lib/proxmox/types.js'
 import {
-  hclString,
   parseProxmoxUrl,
   parseTfvars,
   proxmoxTfvarsFrom,
@@ -15,6 +14,7 @@ import {
   renderProxmoxTfvars,
   TfvarsParseError,
 } from '../../../src/lib/proxmox/tfvars.js'
+import {hclString} from '../../../src/lib/runtime/hcl-string.js'
 import {cleanupTempDirs, tempDir} from '../../helpers/cli.js'
 
 after(cleanupTempDirs)

@@ -1,21 +1,7 @@
 import {readFile, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {makePrivateDir, writeFileSafely} from 'hyops'
-
-/** An HCL string literal: quotes, backslashes and control characters escaped, templates disarmed. */
-export function hclString(value: string): string {
-  const escaped = value
-    .replaceAll('\\', '\\\\')
-    .replaceAll('"', '\\"')
-    .replaceAll('\n', '\\n')
-    .replaceAll('\r', '\\r')
-    .replaceAll('\t', '\\t')
-    // A function, because `$$` in a replacement string means one `$`.
-    .replaceAll('${', () => '$${')
-    .replaceAll('%{', () => '%%{')
-  return `"${escaped}"`
-}
+import {hclString, makePrivateDir, writeFileSafely} from 'hyops'
 
 /** The credentials file: one variable, `hcloud_token`. */
 export function renderHetznerTfvars(token: string): string {

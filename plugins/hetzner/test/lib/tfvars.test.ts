@@ -3,7 +3,9 @@ import {chmod, readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {hclString, planHetznerTfvars, renderHetznerTfvars, writeHetznerTfvars} from '../../src/lib/tfvars.js'
+import {hclString} from 'hyops'
+
+import {planHetznerTfvars, renderHetznerTfvars, writeHetznerTfvars} from '../../src/lib/tfvars.js'
 import {cleanupTempDirs, tempDir} from '../helpers/hyops-cli.js'
 
 after(cleanupTempDirs)
