@@ -3,7 +3,7 @@ import {readFile, stat} from 'node:fs/promises'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {expandHome} from '../runtime/root.js'
-import {askNewSecret, askSecret} from '../ux/prompts.js'
+import {askVaultPassword} from '../ux/prompts.js'
 import type {VaultAccessOptions} from './vault-access.js'
 
 /** A vault password and where it came from. The bytes never leave this process. */
@@ -50,10 +50,7 @@ export async function resolveVaultPassword(options: VaultAccessOptions, purpose:
   }
 
   if (options.interactive) {
-    const streams = options.promptStreams ?? {}
-    const answer = purpose.creating
-      ? await askNewSecret(`New vault password for ${purpose.vaultFile}`, streams)
-      : await askSecret(`Vault password for ${purpose.vaultFile}`, streams)
+    const answer = await askVaultPassword(purpose.vaultFile, purpose.creating, options.promptStreams)
     const bytes = Buffer.from(answer.replaceAll(ASCII_WHITESPACE, ''), 'utf8')
     if (bytes.length === 0) throw new HyopsError(ExitCode.Secrets, 'the vault password is empty', {hint: 'type a password that is not only whitespace'})
     return {bytes, source: 'prompt'}
