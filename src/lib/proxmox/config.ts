@@ -234,7 +234,7 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
 
   const hostCandidate = required('PROXMOX_IP', pick('PROXMOX_IP'))
   const host = checkHost(hostCandidate)
-  if (!sources.allowPlaceholderHost && PLACEHOLDER_HOSTS.includes(host.toLowerCase())) {
+  if (!sources.allowPlaceholderHost && isPlaceholderHost(host)) {
     throw new HyopsError(ExitCode.ConfigInvalid, `PROXMOX_IP is still the template's placeholder ${host} (${hostCandidate.where})`, {
       hint: `edit ${sources.configPath}: set PROXMOX_IP to your Proxmox host (or pass --proxmox-ip)`,
       reason: 'placeholder-host',
