@@ -1,11 +1,10 @@
 // --dry-run: the plan of a run, with nothing written and nothing changed on the host.
 
-import type {InitContext} from '../command/init-command.js'
 import type {KnownSecret} from './known-secret.js'
 import type {ProxmoxInputs, TokenMode} from './types.js'
 import type {ProxmoxInitOutcome} from './init-run-state.js'
 
-export function dryRun(context: InitContext, inputs: ProxmoxInputs, facts: {known?: KnownSecret; paths: ProxmoxInitOutcome['paths']; remote: boolean; reusedFrom?: string; tokenMode: TokenMode}): ProxmoxInitOutcome {
+export function dryRun(inputs: ProxmoxInputs, facts: {known?: KnownSecret; paths: ProxmoxInitOutcome['paths']; remote: boolean; reusedFrom?: string; tokenMode: TokenMode}): ProxmoxInitOutcome {
   const {paths} = facts
   const plan = [
     ...(facts.reusedFrom === undefined ? [] : [`reuse the working secret of ${inputs.tokenId} from the env "${facts.reusedFrom}" (validated) and store it in ${paths.vault}`]),
@@ -19,7 +18,6 @@ export function dryRun(context: InitContext, inputs: ProxmoxInputs, facts: {know
     `write ${paths.marker}`,
   ]
   const tokenAction = facts.tokenMode === 'rotate' ? 'would-rotate' : facts.tokenMode === 'create' ? 'would-create' : 'would-keep'
-  void context
   const secretOrigin = facts.reusedFrom === undefined ? facts.known?.origin : `env:${facts.reusedFrom}`
   return {inputs, paths, plan, remote: facts.remote, secretOrigin, status: 'dry-run', tokenAction, tokenId: inputs.tokenId, written: []}
 }

@@ -47,7 +47,7 @@ export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs
   const remote = decideRemote(options, tokenMode, flags['non-interactive'], previousMarker?.status === 'ready' && markerRuntime !== undefined)
   await evidence.record({decisions: {remote, reused_from: offer?.accepted?.envName ?? null, secret_origin: offer?.accepted ? 'sibling' : (known?.origin ?? null), token_mode: tokenMode}})
 
-  if (flags['dry-run']) return dryRun(context, inputs, {known, paths, remote, reusedFrom: offer?.accepted?.envName, tokenMode})
+  if (flags['dry-run']) return dryRun(inputs, {known, paths, remote, reusedFrom: offer?.accepted?.envName, tokenMode})
   if (tokenMode !== 'keep') await step(io, context, 'check vault password', () => vault.ensureWritable())
 
   const state: RunState = {inputs, io, known, paths, previousMarker, vault}
