@@ -8,6 +8,7 @@ export * from './errors.js'
 export * from './command/flags.js'
 export * from './command/hyops-command.js'
 export * from './command/init-command.js'
+export * from './command/runtime-vault.js'
 export * from './command/vault-command.js'
 
 // Hooks: typed custom events (vault loading, readiness markers, target registration)

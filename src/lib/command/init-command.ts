@@ -13,16 +13,13 @@ import {canPrompt} from '../ux/terminal.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
 import {HyopsCommand} from './hyops-command.js'
+import {loadRuntimeVault, type VaultFlagValues, vaultFileOf} from './runtime-vault.js'
 
 /** The shared flags of every init target, parsed. */
-export interface InitFlags {
+export interface InitFlags extends VaultFlagValues {
   root?: string
   env?: string
   config?: string
-  'vault-file'?: string
-  'vault-password-file'?: string
-  'vault-password-command'?: string
-  'non-interactive': boolean
   force: boolean
   'dry-run': boolean
   'out-dir'?: string
@@ -83,7 +80,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       root,
       runId,
       target,
-      vaultFile: flags['vault-file'] ? expandHome(flags['vault-file']) : layout.vaultFile,
+      vaultFile: vaultFileOf(flags, layout),
     }
     await evidence.record({
       inputs: {dry_run: flags['dry-run'], force: flags.force, interactive: context.interactive, non_interactive: flags['non-interactive']},
@@ -107,12 +104,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
 
   /** Opens the runtime vault through the `hyops:load-vault` hook. */
   protected async loadVault(context: InitContext): Promise<LoadedVault> {
-    return runOwnedHook(this.config, 'hyops:load-vault', {
-      interactive: context.interactive,
-      passwordCommand: context.flags['vault-password-command'],
-      passwordFile: context.flags['vault-password-file'] ? expandHome(context.flags['vault-password-file']) : undefined,
-      vaultFile: context.vaultFile,
-    })
+    return loadRuntimeVault(this.config, context.flags, context)
   }
 
   /** Writes the readiness marker through the `hyops:write-marker` hook; returns its path. */

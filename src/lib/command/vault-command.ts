@@ -1,20 +1,12 @@
 import {Args, Command} from '@oclif/core'
 
 import {ExitCode, HyopsError} from '../errors.js'
-import {runOwnedHook} from '../hooks/events.js'
-import {expandHome} from '../runtime/root.js'
+import {canPrompt} from '../ux/terminal.js'
 import {isValidEnvKey} from '../vault/env-file.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {rootFlags, vaultFlags} from './flags.js'
 import {HyopsCommand} from './hyops-command.js'
-
-/** The vault flags of a `hyops vault` command, parsed. */
-export interface VaultCommandFlags {
-  'vault-file'?: string
-  'vault-password-file'?: string
-  'vault-password-command'?: string
-  'non-interactive': boolean
-}
+import {loadRuntimeVault, type VaultFlagValues, vaultFileOf} from './runtime-vault.js'
 
 /** The `KEY` argument of `hyops vault get|set|unset`. */
 export const vaultKeyArg = Args.string({description: 'Vault key, e.g. PROXMOX_TOKEN_SECRET', required: true})
@@ -27,14 +19,13 @@ export abstract class VaultCommand<T extends typeof Command> extends HyopsComman
   static override baseFlags = {...rootFlags, ...vaultFlags}
 
   /** The parsed vault flags. */
-  protected get vaultFlags(): VaultCommandFlags {
-    return this.flags as unknown as VaultCommandFlags
+  protected get vaultFlags(): VaultFlagValues {
+    return this.flags as unknown as VaultFlagValues
   }
 
   /** `--vault-file`, or `<root>/vault/bootstrap.vault.env`. */
   protected vaultFile(): string {
-    const flag = this.vaultFlags['vault-file']
-    return flag ? expandHome(flag) : this.layout().vaultFile
+    return vaultFileOf(this.vaultFlags, this.layout())
   }
 
   /**
@@ -42,18 +33,12 @@ export abstract class VaultCommand<T extends typeof Command> extends HyopsComman
    * stdout can be piped) are TTYs and `--non-interactive` is not given.
    */
   protected interactive(): boolean {
-    return !this.vaultFlags['non-interactive'] && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY)
+    return canPrompt(this.vaultFlags['non-interactive'], {input: process.stdin, output: process.stderr})
   }
 
   /** Opens the vault (decrypting it when it exists) through the `hyops:load-vault` hook. */
   protected async openVault(): Promise<LoadedVault> {
-    const flags = this.vaultFlags
-    return runOwnedHook(this.config, 'hyops:load-vault', {
-      interactive: this.interactive(),
-      passwordCommand: flags['vault-password-command'],
-      passwordFile: flags['vault-password-file'] ? expandHome(flags['vault-password-file']) : undefined,
-      vaultFile: this.vaultFile(),
-    })
+    return loadRuntimeVault(this.config, this.vaultFlags, {interactive: this.interactive(), vaultFile: this.vaultFile()})
   }
 
   /** The KEY argument, checked: exit 2 when it is not a valid name. */

@@ -1,6 +1,6 @@
 import type {InitContext} from '../command/init-command.js'
+import {vaultPasswordFlags} from '../command/runtime-vault.js'
 import {ExitCode, HyopsError} from '../errors.js'
-import {expandHome} from '../runtime/root.js'
 import {confirmReuseToken} from '../ux/prompts.js'
 import type {MarkerDiscovery} from './marker.js'
 import {proxmoxUrl} from './tfvars.js'
@@ -63,7 +63,6 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
     return {host, scan: {durationMs: 0, envs: 0, envsDir, excluded: 0, failures: [], matched: [], notes: [], tried: 0}}
   }
 
-  const passwordFile = flags['vault-password-file'] ? expandHome(flags['vault-password-file']) : undefined
   const scan = await io.step('look for the token in sibling envs', () =>
     evidence.step(`scan sibling envs (${request.why} secret)`, () =>
       findReusableToken({
@@ -78,7 +77,7 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
         storage: request.storage,
         tlsSkip: inputs.tlsSkip,
         tokenId: inputs.tokenId,
-        vault: {passwordCommand: flags['vault-password-command'], passwordFile},
+        vault: vaultPasswordFlags(flags),
       }),
     ),
   )

@@ -1,6 +1,10 @@
-/** Prompts are allowed only when a person can answer: stdin and stdout are TTYs and not `--non-interactive`. */
-export function canPrompt(nonInteractive: boolean | undefined, streams = {stdin: process.stdin, stdout: process.stdout}): boolean {
-  return !nonInteractive && Boolean(streams.stdin.isTTY) && Boolean(streams.stdout.isTTY)
+/**
+ * Prompts are allowed only when a person can answer: `input` (stdin) and `output` are TTYs
+ * and not `--non-interactive`. `output` is stdout by default (`hyops init`); `hyops vault`
+ * passes stderr, where prompts draw, so that `$(hyops vault get KEY)` can still ask.
+ */
+export function canPrompt(nonInteractive: boolean | undefined, streams: {input: {isTTY?: boolean}; output: {isTTY?: boolean}} = {input: process.stdin, output: process.stdout}): boolean {
+  return !nonInteractive && Boolean(streams.input.isTTY) && Boolean(streams.output.isTTY)
 }
 
 /** Colour and animation only on a TTY and without NO_COLOR. */
