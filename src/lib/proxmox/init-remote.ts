@@ -1,8 +1,6 @@
 // The remote half of a run: the one SSH session, the bootstrap script, the token decision
 // (rotate an existing token?), and the new secret put on disk at once.
 
-import {join} from 'node:path'
-
 import type {InitContext} from '../command/init-command.js'
 import {ExitCode, HyopsError} from '../errors.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
@@ -10,6 +8,7 @@ import type {SshSession} from '../ssh/connection.js'
 import {confirmRotateToken} from '../ux/prompts.js'
 import {preloadProxmoxValidation} from './api-validation.js'
 import {runRemoteBootstrap} from './bootstrap.js'
+import {clusterCaFile} from './cluster-ca.js'
 import {openHostSession} from './host-session.js'
 import {TOKEN_SECRET_KEY} from './known-secret.js'
 import {proxmoxTfvarsFrom, renderProxmoxTfvars} from './tfvars.js'
@@ -50,7 +49,7 @@ export async function bootstrapOnHost(context: InitContext, state: RunState, tok
     state.tokenAction = discovery.tokenSecret ? (discovery.tokenExisted ? 'rotated' : 'created') : 'kept'
     const caPem = discovery.caPem
     if (caPem) {
-      const caFile = join(layout.dir('state'), 'proxmox-ca.pem')
+      const caFile = clusterCaFile(layout)
       await writeFileSafely(caFile, caPem, {mode: 0o644})
       evidence.fileWritten(caFile)
     }

@@ -1,12 +1,10 @@
 // The state one `hyops init proxmox` run carries between its steps, and the small helpers they share.
-import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
-
 import type {InitContext} from '../command/init-command.js'
 import type {ReadinessMarker} from '../readiness/marker.js'
 import type {HostKeyPolicy} from '../ssh/known-hosts.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import type {ProxmoxTokenCheckResult} from './api-validation.js'
+import {readSavedClusterCa} from './cluster-ca.js'
 import {readTlsCaFile} from './config.js'
 import type {KnownSecret} from './known-secret.js'
 import type {MarkerDiscovery, TokenAction} from './marker.js'
@@ -97,12 +95,8 @@ export function noRemoteDiscovery(inputs: ProxmoxInputs, fromMarker: MarkerDisco
   return {runtime}
 }
 
-export async function savedClusterCa(context: InitContext): Promise<string | undefined> {
-  return readFile(join(context.layout.dir('state'), 'proxmox-ca.pem'), 'utf8').catch(() => undefined)
-}
-
 /** The CA validation verifies against: none with TLS_SKIP, TLS_CA_FILE, the one the host just gave, or the saved cluster CA. */
 export async function knownCaPem(context: InitContext, inputs: ProxmoxInputs, fromHost?: string): Promise<string | undefined> {
   if (inputs.tlsSkip) return undefined
-  return inputs.tlsCaFile ? readTlsCaFile(inputs.tlsCaFile) : (fromHost ?? (await savedClusterCa(context)))
+  return inputs.tlsCaFile ? readTlsCaFile(inputs.tlsCaFile) : (fromHost ?? (await readSavedClusterCa(context.layout)))
 }

@@ -2,6 +2,7 @@ import {constants, type Dirent} from 'node:fs'
 import {open, readdir, realpath, stat} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
+import {RuntimeLayout} from '../runtime/layout.js'
 import {hybridopsHome} from '../runtime/root.js'
 import {printable} from '../ux/terminal.js'
 import {parseTfvars, TfvarsParseError} from './tfvars.js'
@@ -96,7 +97,7 @@ export async function listSiblingEnvs(envsDir: string, root: string): Promise<{e
  * `proxmox_url`/`proxmox_token_id`, is `broken` with a note that holds no value.
  */
 export async function readSiblingCredentials(env: SiblingEnv): Promise<SiblingRead> {
-  const path = join(env.root, 'credentials', 'proxmox.credentials.tfvars')
+  const path = new RuntimeLayout(env.root).credentialsFile('proxmox')
   const broken = (why: string): SiblingRead => ({kind: 'broken', note: `skipped env "${env.name}": ${why}`})
   let file: {text: string; mtimeMs: number}
   try {
@@ -137,7 +138,7 @@ export async function readSiblingCredentials(env: SiblingEnv): Promise<SiblingRe
 
 /** The credentials with `writtenAt` the newest of the tfvars and the readiness marker (read for matches only). */
 export async function withMarkerTime(credentials: SiblingCredentials): Promise<SiblingCredentials> {
-  const markerTime = await stat(join(credentials.root, 'meta', 'proxmox.ready.json')).then(
+  const markerTime = await stat(new RuntimeLayout(credentials.root).markerFile('proxmox')).then(
     (info) => info.mtimeMs,
     () => 0,
   )

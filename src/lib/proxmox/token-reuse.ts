@@ -1,11 +1,11 @@
 import {setMaxListeners} from 'node:events'
-import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {ExitCode, HyopsError} from '../errors.js'
+import {RuntimeLayout} from '../runtime/layout.js'
 import {openVault} from '../vault/open-vault.js'
 import type {VaultAccessOptions} from '../vault/vault-access.js'
 import {type ProxmoxTokenCheck, type ProxmoxTokenCheckResult, validateProxmoxToken} from './api-validation.js'
+import {readSavedClusterCa} from './cluster-ca.js'
 import {TOKEN_SECRET_KEY} from './known-secret.js'
 import {Slots} from './token-reuse-slots.js'
 import {listSiblingEnvs, matchesTarget, readSiblingCredentials, type ReuseTarget, type SiblingCredentials, siblingEnvsDir, withMarkerTime} from './token-reuse-siblings.js'
@@ -178,7 +178,7 @@ class CandidateRace {
 
   private async vaultSecret(sibling: SiblingCredentials): Promise<string | undefined> {
     try {
-      const vault = await openVault({...this.query.vault, interactive: false, vaultFile: join(sibling.root, 'vault', 'bootstrap.vault.env')})
+      const vault = await openVault({...this.query.vault, interactive: false, vaultFile: new RuntimeLayout(sibling.root).vaultFile})
       const secret = vault.values[TOKEN_SECRET_KEY]
       return secret === '' ? undefined : secret
     } catch (error) {
@@ -218,7 +218,7 @@ class CandidateRace {
   private async validate(candidate: Candidate): Promise<ProxmoxTokenCheckResult> {
     const {query} = this
     const {sibling} = candidate
-    const caPem = query.tlsSkip ? undefined : (query.caPem ?? (await readFile(join(sibling.root, 'state', 'proxmox-ca.pem'), 'utf8').catch(() => undefined)))
+    const caPem = query.tlsSkip ? undefined : (query.caPem ?? (await readSavedClusterCa(new RuntimeLayout(sibling.root))))
     const node = query.node ?? sibling.node
     const storage = query.storage ?? sibling.storage
     if (!node || !storage) throw new HyopsError(ExitCode.Secrets, `env "${sibling.name}" names no proxmox_node or storage_snippets to validate on`, {reason: 'incomplete'})

@@ -1,5 +1,4 @@
 import {readdir, readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {RuntimeLayout} from '../runtime/layout.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
@@ -44,7 +43,7 @@ export async function readMarker(layout: RuntimeLayout, target: string): Promise
 export async function readMarkers(layout: RuntimeLayout): Promise<MarkerReading[]> {
   const names = await readdir(layout.dir('meta')).catch(() => [] as string[])
   const targets = names.filter((name) => name.endsWith('.ready.json')).map((name) => name.slice(0, -'.ready.json'.length)).sort()
-  return Promise.all(targets.map((target) => readMarkerFile(target, join(layout.dir('meta'), `${target}.ready.json`))))
+  return Promise.all(targets.map((target) => readMarkerFile(target, layout.markerFile(target))))
 }
 
 async function readMarkerFile(target: string, path: string): Promise<MarkerReading> {
