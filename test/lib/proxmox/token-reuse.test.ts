@@ -312,7 +312,9 @@ describe('findReusableToken (validation stubbed)', () => {
     await sibling(envsDir, 'vaulted', {secret: 'stale-in-tfvars', vaultSecret: 'fresh-in-vault'})
     await sibling(envsDir, 'foreign', {vaultPassword: 'not ours', vaultSecret: 'never-seen'})
     await sibling(envsDir, 'foreign2', {vaultPassword: 'not ours', vaultSecret: 'never-seen-2'})
-    const fake = fakeValidator('fresh-in-vault')
+    // The winner ends the scan; its validation outlasts the key derivations of the other
+    // vaults (started at the same time), so their notes are in before it wins.
+    const fake = fakeValidator('fresh-in-vault', {validMs: 300})
     const scan = await findReusableToken(query(root, {validate: fake.validate}))
     assert.equal(scan.found?.envName, 'vaulted')
     assert.equal(scan.found?.source, 'vault')
