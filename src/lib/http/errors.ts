@@ -31,10 +31,19 @@ export class HttpFailure extends Error {
     this.code = extra.code
     this.status = extra.status
   }
+
+  /** `detail`, then the code when the detail does not name it already (`self-signed certificate, DEPTH_ZERO_SELF_SIGNED_CERT`). */
+  get detailWithCode(): string {
+    return detailWithCode(this.detail, this.code)
+  }
+}
+
+function detailWithCode(detail: string, code: string | undefined): string {
+  return code && !detail.includes(code) ? `${detail}, ${code}` : detail
 }
 
 function failureMessage(kind: HttpFailureKind, url: string, detail: string, code?: string): string {
-  const withCode = code && !detail.includes(code) ? `${detail}, ${code}` : detail
+  const withCode = detailWithCode(detail, code)
   switch (kind) {
     case 'cancelled': {
       return `request to ${url} was cancelled`

@@ -101,8 +101,7 @@ function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenChe
 
     case 'tls': {
       const against = check.caPem ? 'the given CA' : 'the system CAs'
-      const code = failure.code && failure.code !== failure.detail ? `, ${failure.code}` : ''
-      return make(`TLS verification of ${failure.url} against ${against} failed (${failure.detail}${code})`, 'tls', 'set TLS_CA_FILE to a copy of the cluster CA, /etc/pve/pve-root-ca.pem, or set TLS_SKIP = true to skip verification')
+      return make(`TLS verification of ${failure.url} against ${against} failed (${failure.detailWithCode})`, 'tls', 'set TLS_CA_FILE to a copy of the cluster CA, /etc/pve/pve-root-ca.pem, or set TLS_SKIP = true to skip verification')
     }
 
     case 'unreachable':

@@ -65,7 +65,6 @@ async function readCaFile(path: string): Promise<string> {
 /** The core's HTTP failure kinds, in the words of this target (all exit 20). */
 function asHyopsError(url: string, error: unknown): unknown {
   if (!(error instanceof HttpFailure)) return error
-  const code = error.code && !error.detail.includes(error.code) ? `, ${error.code}` : ''
   switch (error.kind) {
     case 'unauthorized':
     case 'forbidden': {
@@ -81,7 +80,7 @@ function asHyopsError(url: string, error: unknown): unknown {
     }
 
     case 'tls': {
-      return new HyopsError(ExitCode.Remote, `TLS verification failed for ${url} (${error.detail}${code})`, {
+      return new HyopsError(ExitCode.Remote, `TLS verification failed for ${url} (${error.detailWithCode})`, {
         hint: 'the certificate is not trusted: fix HCLOUD_API, or set HCLOUD_CA_FILE to the CA that signed it',
         reason: 'tls',
       })
@@ -92,7 +91,7 @@ function asHyopsError(url: string, error: unknown): unknown {
     }
 
     default: {
-      return new HyopsError(ExitCode.Remote, `cannot reach the Hetzner API at ${url}: ${error.detail}${code}`, {hint: 'check HCLOUD_API and the network', reason: 'unreachable'})
+      return new HyopsError(ExitCode.Remote, `cannot reach the Hetzner API at ${url}: ${error.detailWithCode}`, {hint: 'check HCLOUD_API and the network', reason: 'unreachable'})
     }
   }
 }
