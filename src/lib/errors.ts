@@ -58,13 +58,13 @@ export function describeError(error: unknown): {exitCode: number; message: strin
   if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
     return {exitCode: ExitCode.Cancelled, message: 'cancelled by the operator'}
   }
-  if (err?.parse !== undefined) return {exitCode: ExitCode.Usage, message: firstLine(err.message ?? String(error))}
+  if (err?.parse !== undefined) return {exitCode: ExitCode.Usage, message: oneLine(err.message ?? String(error))}
   if (err?.code === 'EEXIT' && typeof err.oclif?.exit === 'number') return {exitCode: err.oclif.exit, message: ''}
-  if (typeof err?.oclif?.exit === 'number') return {exitCode: err.oclif.exit, message: firstLine(err.message ?? '')}
-  return {exitCode: ExitCode.Failure, message: firstLine(err?.message ?? String(error))}
+  if (typeof err?.oclif?.exit === 'number') return {exitCode: err.oclif.exit, message: oneLine(err.message ?? '')}
+  return {exitCode: ExitCode.Failure, message: oneLine(err?.message ?? String(error))}
 }
 
-function firstLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
-  return lines.length <= 1 ? (lines[0] ?? '') : lines.join(' ')
+/** A multi-line message on one line: each line trimmed, blank ones dropped, joined by spaces. */
+export function oneLine(text: string): string {
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
 }

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {NodeSSH} from 'node-ssh'
 import ssh2, {type ServerHostKeyAlgorithm} from 'ssh2'
 
-import {ExitCode, HyopsError} from '../errors.js'
+import {ExitCode, HyopsError, oneLine} from '../errors.js'
 import {type ConfirmNewHostKey, type HostKeyCheck, type HostKeyPolicy, knownKeyTypes, verifyHostKey} from './known-hosts.js'
 import {envPrefix} from './shell-quote.js'
 
@@ -294,10 +294,6 @@ function failure(target: string, reason: SshFailureReason, what: string, fix: st
 function prefixed(target: string, error: unknown): HyopsError {
   if (!(error instanceof HyopsError)) return mapConnectError(target, error)
   return new HyopsError(error.exitCode, `SSH to ${target}: ${error.message}`, {cause: error, hint: error.hint, reason: error.reason})
-}
-
-function oneLine(text: string): string {
-  return text.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
 }
 
 /** A one-shot timer that can be paused (while a prompt waits for the operator). */
