@@ -5,7 +5,7 @@ import {hasReason} from './errors.js'
 import {hetznerConfigTemplate, loadHetznerConfig, type HetznerConfig} from './config.js'
 import {HETZNER_TARGET, TOKEN_KEY} from './target.js'
 import {planHetznerTfvars, renderHetznerTfvars, writeHetznerTfvars, type TfvarsPlan} from './tfvars.js'
-import {resolveHetznerToken, type TokenResolution, type TokenSource} from './token.js'
+import {promptedToken, resolveHetznerToken, type TokenResolution, type TokenSource} from './token.js'
 
 /** What the run needs from its command: the core's hooks, a prompt, and where to print. */
 export interface HetznerInitIO {
@@ -139,8 +139,8 @@ async function validateWithOneRetry(context: InitContext, io: HetznerInitIO, api
     io.warn(`${error.message} (token from ${token.source}).`)
   }
 
-  const value = (await io.promptToken('Hetzner Cloud API token (the previous one was refused)')).trim()
-  if (!value) throw new HyopsError(ExitCode.Secrets, 'the token entered is empty', {hint: 'paste the API token of your Hetzner Cloud project', reason: 'no-token'})
+  const promptToken = io.promptToken
+  const value = await promptedToken(() => promptToken('Hetzner Cloud API token (the previous one was refused)'))
   context.evidence.redactor.addSecret(value)
   await validate(value)
   return {source: 'prompt', value, vault: token.vault}

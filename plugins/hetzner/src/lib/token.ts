@@ -65,16 +65,19 @@ export async function resolveHetznerToken(sources: TokenSources): Promise<TokenR
     return {source: 'config', value: fromConfig, vault}
   }
 
-  if (sources.prompt) {
-    const answer = clean(await sources.prompt())
-    if (!answer) throw new HyopsError(ExitCode.Secrets, 'the token entered is empty', {hint: 'paste the API token of your Hetzner Cloud project', reason: 'no-token'})
-    return {source: 'prompt', value: answer, vault}
-  }
+  if (sources.prompt) return {source: 'prompt', value: await promptedToken(sources.prompt), vault}
 
   throw new HyopsError(ExitCode.Secrets, `no Hetzner API token${vaultSkipped ? ` (the vault was not opened: ${vaultSkipped})` : ''}`, {
     hint: `set ${TOKEN_KEY} in the environment, store it with hyops vault set ${TOKEN_KEY} (and pass a vault password source), or run without --non-interactive on a terminal`,
     reason: 'no-token',
   })
+}
+
+/** A token typed at the prompt, trimmed; an empty one is exit 21. */
+export async function promptedToken(ask: () => Promise<string>): Promise<string> {
+  const answer = clean(await ask())
+  if (!answer) throw new HyopsError(ExitCode.Secrets, 'the token entered is empty', {hint: 'paste the API token of your Hetzner Cloud project', reason: 'no-token'})
+  return answer
 }
 
 function clean(value: string | undefined): string | undefined {
