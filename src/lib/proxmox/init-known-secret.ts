@@ -52,9 +52,10 @@ export async function checkKnownSecret(context: InitContext, state: RunState, fo
     return found
   }
 
-  if (!context.interactive) throw staleSecretError(inputs, where, 'pass --force to rotate the token (breaks its other users), or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
+  const rotateHint = 'pass --force to rotate the token (breaks its other users), or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"'
+  if (!context.interactive) throw staleSecretError(inputs, where, rotateHint)
   if (options.remote === false) throw staleSecretError(inputs, where, 'drop --no-remote so that the token can be rotated on the host, or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
-  if (!(await confirmRotateToken(inputs.tokenId))) throw staleSecretError(inputs, where, 'pass --force to rotate the token (breaks its other users), or store its current secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
+  if (!(await confirmRotateToken(inputs.tokenId))) throw staleSecretError(inputs, where, rotateHint)
   io.note(`Rotating ${inputs.tokenId} on ${inputs.host}: the secret from ${where} is stale and no sibling env holds a working one`)
   await context.evidence.record({token_decision: {action: 'rotate', why: 'stale'}})
   await step(io, context, 'check vault password', () => state.vault.ensureWritable())
