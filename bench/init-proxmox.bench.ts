@@ -21,10 +21,14 @@ interface SimInfo {
  * event loop of a sim hosted in this process.
  */
 async function startSimProcess(dir: string): Promise<{info: SimInfo; child: ChildProcess}> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'fixtures', 'pve-sim', 'cli.ts'), '--dir', dir], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'fixtures', 'pve-sim', 'cli.ts'), '--dir', dir],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   const info = await new Promise<SimInfo>((resolve, reject) => {
     let out = ''
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -106,9 +110,20 @@ export async function bench(): Promise<BenchReport[]> {
     const subject = () => {
       const root = join(work, `root-${n}`)
       mkdirSync(join(root, 'config'), {recursive: true})
-      const config = ['[proxmox]', `PROXMOX_IP = ${info.host}`, 'USER_FQ = automation@pam', `TOKEN_NAME = init-${n++}`, `PROXMOX_SSH_PORT = ${info.sshPort}`, `PROXMOX_API_PORT = ${info.apiPort}`, `PROXMOX_SSH_KEY = ${info.clientKey.privateKeyPath}`, '']
+      const config = [
+        '[proxmox]',
+        `PROXMOX_IP = ${info.host}`,
+        'USER_FQ = automation@pam',
+        `TOKEN_NAME = init-${n++}`,
+        `PROXMOX_SSH_PORT = ${info.sshPort}`,
+        `PROXMOX_API_PORT = ${info.apiPort}`,
+        `PROXMOX_SSH_KEY = ${info.clientKey.privateKeyPath}`,
+        '',
+      ]
       writeFileSync(join(root, 'config', 'proxmox.conf'), config.join('\n'))
-      runCommand([process.execPath, cli, 'init', 'proxmox', '--root', root, '--vault-password-file', passwordFile], {env})
+      runCommand([process.execPath, cli, 'init', 'proxmox', '--root', root, '--vault-password-file', passwordFile], {
+        env,
+      })
     }
 
     const {baselineMs, subjectMs} = await compare(floor, subject)

@@ -30,7 +30,11 @@ export async function medianMs(fn: () => unknown | Promise<unknown>, runs = 7, w
  * Interleaves the baseline and the subject run by run, so that machine noise falls on both
  * alike, and returns both medians.
  */
-export async function compare(baseline: () => unknown, subject: () => unknown, runs = 9): Promise<{baselineMs: number; subjectMs: number}> {
+export async function compare(
+  baseline: () => unknown,
+  subject: () => unknown,
+  runs = 9,
+): Promise<{baselineMs: number; subjectMs: number}> {
   await baseline()
   await subject()
   const a: number[] = []
@@ -55,16 +59,31 @@ function median(values: number[]): number {
 }
 
 /** Runs a command to completion, failing loudly when it does not exit with `expectCode`. */
-export function runCommand(argv: string[], options: {env?: NodeJS.ProcessEnv; expectCode?: number; input?: string} = {}): void {
-  const result = spawnSync(argv[0], argv.slice(1), {env: options.env ?? process.env, input: options.input, stdio: ['pipe', 'pipe', 'pipe']})
+export function runCommand(
+  argv: string[],
+  options: {env?: NodeJS.ProcessEnv; expectCode?: number; input?: string} = {},
+): void {
+  const result = spawnSync(argv[0], argv.slice(1), {
+    env: options.env ?? process.env,
+    input: options.input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   const expected = options.expectCode ?? 0
   if (result.status !== expected) {
-    throw new Error(`${argv.join(' ')} exited ${result.status}, expected ${expected}: ${result.stderr?.toString().trim()}`)
+    throw new Error(
+      `${argv.join(' ')} exited ${result.status}, expected ${expected}: ${result.stderr?.toString().trim()}`,
+    )
   }
 }
 
 /** Builds a report with the ratio and verdict. */
-export function report(name: string, baseline: BenchReport['baseline'], subject: BenchReport['subject'], target: string, pass: (ratio: number) => boolean): BenchReport {
+export function report(
+  name: string,
+  baseline: BenchReport['baseline'],
+  subject: BenchReport['subject'],
+  target: string,
+  pass: (ratio: number) => boolean,
+): BenchReport {
   const ratio = subject.ms / baseline.ms
   return {baseline, name, pass: pass(ratio), ratio, subject, target}
 }

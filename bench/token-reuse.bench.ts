@@ -39,15 +39,28 @@ export async function bench(): Promise<BenchReport[]> {
     const caPem = readFileSync(sim.caFile, 'utf8')
     const url = `https://127.0.0.1:${sim.apiPort}/api2/json`
     const now = Date.now() / 1000
-    const env = async (name: string, options: {url?: string; tokenId?: string; secret?: string; vaultSecret?: string; age: number}) => {
+    const env = async (
+      name: string,
+      options: {url?: string; tokenId?: string; secret?: string; vaultSecret?: string; age: number},
+    ) => {
       const credentials = join(envsDir, name, 'credentials')
       mkdirSync(credentials, {recursive: true})
-      const lines = [`proxmox_url = "${options.url ?? url}"`, `proxmox_token_id = "${options.tokenId ?? TOKEN}"`, 'proxmox_node = "pve1"', 'storage_snippets = "local"']
+      const lines = [
+        `proxmox_url = "${options.url ?? url}"`,
+        `proxmox_token_id = "${options.tokenId ?? TOKEN}"`,
+        'proxmox_node = "pve1"',
+        'storage_snippets = "local"',
+      ]
       if (options.secret) lines.push(`proxmox_token_secret = "${options.secret}"`)
       writeFileSync(join(credentials, 'proxmox.credentials.tfvars'), lines.join('\n') + '\n', {mode: 0o600})
       utimesSync(join(credentials, 'proxmox.credentials.tfvars'), now - options.age, now - options.age)
       if (options.vaultSecret) {
-        const vault = await openVault({environment: {}, interactive: false, passwordFile, vaultFile: join(envsDir, name, 'vault', 'bootstrap.vault.env')})
+        const vault = await openVault({
+          environment: {},
+          interactive: false,
+          passwordFile,
+          vaultFile: join(envsDir, name, 'vault', 'bootstrap.vault.env'),
+        })
         await vault.update({PROXMOX_TOKEN_SECRET: options.vaultSecret})
       }
     }
@@ -71,15 +84,34 @@ export async function bench(): Promise<BenchReport[]> {
 
     await env('valid', {age: 86_400, vaultSecret: valid})
 
-    const query: TokenReuseQuery = {apiPort: sim.apiPort, apiUrl: url, caPem, hosts: ['127.0.0.1'], root, tlsSkip: false, tokenId: TOKEN, vault: {environment: {}, passwordFile}}
+    const query: TokenReuseQuery = {
+      apiPort: sim.apiPort,
+      apiUrl: url,
+      caPem,
+      hosts: ['127.0.0.1'],
+      root,
+      tlsSkip: false,
+      tokenId: TOKEN,
+      vault: {environment: {}, passwordFile},
+    }
     let lastFound: string | undefined
     const scan = async () => {
       const result = await findReusableToken(query)
       lastFound = result.found?.envName
-      if (result.envs !== 200 || lastFound !== 'valid') throw new Error(`the scan of ${result.envs} envs found ${lastFound ?? 'nothing'}`)
+      if (result.envs !== 200 || lastFound !== 'valid')
+        throw new Error(`the scan of ${result.envs} envs found ${lastFound ?? 'nothing'}`)
     }
 
-    const single = () => validateProxmoxToken({apiUrl: url, caPem, node: 'pve1', secret: valid, storage: 'local', tlsSkip: false, tokenId: TOKEN})
+    const single = () =>
+      validateProxmoxToken({
+        apiUrl: url,
+        caPem,
+        node: 'pve1',
+        secret: valid,
+        storage: 'local',
+        tlsSkip: false,
+        tokenId: TOKEN,
+      })
     const {baselineMs, subjectMs} = await compare(single, scan, 5)
     return [
       report(

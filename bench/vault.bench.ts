@@ -16,7 +16,9 @@ export async function bench(): Promise<BenchReport[]> {
   writeFileSync(passwordFile, 'bench vault password\n', {mode: 0o600})
   const vaultFile = join(dir, 'vault', 'bootstrap.vault.env')
   const seed = await openVault({environment: {}, interactive: false, passwordFile, vaultFile})
-  await seed.update(Object.fromEntries(Array.from({length: 12}, (_, i) => [`SECRET_${i}`, `value ${i} "quoted" \\ with = and\nlines`])))
+  await seed.update(
+    Object.fromEntries(Array.from({length: 12}, (_, i) => [`SECRET_${i}`, `value ${i} "quoted" \\ with = and\nlines`])),
+  )
 
   const env = {HOME: dir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PATH: process.env.PATH ?? '/usr/bin:/bin'}
   const view = () => runCommand(['ansible-vault', 'view', '--vault-password-file', passwordFile, vaultFile], {env})
@@ -28,6 +30,12 @@ export async function bench(): Promise<BenchReport[]> {
 
   const {baselineMs, subjectMs} = await compare(view, cycle)
   return [
-    report('vault: read-merge-write cycle', {label: 'ansible-vault view', ms: baselineMs}, {label: 'openVault + update (in process)', ms: subjectMs}, '>= 10x faster', (r) => r <= 0.1),
+    report(
+      'vault: read-merge-write cycle',
+      {label: 'ansible-vault view', ms: baselineMs},
+      {label: 'openVault + update (in process)', ms: subjectMs},
+      '>= 10x faster',
+      (r) => r <= 0.1,
+    ),
   ]
 }

@@ -13,7 +13,8 @@ const work = await mkdtemp(join(tmpdir(), 'hyops-demo-'))
 const root = join(work, 'runtime')
 const sim = await startPveSim({dir: join(work, 'pve-sim')})
 const env = {...process.env, HOME: work}
-const bold = (text: string) => (process.stdout.isTTY && !('NO_COLOR' in process.env) ? `\u001B[1m${text}\u001B[22m` : text)
+const bold = (text: string) =>
+  process.stdout.isTTY && !('NO_COLOR' in process.env) ? `\u001B[1m${text}\u001B[22m` : text
 
 // The simulated host runs in this process, so the CLI must run asynchronously beside it.
 async function hyops(args: string[]): Promise<number> {
@@ -30,7 +31,9 @@ function show(title: string, text: string): void {
 }
 
 try {
-  console.log(`Simulated Proxmox host: SSH on ${sim.host}:${sim.sshPort}, API on https://${sim.host}:${sim.apiPort}/api2/json (node "pve1")`)
+  console.log(
+    `Simulated Proxmox host: SSH on ${sim.host}:${sim.sshPort}, API on https://${sim.host}:${sim.apiPort}/api2/json (node "pve1")`,
+  )
   console.log(`Runtime root: ${root}`)
 
   await hyops(['init', 'proxmox', '--root', root])
@@ -40,9 +43,17 @@ try {
   const edited = template
     .replace(/^PROXMOX_IP\s*=.*$/m, `PROXMOX_IP = ${sim.host}`)
     .replace(/^PROXMOX_SSH_KEY\s*=.*$/m, `PROXMOX_SSH_KEY = ${sim.clientKey.privateKeyPath}`)
-    .concat(`\n# The simulated host listens on free ports.\nPROXMOX_SSH_PORT = ${sim.sshPort}\nPROXMOX_API_PORT = ${sim.apiPort}\n`)
+    .concat(
+      `\n# The simulated host listens on free ports.\nPROXMOX_SSH_PORT = ${sim.sshPort}\nPROXMOX_API_PORT = ${sim.apiPort}\n`,
+    )
   await writeFile(configFile, edited)
-  show(`edited ${configFile}`, edited.split('\n').filter((line) => line.trim() && !line.startsWith('#')).join('\n'))
+  show(
+    `edited ${configFile}`,
+    edited
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('#'))
+      .join('\n'),
+  )
 
   const passwordFile = join(work, 'vault-password')
   await writeFile(passwordFile, 'demo-vault-password\n', {mode: 0o600})
@@ -51,7 +62,10 @@ try {
 
   const credentials = join(root, 'credentials', 'proxmox.credentials.tfvars')
   const mode = ((await stat(credentials)).mode & 0o777).toString(8)
-  const tfvars = (await readFile(credentials, 'utf8')).replace(/^(proxmox_token_secret\s*=\s*)".*"$/m, '$1"<secret, hidden in this demo>"')
+  const tfvars = (await readFile(credentials, 'utf8')).replace(
+    /^(proxmox_token_secret\s*=\s*)".*"$/m,
+    '$1"<secret, hidden in this demo>"',
+  )
   show(`${credentials} (mode ${mode})`, tfvars)
   show(join(root, 'meta', 'proxmox.ready.json'), await readFile(join(root, 'meta', 'proxmox.ready.json'), 'utf8'))
   await hyops(['init', 'status', '--root', root])

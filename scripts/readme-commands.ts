@@ -9,7 +9,14 @@ import {join} from 'node:path'
 import {CLI, PROJECT_ROOT} from '../test/helpers/cli.js'
 
 /** The commands of the core package, in reading order. */
-export const DOCUMENTED_COMMANDS = ['init proxmox', 'init status', 'vault keys', 'vault get', 'vault set', 'vault unset']
+export const DOCUMENTED_COMMANDS = [
+  'init proxmox',
+  'init status',
+  'vault keys',
+  'vault get',
+  'vault set',
+  'vault unset',
+]
 
 const START = '<!-- commands -->'
 const STOP = '<!-- commandsstop -->'

@@ -24,6 +24,18 @@ function find(dir, out = []) {
 }
 
 const only = process.argv.slice(2)
-const files = only.length > 0 ? only : [...find('test'), ...readdirSync('plugins', {withFileTypes: true}).filter((d) => d.isDirectory()).flatMap((d) => find(join('plugins', d.name, 'test')))].sort()
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {stdio: 'inherit'})
+const files =
+  only.length > 0
+    ? only
+    : [
+        ...find('test'),
+        ...readdirSync('plugins', {withFileTypes: true})
+          .filter((d) => d.isDirectory())
+          .flatMap((d) => find(join('plugins', d.name, 'test'))),
+      ].sort()
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  {stdio: 'inherit'},
+)
 process.exit(result.status ?? 1)

@@ -12,7 +12,11 @@ describe('oclif.manifest.json', () => {
     await plugin.load()
     const committed = JSON.parse(await readFile(join(PROJECT_ROOT, 'oclif.manifest.json'), 'utf8'))
     const fresh = JSON.parse(JSON.stringify(plugin.manifest))
-    assert.deepEqual(Object.keys(committed.commands).sort(), Object.keys(fresh.commands).sort(), 'command ids differ: run npm run manifest')
+    assert.deepEqual(
+      Object.keys(committed.commands).sort(),
+      Object.keys(fresh.commands).sort(),
+      'command ids differ: run npm run manifest',
+    )
     assert.deepEqual(committed, fresh, 'flags, descriptions or examples differ: run npm run manifest')
   })
 })

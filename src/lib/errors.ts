@@ -66,5 +66,9 @@ export function describeError(error: unknown): {exitCode: number; message: strin
 
 /** A multi-line message on one line: each line trimmed, blank ones dropped, joined by spaces. */
 export function oneLine(text: string): string {
-  return text.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ')
 }

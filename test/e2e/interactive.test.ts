@@ -15,12 +15,19 @@ import {TerminalSession} from '../helpers/terminal.ts'
 // the test reads the screen and types as an operator would. Needs `npm run build` first.
 
 /** Runs the CLI with stdin from /dev/null (as `< /dev/null`); resolves with its code and how long it took. */
-async function runDetached(args: string[], env: Record<string, string>): Promise<{code: number | null; stdout: string; stderr: string; ms: number}> {
+async function runDetached(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{code: number | null; stdout: string; stderr: string; ms: number}> {
   const devNull = await open('/dev/null', 'r')
   const started = Date.now()
   try {
     return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {cwd: PROJECT_ROOT, env, stdio: [devNull.fd, 'pipe', 'pipe']})
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd: PROJECT_ROOT,
+        env,
+        stdio: [devNull.fd, 'pipe', 'pipe'],
+      })
       let stdout = ''
       let stderr = ''
       child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -57,7 +64,10 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
   })
 
   /** A fresh operator: HOME, runtime root, a config for the sim with its own token name. */
-  async function operator(options: {tokenName: string; sshKey?: string}): Promise<{home: string; root: string; env: Record<string, string>}> {
+  async function operator(options: {
+    tokenName: string
+    sshKey?: string
+  }): Promise<{home: string; root: string; env: Record<string, string>}> {
     const home = await tempDir('hyops-e2e-home-')
     const root = join(home, 'root')
     await mkdir(join(root, 'config'), {mode: 0o700, recursive: true})
@@ -109,7 +119,9 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
 
     const vaultFile = join(root, 'vault', 'bootstrap.vault.env')
     assert.equal(await mode(vaultFile), 0o600)
-    const vault = parseEnvFile((await decryptVault(await readFile(vaultFile, 'utf8'), vaultPassword)).plaintext.toString('utf8'))
+    const vault = parseEnvFile(
+      (await decryptVault(await readFile(vaultFile, 'utf8'), vaultPassword)).plaintext.toString('utf8'),
+    )
     assert.equal(vault.values.PROXMOX_TOKEN_SECRET, secret)
     const credentials = join(root, 'credentials', 'proxmox.credentials.tfvars')
     assert.equal(await mode(credentials), 0o600)
@@ -127,7 +139,11 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
     const passwordFile = join(home, 'vault-pass')
     await writeFile(passwordFile, 'file-vault-pw\n', {mode: 0o600})
 
-    const session = await terminal(['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile], env, home)
+    const session = await terminal(
+      ['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile],
+      env,
+      home,
+    )
     const run = await session.answerUntilExit([
       {keys: ['y', 'Enter'], when: /Trust it and continue\?/},
       {keys: ['Enter'], when: 'Install your public key'},
@@ -141,7 +157,10 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
     assert.equal(marker.status, 'ready')
 
     // The installed key now opens the host without any question, and is not installed twice.
-    const again = await runDetached(['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile, '--non-interactive'], env)
+    const again = await runDetached(
+      ['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile, '--non-interactive'],
+      env,
+    )
     assert.equal(again.code, 0, again.stderr)
     assert.equal(occurrences(await authorizedKeys(), blob), 1)
   })
@@ -150,7 +169,11 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
     const {env, home, root} = await operator({tokenName: 'e2e-c'})
     const passwordFile = join(home, 'vault-pass')
     await writeFile(passwordFile, 'file-vault-pw\n', {mode: 0o600})
-    const session = await terminal(['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile], env, home)
+    const session = await terminal(
+      ['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile],
+      env,
+      home,
+    )
     const run = await session.answerUntilExit([
       {keys: ['Enter'], when: /Generate an ed25519 key pair there\?/},
       {keys: ['y', 'Enter'], when: /Trust it and continue\?/},
@@ -173,7 +196,11 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
     const before = await authorizedKeys()
     const passwordFile = join(home, 'vault-pass')
     await writeFile(passwordFile, 'file-vault-pw\n', {mode: 0o600})
-    const session = await terminal(['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile], env, home)
+    const session = await terminal(
+      ['init', 'proxmox', '--root', root, '--vault-password-file', passwordFile],
+      env,
+      home,
+    )
     const run = await session.answerUntilExit([
       {keys: ['y', 'Enter'], when: /Trust it and continue\?/},
       {keys: ['Enter'], when: 'Install your public key'},
@@ -214,7 +241,11 @@ describe('hyops init proxmox at a real terminal (tmux)', () => {
       const session = await terminal(['init', 'proxmox', '--root', root, '--non-interactive'], env, home)
       const run = await session.answerUntilExit([], 15_000)
       assert.equal(run.code, 21, run.screen)
-      assert.doesNotMatch(run.screen, /^\? |\(Y\/n\)|\(y\/N\)|Trust it|Password of|vault password/m, 'a prompt was shown')
+      assert.doesNotMatch(
+        run.screen,
+        /^\? |\(Y\/n\)|\(y\/N\)|Trust it|Password of|vault password/m,
+        'a prompt was shown',
+      )
     })
   })
 })

@@ -35,7 +35,11 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   env.HOME ??= await tempDir('hyops-home-')
   const argv = [process.execPath, CLI, ...args]
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {cwd: options.cwd ?? PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: options.cwd ?? PROJECT_ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

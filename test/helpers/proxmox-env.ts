@@ -134,7 +134,9 @@ export async function prepareRoot(sim: SimEndpoint, options: PrepareRootOptions 
       PROXMOX_SSH_KEY: sim.clientKey.privateKeyPath,
       ...options.extraConfig,
     }
-    const lines = Object.entries(keys).filter(([, value]) => value !== undefined).map(([key, value]) => `${key} = ${value}`)
+    const lines = Object.entries(keys)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => `${key} = ${value}`)
     await mkdir(join(root, 'config'), {recursive: true, mode: 0o700})
     await writeFile(at.configFile, options.configText ?? ['[proxmox]', ...lines, ''].join('\n'))
   }
@@ -146,8 +148,14 @@ export async function prepareRoot(sim: SimEndpoint, options: PrepareRootOptions 
  * `hyops init proxmox --root <root> --vault-password-file <file> ...args` in its own process,
  * with HOME = the root's home. `env` adds variables (e.g. `HYOPS_PROXMOX_SSH_PORT`).
  */
-export function initProxmox(at: ProxmoxRoot, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  return runCli(['init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile, ...args], {env: {HOME: at.home, ...env}})
+export function initProxmox(
+  at: ProxmoxRoot,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
+  return runCli(['init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile, ...args], {
+    env: {HOME: at.home, ...env},
+  })
 }
 
 /** The decrypted vault of a root (by the library); `{}` when there is no vault file. */
@@ -159,7 +167,9 @@ export async function vaultValues(at: ProxmoxRoot): Promise<Record<string, strin
 }
 
 /** The credentials tfvars of a root: text, permission bits and values (`parseTfvars`, which throws on anything but literals). */
-export async function readTfvars(at: ProxmoxRoot): Promise<{text: string; mode: number; values: Record<string, boolean | number | string>}> {
+export async function readTfvars(
+  at: ProxmoxRoot,
+): Promise<{text: string; mode: number; values: Record<string, boolean | number | string>}> {
   const text = await readFile(at.credentialsFile, 'utf8')
   const mode = (await stat(at.credentialsFile)).mode & 0o777
   return {mode, text, values: parseTfvars(text)}
@@ -203,13 +213,28 @@ export async function scanForSecret(dir: string, secret: string, options: {excep
  * The HTTP status the simulated API answers a token (`GET /api2/json/version` unless `path`
  * says otherwise), over TLS verified against the sim's CA.
  */
-export async function apiStatus(sim: SimEndpoint, tokenId: string, secret: string, path = '/api2/json/version'): Promise<number> {
+export async function apiStatus(
+  sim: SimEndpoint,
+  tokenId: string,
+  secret: string,
+  path = '/api2/json/version',
+): Promise<number> {
   const ca = await readFile(SIM_CA_FILE, 'utf8')
   return new Promise((resolve, reject) => {
-    const req = request({ca, headers: {Authorization: `PVEAPIToken=${tokenId}=${secret}`}, host: sim.host, method: 'GET', path, port: sim.apiPort}, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
+    const req = request(
+      {
+        ca,
+        headers: {Authorization: `PVEAPIToken=${tokenId}=${secret}`},
+        host: sim.host,
+        method: 'GET',
+        path,
+        port: sim.apiPort,
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -222,12 +247,18 @@ export async function apiStatus(sim: SimEndpoint, tokenId: string, secret: strin
  * stdout, stderr and argv, and every argv or exec'd command string the host saw (`hostArgv`,
  * from `sim.execLog()`).
  */
-export async function secretLeaks(at: ProxmoxRoot, secrets: Array<string | undefined>, runs: CliRun[], hostArgv: string[][] = []): Promise<string[]> {
+export async function secretLeaks(
+  at: ProxmoxRoot,
+  secrets: Array<string | undefined>,
+  runs: CliRun[],
+  hostArgv: string[][] = [],
+): Promise<string[]> {
   const leaks: string[] = []
   for (const [index, secret] of secrets.entries()) {
     if (!secret) continue
     const which = `secret #${index}`
-    for (const file of await scanForSecret(at.root, secret, {except: [at.vaultFile, at.credentialsFile]})) leaks.push(`${which} in ${file}`)
+    for (const file of await scanForSecret(at.root, secret, {except: [at.vaultFile, at.credentialsFile]}))
+      leaks.push(`${which} in ${file}`)
     for (const file of await scanForSecret(at.home, secret)) leaks.push(`${which} in ${file}`)
     for (const [n, run] of runs.entries()) {
       if (run.stdout.includes(secret)) leaks.push(`${which} on stdout of run ${n}`)
@@ -235,7 +266,8 @@ export async function secretLeaks(at: ProxmoxRoot, secrets: Array<string | undef
       if (run.argv.some((arg) => arg.includes(secret))) leaks.push(`${which} in the argv of run ${n}`)
     }
 
-    for (const argv of hostArgv) if (argv.some((arg) => arg.includes(secret))) leaks.push(`${which} in a host argv: ${argv[0]} ${argv[1] ?? ''}`)
+    for (const argv of hostArgv)
+      if (argv.some((arg) => arg.includes(secret))) leaks.push(`${which} in a host argv: ${argv[0]} ${argv[1] ?? ''}`)
   }
 
   return leaks
@@ -245,7 +277,13 @@ export async function secretLeaks(at: ProxmoxRoot, secrets: Array<string | undef
 export function ansibleVaultView(at: ProxmoxRoot): Record<string, string> {
   const result = spawnSync('ansible-vault', ['view', '--vault-password-file', at.passwordFile, at.vaultFile], {
     encoding: 'utf8',
-    env: {ANSIBLE_NOCOLOR: '1', HOME: at.home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PATH: process.env.PATH ?? '/usr/bin:/bin'},
+    env: {
+      ANSIBLE_NOCOLOR: '1',
+      HOME: at.home,
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+    },
   })
   if (result.error) assert.fail(`ansible-vault cannot run (${result.error.message}); install Debian's ansible-core`)
   assert.equal(result.status, 0, result.stderr)
@@ -257,15 +295,26 @@ export function ansibleVaultView(at: ProxmoxRoot): Record<string, string> {
  * variable of the right type declared for each name), when a `terraform` binary is on PATH;
  * undefined otherwise (it is not a Debian package, so a fresh CI machine may lack it).
  */
-export async function terraformReads(tfvarsFile: string, names: string[]): Promise<Record<string, unknown> | undefined> {
+export async function terraformReads(
+  tfvarsFile: string,
+  names: string[],
+): Promise<Record<string, unknown> | undefined> {
   if (spawnSync('terraform', ['version'], {stdio: 'ignore'}).status !== 0) return undefined
   const dir = await mkdtemp(join(tmpdir(), 'hyops-tf-'))
   try {
     const typeOf = (name: string) => (name === 'proxmox_skip_tls' ? 'bool' : name === 'http_port' ? 'number' : 'string')
-    await writeFile(join(dir, 'variables.tf'), names.map((name) => `variable "${name}" {\n  type = ${typeOf(name)}\n}\n`).join(''))
+    await writeFile(
+      join(dir, 'variables.tf'),
+      names.map((name) => `variable "${name}" {\n  type = ${typeOf(name)}\n}\n`).join(''),
+    )
     const expression = `jsonencode({${names.map((name) => `${name} = var.${name}`).join(', ')}})`
     const env = {...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1'}
-    const result = spawnSync('terraform', ['console', `-var-file=${tfvarsFile}`], {cwd: dir, encoding: 'utf8', env, input: expression + '\n'})
+    const result = spawnSync('terraform', ['console', `-var-file=${tfvarsFile}`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env,
+      input: expression + '\n',
+    })
     assert.equal(result.status, 0, `terraform rejected the tfvars: ${result.stderr}`)
     return JSON.parse(JSON.parse(result.stdout.trim()) as string) as Record<string, unknown>
   } finally {
@@ -281,7 +330,11 @@ export async function terraformReads(tfvarsFile: string, names: string[]): Promi
  * by the library, `hyops vault get` and `ansible-vault view`); the user, the token (privsep
  * 0, no expiry) and its grants on the host, the token reading the snippets storage.
  */
-export async function assertFirstRun(sim: PveSim, at: ProxmoxRoot, run: CliRun): Promise<{secret: string; terraformChecked: boolean}> {
+export async function assertFirstRun(
+  sim: PveSim,
+  at: ProxmoxRoot,
+  run: CliRun,
+): Promise<{secret: string; terraformChecked: boolean}> {
   assert.equal(run.code, 0, run.stderr)
   assert.doesNotMatch(run.stderr, /\n\s+at \S/, 'no stack trace')
   const state = await sim.readState()
@@ -293,7 +346,8 @@ export async function assertFirstRun(sim: PveSim, at: ProxmoxRoot, run: CliRun):
   const tfvars = await readTfvars(at)
   assert.equal(tfvars.mode, 0o600)
   for (const key of ANNEX_TFVARS_KEYS) assert.ok(key in tfvars.values, `tfvars has ${key}`)
-  for (const line of tfvars.text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'))) assert.match(line, TFVARS_LINE)
+  for (const line of tfvars.text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')))
+    assert.match(line, TFVARS_LINE)
   assert.deepEqual(tfvars.values, {
     http_bind_address: '127.0.0.1',
     http_port: 8802,
@@ -318,7 +372,10 @@ export async function assertFirstRun(sim: PveSim, at: ProxmoxRoot, run: CliRun):
   assert.equal(marker.status, 'ready')
   assert.equal(marker.target, 'proxmox')
   assert.match(marker.run_id, RUN_ID)
-  assert.deepEqual({config: marker.paths.config, credentials: marker.paths.credentials, vault: marker.paths.vault}, {config: at.configFile, credentials: at.credentialsFile, vault: at.vaultFile})
+  assert.deepEqual(
+    {config: marker.paths.config, credentials: marker.paths.credentials, vault: marker.paths.vault},
+    {config: at.configFile, credentials: at.credentialsFile, vault: at.vaultFile},
+  )
   assert.equal(marker.context.ssh_public_key, sim.clientKey.publicKey)
   assert.deepEqual(marker.token, {action: 'created', id: at.tokenId})
   assert.deepEqual(marker.runtime, {
@@ -335,7 +392,10 @@ export async function assertFirstRun(sim: PveSim, at: ProxmoxRoot, run: CliRun):
   })
 
   assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-  const get = await runCli(['vault', 'get', 'PROXMOX_TOKEN_SECRET', '--root', at.root, '--vault-password-file', at.passwordFile], {env: {HOME: at.home}})
+  const get = await runCli(
+    ['vault', 'get', 'PROXMOX_TOKEN_SECRET', '--root', at.root, '--vault-password-file', at.passwordFile],
+    {env: {HOME: at.home}},
+  )
   assert.equal(get.code, 0, get.stderr)
   assert.equal(get.stdout, secret)
   assert.equal(ansibleVaultView(at).PROXMOX_TOKEN_SECRET, secret)
@@ -343,9 +403,18 @@ export async function assertFirstRun(sim: PveSim, at: ProxmoxRoot, run: CliRun):
   assert.ok(state.users[at.userFq], 'the API user exists')
   assert.equal(token.privsep, 0)
   assert.equal(token.expire, 0)
-  for (const [path, role] of [['/', 'PVEVMAdmin'], ['/', 'PVEAuditor'], ['/storage', 'PVEDatastoreAdmin']]) {
-    for (const [type, ugid] of [['token', at.tokenId], ['user', at.userFq]]) {
-      const granted = state.acls.some((acl) => acl.path === path && acl.type === type && acl.ugid === ugid && acl.roles.includes(role))
+  for (const [path, role] of [
+    ['/', 'PVEVMAdmin'],
+    ['/', 'PVEAuditor'],
+    ['/storage', 'PVEDatastoreAdmin'],
+  ]) {
+    for (const [type, ugid] of [
+      ['token', at.tokenId],
+      ['user', at.userFq],
+    ]) {
+      const granted = state.acls.some(
+        (acl) => acl.path === path && acl.type === type && acl.ugid === ugid && acl.roles.includes(role),
+      )
       assert.ok(granted, `${role} on ${path} for ${ugid}`)
     }
   }

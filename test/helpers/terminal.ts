@@ -67,20 +67,25 @@ export class TerminalSession {
    * Answers prompts as they appear (each answer once, in any order) until the command exits;
    * returns its exit status and the final screen. Fails when it runs past `timeoutMs`.
    */
-  async answerUntilExit(answers: Array<{when: string | RegExp; keys: string[]}>, timeoutMs = 30_000): Promise<{code: number; screen: string; answered: number}> {
+  async answerUntilExit(
+    answers: Array<{when: string | RegExp; keys: string[]}>,
+    timeoutMs = 30_000,
+  ): Promise<{code: number; screen: string; answered: number}> {
     const pending = [...answers]
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const screen = await this.screen()
       const match = EXIT_MARKER.exec(screen)
-      if (match) return {answered: answers.length - pending.length, code: Number(match[1]), screen: screen.slice(0, match.index)}
+      if (match)
+        return {answered: answers.length - pending.length, code: Number(match[1]), screen: screen.slice(0, match.index)}
       const due = pending.findIndex(({when}) => (typeof when === 'string' ? screen.includes(when) : when.test(screen)))
       if (due !== -1) {
         const [{keys}] = pending.splice(due, 1)
         for (const key of keys) await (key === 'Enter' || key === 'C-c' ? this.press(key) : this.type(key))
       }
 
-      if (Date.now() > deadline) throw new Error(`the command was still running after ${timeoutMs} ms; screen:\n${screen}`)
+      if (Date.now() > deadline)
+        throw new Error(`the command was still running after ${timeoutMs} ms; screen:\n${screen}`)
       await sleep(40)
     }
   }

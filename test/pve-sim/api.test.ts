@@ -14,7 +14,8 @@ describe('pve-sim HTTPS API', () => {
     const {ssh} = await connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath})
     try {
       const result = await ssh.execCommand('bash -s', {
-        stdin: 'set -e\npveum user add api@pve\npveum user token add api@pve tf --privsep 0 --expire 0 --output-format json\n',
+        stdin:
+          'set -e\npveum user add api@pve\npveum user token add api@pve tf --privsep 0 --expire 0 --output-format json\n',
       })
       assert.equal(result.code, 0, result.stderr)
       secret = (JSON.parse(result.stdout) as {value: string}).value
@@ -37,7 +38,10 @@ describe('pve-sim HTTPS API', () => {
 
   it('rejects TLS against an unrelated CA', async () => {
     const otherCa = join(sim.caFile, '..', 'other-ca.pem')
-    await assert.rejects(apiGet(sim, '/api2/json/version', tokenHeader('api@pve!tf', secret), otherCa), /self-signed|unable to verify|certificate/i)
+    await assert.rejects(
+      apiGet(sim, '/api2/json/version', tokenHeader('api@pve!tf', secret), otherCa),
+      /self-signed|unable to verify|certificate/i,
+    )
   })
 
   it('answers 401 for a wrong secret, an unknown token and no header', async () => {
@@ -50,10 +54,15 @@ describe('pve-sim HTTPS API', () => {
   it('answers 403 for storage content without an ACL, 200 with one on /, /storage or /storage/<id>', async () => {
     const auth = tokenHeader('api@pve!tf', secret)
     assert.equal((await apiGet(sim, CONTENT, auth)).status, 403)
-    await sim.updateState((s) => void s.acls.push({path: '/storage/local-lvm', roles: ['PVEDatastoreUser'], type: 'token', ugid: 'api@pve!tf'}))
+    await sim.updateState(
+      (s) =>
+        void s.acls.push({path: '/storage/local-lvm', roles: ['PVEDatastoreUser'], type: 'token', ugid: 'api@pve!tf'}),
+    )
     assert.equal((await apiGet(sim, CONTENT, auth)).status, 403)
     for (const path of ['/storage/local', '/storage', '/']) {
-      await sim.updateState((s) => void (s.acls = [{path, roles: ['PVEDatastoreUser'], type: 'token', ugid: 'api@pve!tf'}]))
+      await sim.updateState(
+        (s) => void (s.acls = [{path, roles: ['PVEDatastoreUser'], type: 'token', ugid: 'api@pve!tf'}]),
+      )
       assert.deepEqual(await apiGet(sim, CONTENT, auth), {body: {data: []}, status: 200}, path)
     }
   })
@@ -72,7 +81,9 @@ describe('pve-sim HTTPS API', () => {
 
   it('answers 404 for an unknown node or storage once permitted', async () => {
     const auth = tokenHeader('api@pve!tf', secret)
-    await sim.updateState((s) => void s.acls.push({path: '/', roles: ['PVEAuditor'], type: 'token', ugid: 'api@pve!tf'}))
+    await sim.updateState(
+      (s) => void s.acls.push({path: '/', roles: ['PVEAuditor'], type: 'token', ugid: 'api@pve!tf'}),
+    )
     assert.equal((await apiGet(sim, '/api2/json/nodes/other/storage/local/content', auth)).status, 404)
     assert.equal((await apiGet(sim, '/api2/json/nodes/pve1/storage/nfs/content', auth)).status, 404)
   })
@@ -82,7 +93,8 @@ describe('pve-sim HTTPS API', () => {
     let fresh: string
     try {
       const result = await ssh.execCommand('bash -s', {
-        stdin: 'set -e\npveum user token remove api@pve tf\npveum user token add api@pve tf --privsep 0 --expire 0 --output-format json\n',
+        stdin:
+          'set -e\npveum user token remove api@pve tf\npveum user token add api@pve tf --privsep 0 --expire 0 --output-format json\n',
       })
       assert.equal(result.code, 0, result.stderr)
       fresh = (JSON.parse(result.stdout) as {value: string}).value
@@ -116,7 +128,12 @@ describe('pve-sim HTTPS API', () => {
     const before = sim.apiRequestCounts()['/api2/json/version'] ?? 0
     await apiGet(sim, '/api2/json/version?x=1', tokenHeader('api@pve!tf', secret))
     assert.equal(sim.apiRequestCounts()['/api2/json/version'], before + 1)
-    assert.deepEqual(sim.apiRequests().at(-1), {method: 'GET', path: '/api2/json/version', status: 200, tokenId: 'api@pve!tf'})
+    assert.deepEqual(sim.apiRequests().at(-1), {
+      method: 'GET',
+      path: '/api2/json/version',
+      status: 200,
+      tokenId: 'api@pve!tf',
+    })
     assert.ok(!JSON.stringify(sim.apiRequests()).includes(secret))
   })
 })

@@ -10,7 +10,9 @@ describe('pve-sim cli', () => {
   it('prints one JSON line describing the running sim and stops on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pve-sim-cli-'))
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/pve-sim/cli.ts', '--dir', dir], {stdio: ['ignore', 'pipe', 'pipe']})
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/pve-sim/cli.ts', '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
       const line = await new Promise<string>((resolve, reject) => {
         let out = ''
@@ -20,15 +22,25 @@ describe('pve-sim cli', () => {
         })
         child.once('exit', (code) => reject(new Error(`cli exited ${code} before printing`)))
       })
-      const info = JSON.parse(line) as {sshPort: number; apiPort: number; dir: string; statePath: string; hostKeyFingerprint: string}
+      const info = JSON.parse(line) as {
+        sshPort: number
+        apiPort: number
+        dir: string
+        statePath: string
+        hostKeyFingerprint: string
+      }
       assert.equal(info.dir, dir)
       assert.equal(info.statePath, join(dir, 'state.json'))
       assert.match(info.hostKeyFingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/)
       for (const port of [info.sshPort, info.apiPort]) {
-        await new Promise<void>((resolve, reject) => connect(port, '127.0.0.1').once('connect', function (this: import('node:net').Socket) {
-          this.destroy()
-          resolve()
-        }).once('error', reject))
+        await new Promise<void>((resolve, reject) =>
+          connect(port, '127.0.0.1')
+            .once('connect', function (this: import('node:net').Socket) {
+              this.destroy()
+              resolve()
+            })
+            .once('error', reject),
+        )
       }
 
       child.kill('SIGTERM')

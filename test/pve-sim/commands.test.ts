@@ -27,7 +27,12 @@ describe('pve-sim fake host commands', () => {
   }
 
   it('pveum manages users: list, add, and the real error when the user exists', async () => {
-    assert.deepEqual(JSON.parse((await cmd('pveum', 'user', 'list', '--output-format', 'json')).stdout).map((u: {userid: string}) => u.userid), ['root@pam'])
+    assert.deepEqual(
+      JSON.parse((await cmd('pveum', 'user', 'list', '--output-format', 'json')).stdout).map(
+        (u: {userid: string}) => u.userid,
+      ),
+      ['root@pam'],
+    )
     assert.equal((await cmd('pveum', 'user', 'add', 'ops@pve', '--comment', 'hyops')).code, 0)
     const again = await cmd('pveum', 'user', 'add', 'ops@pve')
     assert.equal(again.code, 255)
@@ -38,7 +43,20 @@ describe('pve-sim fake host commands', () => {
 
   it('pveum creates, lists and removes tokens; removing a token drops its ACLs', async () => {
     await cmd('pveum', 'user', 'add', 'tok@pve')
-    const add = await cmd('pveum', 'user', 'token', 'add', 'tok@pve', 'tf', '--privsep', '0', '--expire', '0', '--output-format', 'json')
+    const add = await cmd(
+      'pveum',
+      'user',
+      'token',
+      'add',
+      'tok@pve',
+      'tf',
+      '--privsep',
+      '0',
+      '--expire',
+      '0',
+      '--output-format',
+      'json',
+    )
     assert.equal(add.code, 0, add.stderr)
     assert.equal(add.stdout.trim().split('\n').length, 1)
     const created = JSON.parse(add.stdout) as {'full-tokenid': string; info: Record<string, string>; value: string}
@@ -49,19 +67,48 @@ describe('pve-sim fake host commands', () => {
 
     const dup = await cmd('pveum', 'user', 'token', 'add', 'tok@pve', 'tf', '--privsep', '0', '--expire', '0')
     assert.equal(dup.code, 255)
-    assert.equal(JSON.parse((await cmd('pveum', 'user', 'token', 'list', 'tok@pve', '--output-format', 'json')).stdout)[0].tokenid, 'tf')
+    assert.equal(
+      JSON.parse((await cmd('pveum', 'user', 'token', 'list', 'tok@pve', '--output-format', 'json')).stdout)[0].tokenid,
+      'tf',
+    )
 
-    assert.equal((await cmd('pveum', 'acl', 'modify', '/storage', '--tokens', 'tok@pve!tf', '--roles', 'PVEDatastoreUser,PVEAuditor')).code, 0)
+    assert.equal(
+      (
+        await cmd(
+          'pveum',
+          'acl',
+          'modify',
+          '/storage',
+          '--tokens',
+          'tok@pve!tf',
+          '--roles',
+          'PVEDatastoreUser,PVEAuditor',
+        )
+      ).code,
+      0,
+    )
     assert.equal((await cmd('pveum', 'acl', 'modify', '/', '--users', 'tok@pve', '--roles', 'PVEVMAdmin')).code, 0)
     assert.equal((await cmd('pveum', 'acl', 'modify', '/', '--users', 'tok@pve', '--roles', 'NoSuchRole')).code, 255)
-    assert.equal((await cmd('pveum', 'acl', 'modify', '/', '--tokens', 'tok@pve!other', '--roles', 'PVEAuditor')).code, 255)
-    const acls = JSON.parse((await cmd('pveum', 'acl', 'list', '--output-format', 'json')).stdout) as Array<{ugid: string; roleid: string}>
-    assert.deepEqual(acls.map((a) => `${a.ugid}:${a.roleid}`), ['tok@pve!tf:PVEDatastoreUser', 'tok@pve!tf:PVEAuditor', 'tok@pve:PVEVMAdmin'])
+    assert.equal(
+      (await cmd('pveum', 'acl', 'modify', '/', '--tokens', 'tok@pve!other', '--roles', 'PVEAuditor')).code,
+      255,
+    )
+    const acls = JSON.parse((await cmd('pveum', 'acl', 'list', '--output-format', 'json')).stdout) as Array<{
+      ugid: string
+      roleid: string
+    }>
+    assert.deepEqual(
+      acls.map((a) => `${a.ugid}:${a.roleid}`),
+      ['tok@pve!tf:PVEDatastoreUser', 'tok@pve!tf:PVEAuditor', 'tok@pve:PVEVMAdmin'],
+    )
 
     assert.equal((await cmd('pveum', 'user', 'token', 'remove', 'tok@pve', 'tf')).code, 0)
     const state = await sim.readState()
     assert.equal(state.tokens['tok@pve!tf'], undefined)
-    assert.deepEqual(state.acls.map((a) => a.ugid), ['tok@pve'])
+    assert.deepEqual(
+      state.acls.map((a) => a.ugid),
+      ['tok@pve'],
+    )
     assert.equal((await cmd('pveum', 'user', 'token', 'remove', 'tok@pve', 'tf')).code, 255)
     assert.equal((await cmd('pveum', 'user', 'token', 'list', 'ghost@pve')).code, 255)
   })
@@ -69,7 +116,20 @@ describe('pve-sim fake host commands', () => {
   it('fault token_add_fails makes token add exit 255 and create nothing', async () => {
     await cmd('pveum', 'user', 'add', 'fail@pve')
     await sim.updateState((s) => void (s.faults.token_add_fails = true))
-    const add = await cmd('pveum', 'user', 'token', 'add', 'fail@pve', 'tf', '--privsep', '0', '--expire', '0', '--output-format', 'json')
+    const add = await cmd(
+      'pveum',
+      'user',
+      'token',
+      'add',
+      'fail@pve',
+      'tf',
+      '--privsep',
+      '0',
+      '--expire',
+      '0',
+      '--output-format',
+      'json',
+    )
     assert.equal(add.code, 255)
     assert.equal(add.stdout, '')
     assert.match(add.stderr, /token_add_fails/)
@@ -80,10 +140,25 @@ describe('pve-sim fake host commands', () => {
     const storage = await cmd('pvesh', 'get', '/storage', '--output-format', 'json')
     assert.equal(storage.stdout.split('\n').length, 2)
     assert.deepEqual(
-      JSON.parse(storage.stdout).map((s: {storage: string; type: string; content: string}) => [s.storage, s.type, s.content]),
-      [['local', 'dir', 'iso,vztmpl,backup,snippets'], ['local-lvm', 'lvmthin', 'images,rootdir']],
+      JSON.parse(storage.stdout).map((s: {storage: string; type: string; content: string}) => [
+        s.storage,
+        s.type,
+        s.content,
+      ]),
+      [
+        ['local', 'dir', 'iso,vztmpl,backup,snippets'],
+        ['local-lvm', 'lvmthin', 'images,rootdir'],
+      ],
     )
-    assert.deepEqual(JSON.parse((await cmd('pvesh', 'get', '/nodes', '--output-format', 'json')).stdout)[0], {id: 'node/pve1', level: '', maxcpu: 4, maxmem: 17179869184, node: 'pve1', status: 'online', type: 'node'})
+    assert.deepEqual(JSON.parse((await cmd('pvesh', 'get', '/nodes', '--output-format', 'json')).stdout)[0], {
+      id: 'node/pve1',
+      level: '',
+      maxcpu: 4,
+      maxmem: 17179869184,
+      node: 'pve1',
+      status: 'online',
+      type: 'node',
+    })
     assert.equal(JSON.parse((await cmd('pvesh', 'get', '/version', '--output-format', 'json')).stdout).version, '8.2.4')
     await sim.updateState((s) => void (s.faults.pvesh_fails = true))
     const failed = await cmd('pvesh', 'get', '/storage', '--output-format', 'json')
@@ -96,10 +171,30 @@ describe('pve-sim fake host commands', () => {
       s.interfaces.push({ifname: 'vmbr1', operstate: 'DOWN'}, {ifname: 'eno2', operstate: 'UP', master: 'vmbr1'})
       s.api_ip = '127.0.0.1'
     })
-    const links = JSON.parse((await cmd('ip', '-j', 'link', 'show')).stdout) as Array<{ifname: string; operstate: string; master?: string; flags: string[]}>
-    assert.deepEqual(links.map((l) => [l.ifname, l.operstate, l.master ?? '']), [['lo', 'UNKNOWN', ''], ['eno1', 'UP', 'vmbr0'], ['vmbr0', 'UP', ''], ['vmbr1', 'DOWN', ''], ['eno2', 'UP', 'vmbr1']])
-    const addrs = JSON.parse((await cmd('ip', '-j', '-4', 'addr', 'show')).stdout) as Array<{ifname: string; addr_info: Array<{local: string; scope: string}>}>
-    assert.deepEqual(addrs.find((a) => a.ifname === 'vmbr0')?.addr_info.map((a) => [a.local, a.scope]), [['127.0.0.1', 'global']])
+    const links = JSON.parse((await cmd('ip', '-j', 'link', 'show')).stdout) as Array<{
+      ifname: string
+      operstate: string
+      master?: string
+      flags: string[]
+    }>
+    assert.deepEqual(
+      links.map((l) => [l.ifname, l.operstate, l.master ?? '']),
+      [
+        ['lo', 'UNKNOWN', ''],
+        ['eno1', 'UP', 'vmbr0'],
+        ['vmbr0', 'UP', ''],
+        ['vmbr1', 'DOWN', ''],
+        ['eno2', 'UP', 'vmbr1'],
+      ],
+    )
+    const addrs = JSON.parse((await cmd('ip', '-j', '-4', 'addr', 'show')).stdout) as Array<{
+      ifname: string
+      addr_info: Array<{local: string; scope: string}>
+    }>
+    assert.deepEqual(
+      addrs.find((a) => a.ifname === 'vmbr0')?.addr_info.map((a) => [a.local, a.scope]),
+      [['127.0.0.1', 'global']],
+    )
     assert.equal((await cmd('hostname')).stdout, 'pve1\n')
     assert.equal((await cmd('hostname', '-s')).stdout, 'pve1\n')
     assert.equal((await cmd('hostname', '-i')).stdout, '127.0.0.1\n')
@@ -108,7 +203,13 @@ describe('pve-sim fake host commands', () => {
   })
 
   it('unknown subcommands fail with exit 2 and every invocation is logged with its argv', async () => {
-    for (const argv of [['pveum', 'frobnicate'], ['pvesh', 'get', '/nope'], ['pvesh', 'set', '/storage'], ['ip', 'tunnel'], ['hostname', '--bogus']]) {
+    for (const argv of [
+      ['pveum', 'frobnicate'],
+      ['pvesh', 'get', '/nope'],
+      ['pvesh', 'set', '/storage'],
+      ['ip', 'tunnel'],
+      ['hostname', '--bogus'],
+    ]) {
       const result = await cmd(...argv)
       assert.equal(result.code, 2, argv.join(' '))
       assert.notEqual(result.stderr, '', argv.join(' '))
@@ -116,7 +217,11 @@ describe('pve-sim fake host commands', () => {
 
     const log = await sim.execLog()
     assert.deepEqual(log.at(-1), ['hostname', '--bogus'])
-    assert.ok(log.some((argv) => argv.join(' ') === 'pveum user token add tok@pve tf --privsep 0 --expire 0 --output-format json'))
+    assert.ok(
+      log.some(
+        (argv) => argv.join(' ') === 'pveum user token add tok@pve tf --privsep 0 --expire 0 --output-format json',
+      ),
+    )
   })
 
   it('concurrent commands never lose an update', async () => {

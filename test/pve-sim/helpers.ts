@@ -5,7 +5,10 @@ import {NodeSSH, type Config} from 'node-ssh'
 import type {PveSim} from '../fixtures/pve-sim/index.js'
 
 /** Connects as root with the sim's client key (or the given config), recording the host key fingerprint seen. */
-export async function connectSsh(port: number, config: Partial<Config> & {privateKeyPath?: string} = {}): Promise<{ssh: NodeSSH; fingerprint: () => string}> {
+export async function connectSsh(
+  port: number,
+  config: Partial<Config> & {privateKeyPath?: string} = {},
+): Promise<{ssh: NodeSSH; fingerprint: () => string}> {
   let seen = ''
   const ssh = new NodeSSH()
   await ssh.connect({
@@ -31,11 +34,22 @@ export interface ApiAnswer {
 export function apiGet(sim: PveSim, path: string, authorization?: string, ca = sim.caFile): Promise<ApiAnswer> {
   return new Promise((resolve, reject) => {
     const headers = authorization === undefined ? {} : {Authorization: authorization}
-    const req = request({ca: readFileSync(ca), headers, host: '127.0.0.1', method: 'GET', path, port: sim.apiPort, servername: 'localhost'}, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (d: string) => (text += d))
-      res.on('end', () => resolve({body: JSON.parse(text) as ApiAnswer['body'], status: res.statusCode ?? 0}))
-    })
+    const req = request(
+      {
+        ca: readFileSync(ca),
+        headers,
+        host: '127.0.0.1',
+        method: 'GET',
+        path,
+        port: sim.apiPort,
+        servername: 'localhost',
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (d: string) => (text += d))
+        res.on('end', () => resolve({body: JSON.parse(text) as ApiAnswer['body'], status: res.statusCode ?? 0}))
+      },
+    )
     req.on('error', reject)
     req.end()
   })

@@ -25,8 +25,13 @@ describe('real OpenSSH sshd harness', () => {
       assert.equal(result.code, 0, result.stderr + sshd.log())
       const [where, json] = result.stdout.split('\n')
       assert.equal(where, `${sim.binDir}/pvesh`)
-      assert.deepEqual(JSON.parse(json).map((s: {storage: string}) => s.storage), ['local', 'local-lvm'])
-      const script = await ssh.execCommand('bash -s', {stdin: 'set -e\npveum user add real@pve\necho "home=$HOME etc=$HYOPS_PVE_ETC"\n'})
+      assert.deepEqual(
+        JSON.parse(json).map((s: {storage: string}) => s.storage),
+        ['local', 'local-lvm'],
+      )
+      const script = await ssh.execCommand('bash -s', {
+        stdin: 'set -e\npveum user add real@pve\necho "home=$HOME etc=$HYOPS_PVE_ETC"\n',
+      })
       assert.equal(script.code, 0, script.stderr)
       assert.equal(script.stdout, `home=${sim.homeDir} etc=${sim.pveEtcDir}`)
     } finally {

@@ -21,7 +21,13 @@ describe('pve-sim SSH server', () => {
       assert.equal(fingerprint(), sim.hostKeyFingerprint)
       const result = await ssh.execCommand('command -v pveum; hostname; echo "$HOME"; pwd; echo "$USER"')
       assert.equal(result.code, 0, result.stderr)
-      assert.deepEqual(result.stdout.split('\n'), [join(sim.binDir, 'pveum'), 'pve-test', sim.homeDir, sim.homeDir, 'root'])
+      assert.deepEqual(result.stdout.split('\n'), [
+        join(sim.binDir, 'pveum'),
+        'pve-test',
+        sim.homeDir,
+        sim.homeDir,
+        'root',
+      ])
     } finally {
       ssh.dispose()
     }
@@ -30,7 +36,10 @@ describe('pve-sim SSH server', () => {
   it('refuses an unknown key, a wrong user and a wrong password', async () => {
     const stranger = (await generateWellFormedPair('stranger')).private
     await assert.rejects(connectSsh(sim.sshPort, {privateKey: stranger}), /authentication methods failed/)
-    await assert.rejects(connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath, username: 'admin'}), /authentication methods failed/)
+    await assert.rejects(
+      connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath, username: 'admin'}),
+      /authentication methods failed/,
+    )
     await assert.rejects(connectSsh(sim.sshPort, {password: 'wrong'}), /authentication methods failed/)
   })
 
@@ -48,7 +57,8 @@ describe('pve-sim SSH server', () => {
   it('pipes stdin to bash, streams stdout and stderr, returns the exit code and honours env requests', async () => {
     const {ssh} = await connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath})
     try {
-      const script = 'echo "in:$GREETING"; head -c 3 "$HYOPS_PVE_ETC/pve-root-ca.pem" | od -c | head -1 >/dev/null; echo oops >&2; exit 7\n'
+      const script =
+        'echo "in:$GREETING"; head -c 3 "$HYOPS_PVE_ETC/pve-root-ca.pem" | od -c | head -1 >/dev/null; echo oops >&2; exit 7\n'
       const result = await ssh.execCommand('bash -s', {execOptions: {env: {GREETING: 'hi there'}}, stdin: script})
       assert.equal(result.code, 7)
       assert.equal(result.stdout, 'in:hi there')
@@ -64,10 +74,17 @@ describe('pve-sim SSH server', () => {
   })
 
   it('serves concurrent sessions on one connection and on several connections', async () => {
-    const clients = await Promise.all([1, 2, 3].map(() => connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath})))
+    const clients = await Promise.all(
+      [1, 2, 3].map(() => connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath})),
+    )
     try {
-      const results = await Promise.all(clients.flatMap(({ssh}, i) => [0, 1].map((j) => ssh.execCommand(`sleep 0.05; echo ${i}-${j}`))))
-      assert.deepEqual(results.map((r) => r.stdout), ['0-0', '0-1', '1-0', '1-1', '2-0', '2-1'])
+      const results = await Promise.all(
+        clients.flatMap(({ssh}, i) => [0, 1].map((j) => ssh.execCommand(`sleep 0.05; echo ${i}-${j}`))),
+      )
+      assert.deepEqual(
+        results.map((r) => r.stdout),
+        ['0-0', '0-1', '1-0', '1-1', '2-0', '2-1'],
+      )
     } finally {
       for (const {ssh} of clients) ssh.dispose()
     }
@@ -75,7 +92,10 @@ describe('pve-sim SSH server', () => {
 
   it('fault ssh_refuse_key refuses the key but not the password', async () => {
     await sim.updateState((s) => void (s.faults.ssh_refuse_key = true))
-    await assert.rejects(connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath}), /authentication methods failed/)
+    await assert.rejects(
+      connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath}),
+      /authentication methods failed/,
+    )
     const {root_password: password} = await sim.readState()
     const {ssh} = await connectSsh(sim.sshPort, {password})
     ssh.dispose()

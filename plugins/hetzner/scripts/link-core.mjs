@@ -25,7 +25,10 @@ try {
 }
 
 if (coreName !== 'hyops') fail(`${coreRoot} is not the hyops package (its name is ${JSON.stringify(coreName)})`)
-if (!existsSync(join(coreRoot, 'dist', 'lib', 'index.d.ts'))) fail(`the core is not built (no ${join(coreRoot, 'dist', 'lib', 'index.d.ts')}): run npm run build at ${coreRoot} first`)
+if (!existsSync(join(coreRoot, 'dist', 'lib', 'index.d.ts')))
+  fail(
+    `the core is not built (no ${join(coreRoot, 'dist', 'lib', 'index.d.ts')}): run npm run build at ${coreRoot} first`,
+  )
 
 let present
 try {

@@ -18,7 +18,9 @@ function specifiers(text: string): string[] {
 function violation(file: string, specifier: string, declared: ReadonlySet<string>): string | undefined {
   if (specifier.startsWith('.')) {
     const target = resolve(dirname(file), specifier)
-    return target === SRC || target.startsWith(SRC + sep) ? undefined : 'a relative import that leaves the plugin (use the public exports of hyops)'
+    return target === SRC || target.startsWith(SRC + sep)
+      ? undefined
+      : 'a relative import that leaves the plugin (use the public exports of hyops)'
   }
 
   if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return undefined
@@ -31,11 +33,16 @@ function violation(file: string, specifier: string, declared: ReadonlySet<string
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, {recursive: true, withFileTypes: true})
-  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.ts')).map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
 }
 
 async function declaredPackages(): Promise<Set<string>> {
-  const pjson = JSON.parse(await readFile(join(PLUGIN_ROOT, 'package.json'), 'utf8')) as {dependencies?: object; peerDependencies?: object}
+  const pjson = JSON.parse(await readFile(join(PLUGIN_ROOT, 'package.json'), 'utf8')) as {
+    dependencies?: object
+    peerDependencies?: object
+  }
   return new Set([...Object.keys(pjson.dependencies ?? {}), ...Object.keys(pjson.peerDependencies ?? {})])
 }
 
@@ -69,8 +76,17 @@ describe('the plugin is built only on the public SDK of hyops', () => {
   it('catches the imports it forbids (the scanner itself)', () => {
     const file = join(SRC, 'lib', 'x.ts')
     const declared = new Set(['@oclif/core', 'hyops'])
-    const found = specifiers(`import a from '../../../../src/lib/errors.js'\nexport * from 'hyops/dist/lib/errors.js'\nconst m = await import('left-pad')\nimport {b} from './y.js'\nimport type {C} from 'hyops'\nimport '@oclif/core/hooks'`)
-    assert.deepEqual(found, ['../../../../src/lib/errors.js', 'hyops/dist/lib/errors.js', 'left-pad', './y.js', 'hyops', '@oclif/core/hooks'])
+    const found = specifiers(
+      `import a from '../../../../src/lib/errors.js'\nexport * from 'hyops/dist/lib/errors.js'\nconst m = await import('left-pad')\nimport {b} from './y.js'\nimport type {C} from 'hyops'\nimport '@oclif/core/hooks'`,
+    )
+    assert.deepEqual(found, [
+      '../../../../src/lib/errors.js',
+      'hyops/dist/lib/errors.js',
+      'left-pad',
+      './y.js',
+      'hyops',
+      '@oclif/core/hooks',
+    ])
     assert.deepEqual(
       found.map((specifier) => violation(file, specifier, declared) !== undefined),
       [true, true, true, false, false, true],

@@ -3,7 +3,11 @@ import {Flags} from '@oclif/core'
 import {InitCommand, type InitContext, type InitResult} from '../../lib/command/init-command.js'
 import {proxmoxConfigFlags} from '../../lib/proxmox/config-keys.js'
 import {readProxmoxConfig, resolveProxmoxInputs} from '../../lib/proxmox/config.js'
-import {renderProxmoxConfigTemplate, templateRemediation, writeProxmoxConfigTemplate} from '../../lib/proxmox/config-template.js'
+import {
+  renderProxmoxConfigTemplate,
+  templateRemediation,
+  writeProxmoxConfigTemplate,
+} from '../../lib/proxmox/config-template.js'
 import {runProxmoxInit} from '../../lib/proxmox/init-flow.js'
 import {stopWithConfigTemplate} from '../../lib/runtime/config-template.js'
 import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/summary.js'
@@ -21,33 +25,67 @@ Inputs come from flags, then HYOPS_PROXMOX_* environment variables, then <root>/
 Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 remote bootstrap failed, 21 secret/vault/token failure, 30 writing outputs failed, 130 cancelled.`
 
   static override examples = [
-    {command: '<%= config.bin %> <%= command.id %>', description: 'First run at a terminal (prompts for what is missing)'},
-    {command: '<%= config.bin %> <%= command.id %> --env lab --vault-password-file ~/.vault-pass', description: 'Use the "lab" environment'},
-    {command: '<%= config.bin %> <%= command.id %> --bootstrap --proxmox-ip 10.0.0.5 --user-fq automation@pam', description: 'Without a config file'},
-    {command: '<%= config.bin %> <%= command.id %> --non-interactive --json', description: 'In CI, with PROXMOX_TOKEN_SECRET seeded in the vault'},
+    {
+      command: '<%= config.bin %> <%= command.id %>',
+      description: 'First run at a terminal (prompts for what is missing)',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> --env lab --vault-password-file ~/.vault-pass',
+      description: 'Use the "lab" environment',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> --bootstrap --proxmox-ip 10.0.0.5 --user-fq automation@pam',
+      description: 'Without a config file',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> --non-interactive --json',
+      description: 'In CI, with PROXMOX_TOKEN_SECRET seeded in the vault',
+    },
     {command: '<%= config.bin %> <%= command.id %> --force', description: 'Rotate the token'},
   ]
 
   static override flags = {
     ...proxmoxConfigFlags,
-    bootstrap: Flags.boolean({description: 'Always run the remote bootstrap; with no config file, write the template and carry on from flags and environment', helpGroup: 'INIT'}),
-    'host-key-policy': Flags.string({default: 'accept-new', description: 'How the host key is checked against <root>/state/known_hosts', helpGroup: 'INIT', options: [...HOST_KEY_POLICIES]}),
-    remote: Flags.boolean({allowNo: true, description: 'Run the remote bootstrap over SSH (--no-remote: take node, storages and bridge from the marker or fallbacks, still validating the token)', helpGroup: 'INIT'}),
+    bootstrap: Flags.boolean({
+      description:
+        'Always run the remote bootstrap; with no config file, write the template and carry on from flags and environment',
+      helpGroup: 'INIT',
+    }),
+    'host-key-policy': Flags.string({
+      default: 'accept-new',
+      description: 'How the host key is checked against <root>/state/known_hosts',
+      helpGroup: 'INIT',
+      options: [...HOST_KEY_POLICIES],
+    }),
+    remote: Flags.boolean({
+      allowNo: true,
+      description:
+        'Run the remote bootstrap over SSH (--no-remote: take node, storages and bridge from the marker or fallbacks, still validating the token)',
+      helpGroup: 'INIT',
+    }),
   }
 
   protected async initTarget(context: InitContext): Promise<InitResult> {
     const {flags} = this
     const config = await readProxmoxConfig(context.configFile)
     if (!config.exists) await this.writeTemplate(context, flags.bootstrap)
-    for (const unknown of config.unknown) this.warn(`${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] (ignored; a typo?)`)
+    for (const unknown of config.unknown)
+      this.warn(
+        `${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] (ignored; a typo?)`,
+      )
     const inputs = resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags})
     const progress = new Progress({json: this.jsonEnabled()})
-    const outcome = await runProxmoxInit(context, inputs, {bootstrap: flags.bootstrap, hostKeyPolicy: flags['host-key-policy'] as HostKeyPolicy, remote: flags.remote}, {
-      loadVault: () => this.loadVault(context),
-      note: (line) => progress.note(line),
-      step: (label, run) => progress.step(label, run),
-      writeMarker: (marker) => this.writeMarker(context, marker),
-    })
+    const outcome = await runProxmoxInit(
+      context,
+      inputs,
+      {bootstrap: flags.bootstrap, hostKeyPolicy: flags['host-key-policy'] as HostKeyPolicy, remote: flags.remote},
+      {
+        loadVault: () => this.loadVault(context),
+        note: (line) => progress.note(line),
+        step: (label, run) => progress.step(label, run),
+        writeMarker: (marker) => this.writeMarker(context, marker),
+      },
+    )
     if (!this.jsonEnabled()) this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor()}).trimEnd())
     return proxmoxResult(outcome)
   }
@@ -58,7 +96,9 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
       if (context.flags['dry-run']) return
       await writeProxmoxConfigTemplate(context.configFile)
       context.evidence.fileWritten(context.configFile)
-      this.note(`Wrote a config template at ${context.configFile}; carrying on from flags and environment (--bootstrap)`)
+      this.note(
+        `Wrote a config template at ${context.configFile}; carrying on from flags and environment (--bootstrap)`,
+      )
       return
     }
 

@@ -5,7 +5,14 @@ import {readMarkers, type MarkerReading} from '../../lib/readiness/marker.js'
 
 export interface InitStatusResult {
   root: string
-  targets: Array<{target: string; status: string; run_id?: string; generated_at?: string; reason?: string; path: string}>
+  targets: Array<{
+    target: string
+    status: string
+    run_id?: string
+    generated_at?: string
+    reason?: string
+    path: string
+  }>
 }
 
 export default class InitStatus extends HyopsCommand<typeof InitStatus> {
@@ -22,13 +29,22 @@ export default class InitStatus extends HyopsCommand<typeof InitStatus> {
     const {targets: installed} = await collectInitTargets(this.config)
     if (readings.length === 0) {
       const names = installed.map((t) => t.target).join('|') || '<target>'
-      throw new HyopsError(ExitCode.Failure, `no readiness markers in ${layout.dir('meta')}`, {hint: `run ${this.config.bin} init ${names} first`})
+      throw new HyopsError(ExitCode.Failure, `no readiness markers in ${layout.dir('meta')}`, {
+        hint: `run ${this.config.bin} init ${names} first`,
+      })
     }
 
     const missing = installed.filter((info) => !readings.some((r) => r.target === info.target))
     for (const reading of readings) this.log(describe(reading))
     for (const info of missing) this.log(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
-    const entries = [...readings.map((r) => toEntry(r)), ...missing.map((info) => ({path: layout.markerFile(info.target), status: 'not_initialised', target: info.target}))]
+    const entries = [
+      ...readings.map((r) => toEntry(r)),
+      ...missing.map((info) => ({
+        path: layout.markerFile(info.target),
+        status: 'not_initialised',
+        target: info.target,
+      })),
+    ]
     return {root: layout.root, targets: entries}
   }
 }

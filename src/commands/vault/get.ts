@@ -21,9 +21,13 @@ The vault password comes from --vault-password-file, --vault-password-command, t
     const key = this.vaultKey()
     const vault = await this.openVault()
     if (!Object.hasOwn(vault.values, key)) {
-      throw new HyopsError(ExitCode.Failure, `${key} is not in the vault ${vault.file}${vault.exists ? '' : ' (the vault does not exist yet)'}`, {
-        hint: `list the keys with hyops vault keys, or store it with hyops vault set ${key}`,
-      })
+      throw new HyopsError(
+        ExitCode.Failure,
+        `${key} is not in the vault ${vault.file}${vault.exists ? '' : ' (the vault does not exist yet)'}`,
+        {
+          hint: `list the keys with hyops vault keys, or store it with hyops vault set ${key}`,
+        },
+      )
     }
 
     const value = vault.values[key]

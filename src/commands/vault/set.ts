@@ -16,8 +16,15 @@ export default class VaultSet extends VaultCommand<typeof VaultSet> {
 The vault password comes from --vault-password-file, --vault-password-command, then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE or HYOPS_VAULT_PASSWORD_COMMAND, else a hidden prompt on a terminal.`
   static override args = {KEY: vaultKeyArg}
   static override examples = [
-    {command: 'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET --vault-password-file ~/.vault-pass', description: 'Seed a secret from automation before hyops init proxmox --non-interactive'},
-    {command: '<%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET', description: 'Type the value at a hidden prompt'},
+    {
+      command:
+        'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET --vault-password-file ~/.vault-pass',
+      description: 'Seed a secret from automation before hyops init proxmox --non-interactive',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET',
+      description: 'Type the value at a hidden prompt',
+    },
   ]
 
   public async run(): Promise<VaultSetResult> {
@@ -25,7 +32,9 @@ The vault password comes from --vault-password-file, --vault-password-command, t
     const piped = !process.stdin.isTTY
     const fromStdin = piped ? await readValueFromStdin(key) : undefined
     if (!piped && !this.interactive()) {
-      throw new HyopsError(ExitCode.Usage, `no value for ${key}: stdin is a terminal and prompts are off`, {hint: `pipe the value: printf %s "$VALUE" | hyops vault set ${key} --non-interactive`})
+      throw new HyopsError(ExitCode.Usage, `no value for ${key}: stdin is a terminal and prompts are off`, {
+        hint: `pipe the value: printf %s "$VALUE" | hyops vault set ${key} --non-interactive`,
+      })
     }
 
     const vault = await this.openVault()
@@ -45,10 +54,15 @@ async function readValueFromStdin(key: string): Promise<string> {
   try {
     value = new TextDecoder('utf-8', {fatal: true}).decode(Buffer.concat(chunks))
   } catch {
-    throw new HyopsError(ExitCode.Usage, `the value of ${key} on stdin is not UTF-8 text`, {hint: 'vault values are text; base64-encode binary data first'})
+    throw new HyopsError(ExitCode.Usage, `the value of ${key} on stdin is not UTF-8 text`, {
+      hint: 'vault values are text; base64-encode binary data first',
+    })
   }
 
   value = value.endsWith('\r\n') ? value.slice(0, -2) : value.endsWith('\n') ? value.slice(0, -1) : value
-  if (value === '') throw new HyopsError(ExitCode.Usage, `no value for ${key} on stdin`, {hint: `pipe a non-empty value; remove a key with hyops vault unset ${key}`})
+  if (value === '')
+    throw new HyopsError(ExitCode.Usage, `no value for ${key} on stdin`, {
+      hint: `pipe a non-empty value; remove a key with hyops vault unset ${key}`,
+    })
   return value
 }

@@ -5,7 +5,9 @@ import {RuntimeLayout} from '../runtime/layout.js'
 import {resolveRuntimeRoot, type ResolvedRoot} from '../runtime/root.js'
 import {rootFlags} from './flags.js'
 
-export type HyopsFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof HyopsCommand)['baseFlags'] & T['flags']>
+export type HyopsFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof HyopsCommand)['baseFlags'] & T['flags']
+>
 export type HyopsArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**

@@ -69,7 +69,11 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
     const layout = new RuntimeLayout(root.root)
     await layout.ensure()
     const runId = newRunId(target)
-    const evidence = await Evidence.start({dir: flags['out-dir'] ? expandHome(flags['out-dir']) : layout.evidenceDir(target, runId), runId, target})
+    const evidence = await Evidence.start({
+      dir: flags['out-dir'] ? expandHome(flags['out-dir']) : layout.evidenceDir(target, runId),
+      runId,
+      target,
+    })
     this.evidenceDir = evidence.dir
     const context: InitContext = {
       configFile: flags.config ? expandHome(flags.config) : layout.configFile(target),
@@ -83,12 +87,19 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       vaultFile: vaultFileOf(flags, layout),
     }
     await evidence.record({
-      inputs: {dry_run: flags['dry-run'], force: flags.force, interactive: context.interactive, non_interactive: flags['non-interactive']},
+      inputs: {
+        dry_run: flags['dry-run'],
+        force: flags.force,
+        interactive: context.interactive,
+        non_interactive: flags['non-interactive'],
+      },
       paths: {config: context.configFile, evidence_dir: evidence.dir, root: root.root, vault: context.vaultFile},
       root_source: root.source,
     })
 
-    const lock = await acquireLock(join(layout.dir('meta'), '.init.lock'), {purpose: `another hyops init on ${root.root}`})
+    const lock = await acquireLock(join(layout.dir('meta'), '.init.lock'), {
+      purpose: `another hyops init on ${root.root}`,
+    })
     try {
       const result = await this.initTarget(context)
       await evidence.finish(ExitCode.Success)

@@ -20,12 +20,22 @@ export function vaultFileOf(flags: VaultFlagValues, layout: RuntimeLayout): stri
 }
 
 /** The password sources the flags name (`--vault-password-file` with `~` expanded). */
-export function vaultPasswordFlags(flags: VaultFlagValues): Pick<VaultAccessOptions, 'passwordCommand' | 'passwordFile'> {
+export function vaultPasswordFlags(
+  flags: VaultFlagValues,
+): Pick<VaultAccessOptions, 'passwordCommand' | 'passwordFile'> {
   const file = flags['vault-password-file']
   return {passwordCommand: flags['vault-password-command'], passwordFile: file ? expandHome(file) : undefined}
 }
 
 /** Opens the runtime vault through the `hyops:load-vault` hook, with the password sources of the flags. */
-export async function loadRuntimeVault(config: Config, flags: VaultFlagValues, access: {vaultFile: string; interactive: boolean}): Promise<LoadedVault> {
-  return runOwnedHook(config, 'hyops:load-vault', {...vaultPasswordFlags(flags), interactive: access.interactive, vaultFile: access.vaultFile})
+export async function loadRuntimeVault(
+  config: Config,
+  flags: VaultFlagValues,
+  access: {vaultFile: string; interactive: boolean},
+): Promise<LoadedVault> {
+  return runOwnedHook(config, 'hyops:load-vault', {
+    ...vaultPasswordFlags(flags),
+    interactive: access.interactive,
+    vaultFile: access.vaultFile,
+  })
 }

@@ -38,14 +38,19 @@ export abstract class VaultCommand<T extends typeof Command> extends HyopsComman
 
   /** Opens the vault (decrypting it when it exists) through the `hyops:load-vault` hook. */
   protected async openVault(): Promise<LoadedVault> {
-    return loadRuntimeVault(this.config, this.vaultFlags, {interactive: this.interactive(), vaultFile: this.vaultFile()})
+    return loadRuntimeVault(this.config, this.vaultFlags, {
+      interactive: this.interactive(),
+      vaultFile: this.vaultFile(),
+    })
   }
 
   /** The KEY argument, checked: exit 2 when it is not a valid name. */
   protected vaultKey(): string {
     const key = (this.args as {KEY?: string}).KEY ?? ''
     if (!isValidEnvKey(key)) {
-      throw new HyopsError(ExitCode.Usage, `"${key}" is not a valid vault key`, {hint: 'use letters, digits and _, not starting with a digit, e.g. PROXMOX_TOKEN_SECRET'})
+      throw new HyopsError(ExitCode.Usage, `"${key}" is not a valid vault key`, {
+        hint: 'use letters, digits and _, not starting with a digit, e.g. PROXMOX_TOKEN_SECRET',
+      })
     }
 
     return key

@@ -46,6 +46,7 @@ export async function runOwnedHook<E extends 'hyops:load-vault' | 'hyops:write-m
   const result = await config.runHook(event, options as never)
   if (result.failures.length > 0) throw result.failures[0].error
   const answer = result.successes.find((s) => s.plugin.name === CORE_PACKAGE) ?? result.successes[0]
-  if (answer === undefined) throw new HyopsError(ExitCode.DependencyMissing, `no plugin handles the ${event} hook`, {hint: 'reinstall hyops'})
+  if (answer === undefined)
+    throw new HyopsError(ExitCode.DependencyMissing, `no plugin handles the ${event} hook`, {hint: 'reinstall hyops'})
   return answer.result as never
 }

@@ -10,7 +10,8 @@ export function initTargetsOf(commands: readonly Command.Loadable[]): InitTarget
   const targets: InitTargetInfo[] = []
   for (const command of commands) {
     const target = (command as {target?: unknown}).target
-    if (typeof target === 'string' && target !== '') targets.push({summary: command.summary ?? command.description?.split('\n')[0] ?? '', target})
+    if (typeof target === 'string' && target !== '')
+      targets.push({summary: command.summary ?? command.description?.split('\n')[0] ?? '', target})
   }
 
   return targets.sort((a, b) => a.target.localeCompare(b.target))
@@ -24,10 +25,13 @@ export function initTargetsOf(commands: readonly Command.Loadable[]): InitTarget
 export async function collectInitTargets(config: Config): Promise<{targets: InitTargetInfo[]; failures: string[]}> {
   const result = await config.runHook('hyops:init-targets', {})
   const byTarget = new Map<string, InitTargetInfo>()
-  const answers = [...result.successes].sort((a, b) => Number(b.plugin.name === CORE_PACKAGE) - Number(a.plugin.name === CORE_PACKAGE))
+  const answers = [...result.successes].sort(
+    (a, b) => Number(b.plugin.name === CORE_PACKAGE) - Number(a.plugin.name === CORE_PACKAGE),
+  )
   for (const {result: infos} of answers) {
     for (const info of Array.isArray(infos) ? infos : []) {
-      if (typeof info?.target === 'string' && !byTarget.has(info.target)) byTarget.set(info.target, {summary: String(info.summary ?? ''), target: info.target})
+      if (typeof info?.target === 'string' && !byTarget.has(info.target))
+        byTarget.set(info.target, {summary: String(info.summary ?? ''), target: info.target})
     }
   }
 

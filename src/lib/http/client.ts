@@ -44,7 +44,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const timeoutMs = options.timeoutMs ?? 15_000
   const tls = options.tls ?? {}
   const agent = new Agent({
-    ...(tls.skipVerify ? {rejectUnauthorized: false} : {rejectUnauthorized: true, ...(tls.caPem ? {ca: tls.caPem} : {})}),
+    ...(tls.skipVerify
+      ? {rejectUnauthorized: false}
+      : {rejectUnauthorized: true, ...(tls.caPem ? {ca: tls.caPem} : {})}),
     keepAlive: true,
     maxSockets: 4,
   })

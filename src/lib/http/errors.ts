@@ -5,7 +5,8 @@ import {isAxiosError, isCancel} from 'axios'
  * other non-2xx answer, `tls` certificate or handshake failure, `unreachable` no connection,
  * `timeout` no answer in time, `cancelled` aborted by the caller, `other` anything else.
  */
-export type HttpFailureKind = 'cancelled' | 'forbidden' | 'other' | 'status' | 'timeout' | 'tls' | 'unauthorized' | 'unreachable'
+export type HttpFailureKind =
+  'cancelled' | 'forbidden' | 'other' | 'status' | 'timeout' | 'tls' | 'unauthorized' | 'unreachable'
 
 /**
  * A failed HTTP request as a value. It keeps no reference to the request, its headers or
@@ -105,12 +106,21 @@ const UNREACHABLE_REASONS: Record<string, string> = {
 /** True for Node's TLS and certificate error codes. */
 export function isTlsErrorCode(code: string | undefined): boolean {
   if (code === undefined) return false
-  return code in TLS_REASONS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('CERT_') || code.includes('_CERT')
+  return (
+    code in TLS_REASONS ||
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('CERT_') ||
+    code.includes('_CERT')
+  )
 }
 
 /** The failure for a non-2xx answer. */
 export function httpStatusFailure(status: number, statusText: string | undefined, url: string): HttpFailure {
-  const text = (statusText ?? '').replace(/[\r\n]+/g, ' ').trim().slice(0, 120)
+  const text = (statusText ?? '')
+    .replace(/[\r\n]+/g, ' ')
+    .trim()
+    .slice(0, 120)
   const detail = text ? `${status} ${text}` : String(status)
   const kind: HttpFailureKind = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'status'
   return new HttpFailure(kind, safeUrl(url), detail, {status})
@@ -123,17 +133,22 @@ export function httpStatusFailure(status: number, statusText: string | undefined
 export function describeHttpError(error: unknown, url: string, timeoutMs?: number): HttpFailure {
   if (error instanceof HttpFailure) return error
   const where = safeUrl(url)
-  if (isCancel(error) || (error as Error)?.name === 'AbortError') return new HttpFailure('cancelled', where, 'cancelled')
-  if (isAxiosError(error) && error.response) return httpStatusFailure(error.response.status, error.response.statusText, url)
+  if (isCancel(error) || (error as Error)?.name === 'AbortError')
+    return new HttpFailure('cancelled', where, 'cancelled')
+  if (isAxiosError(error) && error.response)
+    return httpStatusFailure(error.response.status, error.response.statusText, url)
   const code = errorCode(error)
   const within = timeoutMs === undefined ? 'timed out' : `${timeoutMs} ms`
   if (code === 'ECONNABORTED' || (code === 'ETIMEDOUT' && isAxiosError(error) && /timeout/i.test(error.message))) {
     return new HttpFailure('timeout', where, within, {code: 'ETIMEDOUT'})
   }
 
-  if (code !== undefined && isTlsErrorCode(code)) return new HttpFailure('tls', where, TLS_REASONS[code] ?? 'TLS error', {code})
-  if (code !== undefined && UNREACHABLE_REASONS[code]) return new HttpFailure('unreachable', where, UNREACHABLE_REASONS[code], {code})
-  if (code === 'ERR_INVALID_CHAR' || code === 'ERR_HTTP_INVALID_HEADER_VALUE') return new HttpFailure('other', where, 'a request header holds an invalid character', {code})
+  if (code !== undefined && isTlsErrorCode(code))
+    return new HttpFailure('tls', where, TLS_REASONS[code] ?? 'TLS error', {code})
+  if (code !== undefined && UNREACHABLE_REASONS[code])
+    return new HttpFailure('unreachable', where, UNREACHABLE_REASONS[code], {code})
+  if (code === 'ERR_INVALID_CHAR' || code === 'ERR_HTTP_INVALID_HEADER_VALUE')
+    return new HttpFailure('other', where, 'a request header holds an invalid character', {code})
   return new HttpFailure('other', where, code ?? 'unexpected error', {code})
 }
 

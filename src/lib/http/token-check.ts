@@ -41,7 +41,8 @@ export async function validateToken(options: TokenCheckOptions): Promise<TokenCh
   }, timeoutMs)
   try {
     const response = await client.axios.get(options.url, {headers: options.headers, signal: controller.signal})
-    if (response.status < 200 || response.status > 299) throw httpStatusFailure(response.status, response.statusText, options.url)
+    if (response.status < 200 || response.status > 299)
+      throw httpStatusFailure(response.status, response.statusText, options.url)
     return {data: response.data as unknown, status: response.status}
   } catch (error) {
     if (timedOut && !options.signal?.aborted) throw describeHttpError({code: 'ECONNABORTED'}, options.url, timeoutMs)

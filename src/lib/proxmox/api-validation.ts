@@ -1,12 +1,20 @@
 import {ExitCode, HyopsError} from '../errors.js'
 import type {HttpFailure} from '../http/errors.js'
 
-type HttpStack = [typeof import('../http/client.js'), typeof import('../http/errors.js'), typeof import('../http/token-check.js')]
+type HttpStack = [
+  typeof import('../http/client.js'),
+  typeof import('../http/errors.js'),
+  typeof import('../http/token-check.js'),
+]
 let httpStack: Promise<HttpStack> | undefined
 
 // axios and what it pulls in take ~60-100 ms to load: loaded on first use, not at startup.
 function loadHttpStack(): Promise<HttpStack> {
-  httpStack ??= Promise.all([import('../http/client.js'), import('../http/errors.js'), import('../http/token-check.js')])
+  httpStack ??= Promise.all([
+    import('../http/client.js'),
+    import('../http/errors.js'),
+    import('../http/token-check.js'),
+  ])
   return httpStack
 }
 
@@ -54,10 +62,14 @@ export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<Pr
   // A header value with whitespace or control characters would be refused by Node with an
   // error naming the header; say what is wrong without showing the value.
   if (!/^[\x21-\x7e]+$/.test(check.secret)) {
-    throw new HyopsError(ExitCode.Secrets, `the secret of token ${check.tokenId} is not a Proxmox token secret (empty, or holds spaces or control characters)`, {
-      hint: 'fix PROXMOX_TOKEN_SECRET in the vault, or re-run with --force to rotate the token',
-      reason: 'invalid-secret',
-    })
+    throw new HyopsError(
+      ExitCode.Secrets,
+      `the secret of token ${check.tokenId} is not a Proxmox token secret (empty, or holds spaces or control characters)`,
+      {
+        hint: 'fix PROXMOX_TOKEN_SECRET in the vault, or re-run with --force to rotate the token',
+        reason: 'invalid-secret',
+      },
+    )
   }
 
   const [{createHttpClient}, {HttpFailure: Failure}, {validateToken}] = await loadHttpStack()
@@ -88,25 +100,42 @@ export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<Pr
 }
 
 function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenCheck, path: string): HyopsError {
-  const make = (message: string, reason: string, hint?: string) => new HyopsError(ExitCode.Secrets, message, {hint, reason})
+  const make = (message: string, reason: string, hint?: string) =>
+    new HyopsError(ExitCode.Secrets, message, {hint, reason})
   switch (failure?.kind) {
     case 'unauthorized': {
-      return make(`Proxmox rejected the token ${check.tokenId} (401)`, 'token-rejected', 'the secret does not match the token on the host, or the token was removed: re-run with --force to rotate it')
+      return make(
+        `Proxmox rejected the token ${check.tokenId} (401)`,
+        'token-rejected',
+        'the secret does not match the token on the host, or the token was removed: re-run with --force to rotate it',
+      )
     }
 
     case 'forbidden': {
       const what = path === '/version' ? 'to read /version' : `on /storage/${check.storage}`
-      return make(`token ${check.tokenId} lacks permission ${what} (403)`, 'token-forbidden', `grant the token a role on /storage/${check.storage} with pveum acl modify, or re-run with --force to rotate it and grant its ACLs again`)
+      return make(
+        `token ${check.tokenId} lacks permission ${what} (403)`,
+        'token-forbidden',
+        `grant the token a role on /storage/${check.storage} with pveum acl modify, or re-run with --force to rotate it and grant its ACLs again`,
+      )
     }
 
     case 'tls': {
       const against = check.caPem ? 'the given CA' : 'the system CAs'
-      return make(`TLS verification of ${failure.url} against ${against} failed (${failure.detailWithCode})`, 'tls', 'set TLS_CA_FILE to a copy of the cluster CA, /etc/pve/pve-root-ca.pem, or set TLS_SKIP = true to skip verification')
+      return make(
+        `TLS verification of ${failure.url} against ${against} failed (${failure.detailWithCode})`,
+        'tls',
+        'set TLS_CA_FILE to a copy of the cluster CA, /etc/pve/pve-root-ca.pem, or set TLS_SKIP = true to skip verification',
+      )
     }
 
     case 'unreachable':
     case 'timeout': {
-      return make(`cannot validate token ${check.tokenId}: ${failure.message}`, 'unreachable', 'check PROXMOX_API_PORT and that this machine can reach the Proxmox API')
+      return make(
+        `cannot validate token ${check.tokenId}: ${failure.message}`,
+        'unreachable',
+        'check PROXMOX_API_PORT and that this machine can reach the Proxmox API',
+      )
     }
 
     case 'cancelled': {
@@ -114,7 +143,10 @@ function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenChe
     }
 
     case 'status': {
-      const hint = path === '/version' ? 'check the API URL (PROXMOX_IP, PROXMOX_API_PORT)' : `check that node ${check.node} has storage ${check.storage} (FALLBACK_STORAGE_SNIPPETS)`
+      const hint =
+        path === '/version'
+          ? 'check the API URL (PROXMOX_IP, PROXMOX_API_PORT)'
+          : `check that node ${check.node} has storage ${check.storage} (FALLBACK_STORAGE_SNIPPETS)`
       return make(`Proxmox API answered ${failure.detail} for ${failure.url}`, 'api-error', hint)
     }
 

@@ -280,7 +280,10 @@ main
 
 /** What the bootstrap script is asked to do. */
 export interface BootstrapScriptRequest {
-  inputs: Pick<ProxmoxInputs, 'userFq' | 'tokenName' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'>
+  inputs: Pick<
+    ProxmoxInputs,
+    'userFq' | 'tokenName' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'
+  >
   tokenMode: TokenMode
   /** Print the cluster CA (verified TLS without TLS_CA_FILE). */
   wantCa: boolean

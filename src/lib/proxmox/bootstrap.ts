@@ -5,7 +5,10 @@ import {BOOTSTRAP_SCRIPT, bootstrapCommand} from './bootstrap-script.js'
 import type {DiscoverySource, ProxmoxInputs, RuntimeDiscovery, TokenMode} from './types.js'
 
 /** The inputs the discovery falls back on. */
-export type DiscoveryFallbacks = Pick<ProxmoxInputs, 'host' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'>
+export type DiscoveryFallbacks = Pick<
+  ProxmoxInputs,
+  'host' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'
+>
 
 export interface RemoteBootstrapRequest {
   inputs: ProxmoxInputs
@@ -91,10 +94,14 @@ export function discoveryFromExports(exports: Record<string, string>, inputs: Di
 function decodeCa(base64: string): string {
   const pem = Buffer.from(base64, 'base64').toString('utf8')
   if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) {
-    throw new HyopsError(ExitCode.Remote, 'the cluster CA read from the host (pve-root-ca.pem) is not a PEM certificate', {
-      hint: 'set TLS_CA_FILE to the CA file, or TLS_SKIP=true',
-      reason: 'bad-ca',
-    })
+    throw new HyopsError(
+      ExitCode.Remote,
+      'the cluster CA read from the host (pve-root-ca.pem) is not a PEM certificate',
+      {
+        hint: 'set TLS_CA_FILE to the CA file, or TLS_SKIP=true',
+        reason: 'bad-ca',
+      },
+    )
   }
 
   return pem
@@ -111,7 +118,10 @@ export function isLoopback(host: string): boolean {
  * `hyops-bootstrap:` message, the line before it (what the failing command said).
  */
 export function summarizeStderr(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   const last = lines.at(-1)
   if (last === undefined) return 'no error output'
   const own = /^hyops-bootstrap:\s*/
@@ -133,14 +143,20 @@ function clip(text: string): string {
  * Failures are HyopsError 20 (`script-failed`, `no-node`, `no-secret`, `bad-ca`, or the
  * session's own SSH reasons) whose messages never hold a secret.
  */
-export async function runRemoteBootstrap(session: SshSession, request: RemoteBootstrapRequest): Promise<RuntimeDiscovery> {
+export async function runRemoteBootstrap(
+  session: SshSession,
+  request: RemoteBootstrapRequest,
+): Promise<RuntimeDiscovery> {
   const command = bootstrapCommand({
     inputs: request.inputs,
     readOnly: request.readOnly,
     tokenMode: request.tokenMode,
     wantCa: request.wantCa,
   })
-  const result = await session.exec(command, {stdin: BOOTSTRAP_SCRIPT, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS})
+  const result = await session.exec(command, {
+    stdin: BOOTSTRAP_SCRIPT,
+    timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  })
   const exports = parseExports(result.stdout)
   const redactor = new Redactor()
   const secret = request.tokenMode === 'keep' || request.readOnly ? undefined : exports.TOKEN_SECRET
@@ -151,23 +167,32 @@ export async function runRemoteBootstrap(session: SshSession, request: RemoteBoo
 
   if (result.code !== 0) {
     const how = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`
-    throw new HyopsError(ExitCode.Remote, `remote bootstrap on ${session.target} failed (${how}): ${redactor.redact(summarizeStderr(result.stderr))}`, {
-      hint: secret
-        ? 'the new token secret was kept; fix the cause on the host and re-run'
-        : exports.TOKEN_REMOVED === '1'
-          ? 'the old token was removed and its secret no longer works; fix the cause on the host and re-run with --force'
-          : 'fix the cause on the Proxmox host and re-run',
-      reason: 'script-failed',
-    })
+    throw new HyopsError(
+      ExitCode.Remote,
+      `remote bootstrap on ${session.target} failed (${how}): ${redactor.redact(summarizeStderr(result.stderr))}`,
+      {
+        hint: secret
+          ? 'the new token secret was kept; fix the cause on the host and re-run'
+          : exports.TOKEN_REMOVED === '1'
+            ? 'the old token was removed and its secret no longer works; fix the cause on the host and re-run with --force'
+            : 'fix the cause on the Proxmox host and re-run',
+        reason: 'script-failed',
+      },
+    )
   }
 
   const discovery = discoveryFromExports(exports, request.inputs)
-  const mustHaveSecret = !request.readOnly && (request.tokenMode === 'rotate' || (request.tokenMode === 'create' && !discovery.tokenExisted))
+  const mustHaveSecret =
+    !request.readOnly && (request.tokenMode === 'rotate' || (request.tokenMode === 'create' && !discovery.tokenExisted))
   if (mustHaveSecret && !discovery.tokenSecret) {
-    throw new HyopsError(ExitCode.Remote, `remote bootstrap on ${session.target} made no token secret for ${request.inputs.tokenId}`, {
-      hint: "check 'pveum user token add' on the Proxmox host",
-      reason: 'no-secret',
-    })
+    throw new HyopsError(
+      ExitCode.Remote,
+      `remote bootstrap on ${session.target} made no token secret for ${request.inputs.tokenId}`,
+      {
+        hint: "check 'pveum user token add' on the Proxmox host",
+        reason: 'no-secret',
+      },
+    )
   }
 
   return discovery

@@ -20,7 +20,10 @@ export function renderProxmoxConfigTemplate(): string {
 }
 
 /** Writes the Proxmox config template (see `writeConfigTemplate`). */
-export async function writeProxmoxConfigTemplate(path: string, options: {force?: boolean} = {}): Promise<'kept' | 'written'> {
+export async function writeProxmoxConfigTemplate(
+  path: string,
+  options: {force?: boolean} = {},
+): Promise<'kept' | 'written'> {
   return writeConfigTemplate(path, renderProxmoxConfigTemplate(), options)
 }
 

@@ -5,7 +5,14 @@ import {dirname, isAbsolute, resolve} from 'node:path'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {expandHome} from '../runtime/root.js'
-import {CONFIG_KEYS, type ConfigKey, configKeyForName, configKeySpec, type ConfigKeySpec, PLACEHOLDER_HOSTS} from './config-keys.js'
+import {
+  CONFIG_KEYS,
+  type ConfigKey,
+  configKeyForName,
+  configKeySpec,
+  type ConfigKeySpec,
+  PLACEHOLDER_HOSTS,
+} from './config-keys.js'
 import type {InputSource, ProxmoxInputs} from './types.js'
 
 /** Where a key was found in the config file. */
@@ -45,8 +52,16 @@ export async function readProxmoxConfig(path: string): Promise<ProxmoxConfigFile
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return {exists: false, lines: {}, path, unknown: [], values: {}}
-    const why = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message)
-    throw new HyopsError(ExitCode.ConfigInvalid, `cannot read config ${path}: ${why}`, {hint: 'give a readable file with --config', reason: 'config-unreadable'})
+    const why =
+      code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : (code ?? (error as Error).message)
+    throw new HyopsError(ExitCode.ConfigInvalid, `cannot read config ${path}: ${why}`, {
+      hint: 'give a readable file with --config',
+      reason: 'config-unreadable',
+    })
   }
 
   return parseProxmoxConfig(decodeUtf8(bytes, path), path)
@@ -73,10 +88,16 @@ export function parseProxmoxConfig(text: string, path: string): ProxmoxConfigFil
     const pair = KEY_VALUE.exec(line)
     const name = pair ? iniUnquote(pair[1]) : ''
     if (!pair || name === '') {
-      throw malformed(path, lineNo, `"${clip(line)}" is not a [section], KEY = value or # comment line`, 'fix or comment out that line')
+      throw malformed(
+        path,
+        lineNo,
+        `"${clip(line)}" is not a [section], KEY = value or # comment line`,
+        'fix or comment out that line',
+      )
     }
 
-    if (section === undefined) throw malformed(path, lineNo, `${name} is set before any [section]`, 'put the keys under a [proxmox] line')
+    if (section === undefined)
+      throw malformed(path, lineNo, `${name} is set before any [section]`, 'put the keys under a [proxmox] line')
     if (section.toLowerCase() !== 'proxmox') continue
     const key = configKeyForName(name)
     if (key === undefined) {
@@ -86,7 +107,12 @@ export function parseProxmoxConfig(text: string, path: string): ProxmoxConfigFil
 
     const earlier = result.lines[key]
     if (earlier) {
-      throw malformed(path, lineNo, `${key} is set again (as ${name}; first on line ${earlier.line} as ${earlier.name})`, 'keep one of them')
+      throw malformed(
+        path,
+        lineNo,
+        `${key} is set again (as ${name}; first on line ${earlier.line} as ${earlier.name})`,
+        'keep one of them',
+      )
     }
 
     result.lines[key] = {line: lineNo, name}
@@ -101,7 +127,8 @@ export function parseProxmoxConfig(text: string, path: string): ProxmoxConfigFil
     })
   }
 
-  for (const key of Object.keys(result.lines) as ConfigKey[]) if (result.values[key] === undefined) delete result.lines[key]
+  for (const key of Object.keys(result.lines) as ConfigKey[])
+    if (result.values[key] === undefined) delete result.lines[key]
   return result
 }
 
@@ -127,12 +154,18 @@ function decodeUtf8(bytes: Buffer, path: string): string {
       lineNo++
     }
 
-    throw new HyopsError(ExitCode.ConfigInvalid, `config ${path} line ${lineNo} is not valid UTF-8`, {hint: 'save the file as UTF-8', reason: 'config-malformed'})
+    throw new HyopsError(ExitCode.ConfigInvalid, `config ${path} line ${lineNo} is not valid UTF-8`, {
+      hint: 'save the file as UTF-8',
+      reason: 'config-malformed',
+    })
   }
 }
 
 function malformed(path: string, line: number, what: string, hint: string): HyopsError {
-  return new HyopsError(ExitCode.ConfigInvalid, `config ${path} line ${line}: ${what}`, {hint, reason: 'config-malformed'})
+  return new HyopsError(ExitCode.ConfigInvalid, `config ${path} line ${line}: ${what}`, {
+    hint,
+    reason: 'config-malformed',
+  })
 }
 
 function clip(text: string): string {
@@ -179,12 +212,16 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
   const candidateAt = (spec: ConfigKeySpec, level: (typeof LEVELS)[number]): Candidate | undefined => {
     if (level === 'flag') {
       const value = sources.flags[spec.flag]
-      return typeof value === 'string' && value.trim() !== '' ? {source: 'flag', value: value.trim(), where: `--${spec.flag}`} : undefined
+      return typeof value === 'string' && value.trim() !== ''
+        ? {source: 'flag', value: value.trim(), where: `--${spec.flag}`}
+        : undefined
     }
 
     if (level === 'env') {
       const value = environment[spec.env]
-      return value !== undefined && value.trim() !== '' ? {source: 'env', value: value.trim(), where: spec.env} : undefined
+      return value !== undefined && value.trim() !== ''
+        ? {source: 'env', value: value.trim(), where: spec.env}
+        : undefined
     }
 
     const config = sources.config
@@ -214,7 +251,12 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
       const idCandidate = candidateAt(configKeySpec('API_TOKEN_ID'), level)
       const derived = idCandidate ? splitTokenId(idCandidate)[key === 'USER_FQ' ? 0 : 1] : undefined
       if (explicit && derived && explicit.value !== derived.value) {
-        throw invalid('API_TOKEN_ID', idCandidate as Candidate, `consistent with ${key} "${explicit.value}" (${explicit.where})`, 'keep one of them, or make them agree')
+        throw invalid(
+          'API_TOKEN_ID',
+          idCandidate as Candidate,
+          `consistent with ${key} "${explicit.value}" (${explicit.where})`,
+          'keep one of them, or make them agree',
+        )
       }
 
       if (explicit ?? derived) return explicit ?? derived
@@ -235,10 +277,14 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
   const hostCandidate = required('PROXMOX_IP', pick('PROXMOX_IP'))
   const host = checkHost(hostCandidate)
   if (!sources.allowPlaceholderHost && isPlaceholderHost(host)) {
-    throw new HyopsError(ExitCode.ConfigInvalid, `PROXMOX_IP is still the template's placeholder ${host} (${hostCandidate.where})`, {
-      hint: `edit ${sources.configPath}: set PROXMOX_IP to your Proxmox host (or pass --proxmox-ip)`,
-      reason: 'placeholder-host',
-    })
+    throw new HyopsError(
+      ExitCode.ConfigInvalid,
+      `PROXMOX_IP is still the template's placeholder ${host} (${hostCandidate.where})`,
+      {
+        hint: `edit ${sources.configPath}: set PROXMOX_IP to your Proxmox host (or pass --proxmox-ip)`,
+        reason: 'placeholder-host',
+      },
+    )
   }
 
   fieldSources.host = hostCandidate.source
@@ -250,7 +296,10 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
   const tokenName = checkTokenName('TOKEN_NAME', tokenNameCandidate)
   fieldSources.tokenName = tokenNameCandidate.source
   // The token id came from wherever its more explicit half came from.
-  fieldSources.tokenId = RANK.indexOf(userFqCandidate.source) <= RANK.indexOf(tokenNameCandidate.source) ? userFqCandidate.source : tokenNameCandidate.source
+  fieldSources.tokenId =
+    RANK.indexOf(userFqCandidate.source) <= RANK.indexOf(tokenNameCandidate.source)
+      ? userFqCandidate.source
+      : tokenNameCandidate.source
 
   const take = <T>(key: ConfigKey, check: (key: ConfigKey, c: Candidate) => T): T | undefined => {
     const candidate = pick(key)
@@ -304,7 +353,11 @@ export function describeProxmoxInputs(inputs: ProxmoxInputs): Record<string, str
 }
 
 function invalid(key: string, candidate: Candidate, what: string, hint: string): HyopsError {
-  return new HyopsError(ExitCode.ConfigInvalid, `${key} ${JSON.stringify(candidate.value)} (${candidate.where}) is not ${what}`, {hint, reason: 'invalid-value'})
+  return new HyopsError(
+    ExitCode.ConfigInvalid,
+    `${key} ${JSON.stringify(candidate.value)} (${candidate.where}) is not ${what}`,
+    {hint, reason: 'invalid-value'},
+  )
 }
 
 const REALM = /^[A-Za-z][A-Za-z0-9._-]+$/
@@ -330,8 +383,15 @@ export function isValidHost(value: string): boolean {
 }
 
 function checkHost(candidate: Candidate): string {
-  const value = candidate.value.startsWith('[') && candidate.value.endsWith(']') ? candidate.value.slice(1, -1) : candidate.value
-  if (!isValidHost(value)) throw invalid('PROXMOX_IP', candidate, 'an IPv4/IPv6 address or a hostname', 'give the Proxmox host as an address (192.0.2.10, fd00::10) or a DNS name')
+  const value =
+    candidate.value.startsWith('[') && candidate.value.endsWith(']') ? candidate.value.slice(1, -1) : candidate.value
+  if (!isValidHost(value))
+    throw invalid(
+      'PROXMOX_IP',
+      candidate,
+      'an IPv4/IPv6 address or a hostname',
+      'give the Proxmox host as an address (192.0.2.10, fd00::10) or a DNS name',
+    )
   return value
 }
 
@@ -344,7 +404,12 @@ export function isValidUserFq(value: string): boolean {
 
 function checkUserFq(key: string, candidate: Candidate): string {
   if (!isValidUserFq(candidate.value)) {
-    throw invalid(key, candidate, 'a Proxmox user@realm', 'use user@realm, 3-64 characters, e.g. automation@pam; the user has no whitespace, : or /, the realm is [A-Za-z][A-Za-z0-9._-]+')
+    throw invalid(
+      key,
+      candidate,
+      'a Proxmox user@realm',
+      'use user@realm, 3-64 characters, e.g. automation@pam; the user has no whitespace, : or /, the realm is [A-Za-z][A-Za-z0-9._-]+',
+    )
   }
 
   return candidate.value
@@ -357,7 +422,12 @@ export function isValidTokenName(value: string): boolean {
 
 function checkTokenName(key: string, candidate: Candidate): string {
   if (!isValidTokenName(candidate.value)) {
-    throw invalid(key, candidate, 'a Proxmox token name', 'use a letter, then letters, digits, . _ or - (at least 2 characters), e.g. infra-token')
+    throw invalid(
+      key,
+      candidate,
+      'a Proxmox token name',
+      'use a letter, then letters, digits, . _ or - (at least 2 characters), e.g. infra-token',
+    )
   }
 
   return candidate.value
@@ -368,7 +438,12 @@ function splitTokenId(candidate: Candidate): [Candidate, Candidate] {
   const userFq = {...candidate, value: candidate.value.slice(0, bang)}
   const tokenName = {...candidate, value: candidate.value.slice(bang + 1)}
   if (bang <= 0 || !isValidUserFq(userFq.value) || !isValidTokenName(tokenName.value)) {
-    throw invalid('API_TOKEN_ID', candidate, 'a Proxmox token id user@realm!name', 'use e.g. automation@pam!infra-token, or set USER_FQ and TOKEN_NAME instead')
+    throw invalid(
+      'API_TOKEN_ID',
+      candidate,
+      'a Proxmox token id user@realm!name',
+      'use e.g. automation@pam!infra-token, or set USER_FQ and TOKEN_NAME instead',
+    )
   }
 
   return [userFq, tokenName]
@@ -402,22 +477,36 @@ function checkBool(key: string, candidate: Candidate): boolean {
 }
 
 function checkStorage(key: string, candidate: Candidate): string {
-  if (!STORAGE.test(candidate.value)) throw invalid(key, candidate, 'a Proxmox storage id', 'use a letter, then letters, digits, . _ or -, e.g. local-lvm')
+  if (!STORAGE.test(candidate.value))
+    throw invalid(
+      key,
+      candidate,
+      'a Proxmox storage id',
+      'use a letter, then letters, digits, . _ or -, e.g. local-lvm',
+    )
   return candidate.value
 }
 
 function checkBridge(key: string, candidate: Candidate): string {
-  if (!BRIDGE.test(candidate.value)) throw invalid(key, candidate, 'a network interface name', 'use a bridge name such as vmbr0 (at most 15 characters)')
+  if (!BRIDGE.test(candidate.value))
+    throw invalid(key, candidate, 'a network interface name', 'use a bridge name such as vmbr0 (at most 15 characters)')
   return candidate.value
 }
 
 function checkUsername(key: string, candidate: Candidate): string {
-  if (!USERNAME.test(candidate.value)) throw invalid(key, candidate, 'a user name', 'use a Unix login name such as root')
+  if (!USERNAME.test(candidate.value))
+    throw invalid(key, candidate, 'a user name', 'use a Unix login name such as root')
   return candidate.value
 }
 
 function checkAddress(key: string, candidate: Candidate): string {
-  if (isIP(candidate.value) === 0) throw invalid(key, candidate, 'an IP address', 'use an address of this machine (or 0.0.0.0), or leave it unset to autodetect')
+  if (isIP(candidate.value) === 0)
+    throw invalid(
+      key,
+      candidate,
+      'an IP address',
+      'use an address of this machine (or 0.0.0.0), or leave it unset to autodetect',
+    )
   return candidate.value
 }
 
@@ -433,7 +522,8 @@ function resolvePath(candidate: Candidate): string {
 }
 
 function checkPublicKey(key: string, candidate: Candidate): string {
-  if (/[\0\r\n]/.test(candidate.value)) throw invalid(key, candidate, 'a public key or a .pub file', 'give one line of key text or the path of a .pub file')
+  if (/[\0\r\n]/.test(candidate.value))
+    throw invalid(key, candidate, 'a public key or a .pub file', 'give one line of key text or the path of a .pub file')
   return PUBLIC_KEY_TEXT.test(candidate.value) ? candidate.value : resolvePath(candidate)
 }
 
@@ -452,10 +542,14 @@ export async function readTlsCaFile(path: string): Promise<string> {
     text = await readFile(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new HyopsError(ExitCode.ConfigInvalid, `TLS_CA_FILE ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, {
-      hint: 'give the PEM file of the CA that signs the Proxmox API certificate (a copy of /etc/pve/pve-root-ca.pem), or unset TLS_CA_FILE',
-      reason: 'invalid-value',
-    })
+    throw new HyopsError(
+      ExitCode.ConfigInvalid,
+      `TLS_CA_FILE ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`,
+      {
+        hint: 'give the PEM file of the CA that signs the Proxmox API certificate (a copy of /etc/pve/pve-root-ca.pem), or unset TLS_CA_FILE',
+        reason: 'invalid-value',
+      },
+    )
   }
 
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {

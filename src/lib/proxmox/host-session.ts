@@ -30,7 +30,9 @@ export async function openHostSession(request: HostSessionRequest): Promise<SshS
   await ensureKeyPair(request)
   const connect = (password?: string) =>
     connectSsh({
-      confirmNewHostKey: interactive ? (fingerprint) => confirmTrustHostKey(`${inputs.host}:${inputs.sshPort}`, fingerprint) : undefined,
+      confirmNewHostKey: interactive
+        ? (fingerprint) => confirmTrustHostKey(`${inputs.host}:${inputs.sshPort}`, fingerprint)
+        : undefined,
       host: inputs.host,
       hostKeyPolicy: request.hostKeyPolicy,
       knownHostsFile: request.knownHostsFile,
@@ -50,7 +52,11 @@ export async function openHostSession(request: HostSessionRequest): Promise<SshS
     const withPassword = await connect(password)
     try {
       const outcome = await installAuthorizedKey(withPassword, publicKey, {target: withPassword.target})
-      request.note(outcome === 'installed' ? `Installed ${publicKeyPath(inputs.sshKey)} for ${inputs.sshUsername}@${inputs.host}` : `The key was already authorized on ${inputs.host}`)
+      request.note(
+        outcome === 'installed'
+          ? `Installed ${publicKeyPath(inputs.sshKey)} for ${inputs.sshUsername}@${inputs.host}`
+          : `The key was already authorized on ${inputs.host}`,
+      )
     } finally {
       withPassword.dispose()
     }
@@ -61,7 +67,13 @@ export async function openHostSession(request: HostSessionRequest): Promise<SshS
 
 async function ensureKeyPair(request: HostSessionRequest): Promise<void> {
   const {sshKey} = request.inputs
-  if (await access(sshKey).then(() => true, () => false)) return
+  if (
+    await access(sshKey).then(
+      () => true,
+      () => false,
+    )
+  )
+    return
   const makeIt = `ssh-keygen -t ed25519 -f ${sshKey}`
   if (!request.interactive) {
     throw new HyopsError(ExitCode.Remote, `no SSH private key at ${sshKey} (PROXMOX_SSH_KEY)`, {
@@ -71,7 +83,10 @@ async function ensureKeyPair(request: HostSessionRequest): Promise<void> {
   }
 
   if (!(await confirmGenerateKey(sshKey))) {
-    throw new HyopsError(ExitCode.Remote, `no SSH private key at ${sshKey} (PROXMOX_SSH_KEY)`, {hint: `create one with ${makeIt}, or set PROXMOX_SSH_KEY`, reason: 'key-missing'})
+    throw new HyopsError(ExitCode.Remote, `no SSH private key at ${sshKey} (PROXMOX_SSH_KEY)`, {
+      hint: `create one with ${makeIt}, or set PROXMOX_SSH_KEY`,
+      reason: 'key-missing',
+    })
   }
 
   const pair = await generateEd25519KeyPair(sshKey, `hyops@${request.inputs.host}`)

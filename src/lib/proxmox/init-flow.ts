@@ -10,7 +10,16 @@ import {dryRun} from './init-dry-run.js'
 import {adoptReusedSecret, checkKnownSecret} from './init-known-secret.js'
 import {finish, markNotReady} from './init-outputs.js'
 import {bootstrapOnHost} from './init-remote.js'
-import {fallbacksOf, knownCaPem, noRemoteDiscovery, type ProxmoxInitIo, type ProxmoxInitOptions, type ProxmoxInitOutcome, type RunState, step} from './init-run-state.js'
+import {
+  fallbacksOf,
+  knownCaPem,
+  noRemoteDiscovery,
+  type ProxmoxInitIo,
+  type ProxmoxInitOptions,
+  type ProxmoxInitOutcome,
+  type RunState,
+  step,
+} from './init-run-state.js'
 
 export type {ProxmoxInitIo, ProxmoxInitOptions, ProxmoxInitOutcome} from './init-run-state.js'
 
@@ -18,7 +27,12 @@ export type {ProxmoxInitIo, ProxmoxInitOptions, ProxmoxInitOutcome} from './init
  * `hyops init proxmox` after its inputs are resolved: secret, remote bootstrap, validation,
  * then the writes in the order that loses nothing (vault, credentials, marker).
  */
-export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs, options: ProxmoxInitOptions, io: ProxmoxInitIo): Promise<ProxmoxInitOutcome> {
+export async function runProxmoxInit(
+  context: InitContext,
+  inputs: ProxmoxInputs,
+  options: ProxmoxInitOptions,
+  io: ProxmoxInitIo,
+): Promise<ProxmoxInitOutcome> {
   const {evidence, flags, layout} = context
   const paths = {
     config: context.configFile,
@@ -35,17 +49,43 @@ export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs
   evidence.redactor.addSecret(known?.secret)
   const markerRuntime = previousMarker ? discoveryFromMarker(previousMarker, fallbacksOf(inputs)) : undefined
   // The annex: no secret here and no --force → a sibling env's working secret is reused (asked at a terminal).
-  const offer = known || flags.force ? undefined : await offerSiblingToken({...reuseContext(markerRuntime), caPem: await knownCaPem(context, inputs), context, inputs, io, mayAsk: !flags['dry-run'], why: 'missing'})
+  const offer =
+    known || flags.force
+      ? undefined
+      : await offerSiblingToken({
+          ...reuseContext(markerRuntime),
+          caPem: await knownCaPem(context, inputs),
+          context,
+          inputs,
+          io,
+          mayAsk: !flags['dry-run'],
+          why: 'missing',
+        })
   if (offer?.declined) throw declinedReuseError(inputs, offer.declined.envName, offer.host)
   if (offer?.accepted) known = {origin: 'vault', secret: offer.accepted.secret}
   if (!known && !flags.force && flags['non-interactive']) {
     const siblings = offer && offer.scan.envs > 0 ? `, no sibling env in ${offer.scan.envsDir} holds a working one` : ''
-    throw secretsError(`${TOKEN_SECRET_KEY} is not in the vault ${paths.vault}${siblings}, and --non-interactive forbids making a token`, 'seed it with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate the token')
+    throw secretsError(
+      `${TOKEN_SECRET_KEY} is not in the vault ${paths.vault}${siblings}, and --non-interactive forbids making a token`,
+      'seed it with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate the token',
+    )
   }
 
   const tokenMode: TokenMode = flags.force ? 'rotate' : known ? 'keep' : 'create'
-  const remote = decideRemote(options, tokenMode, flags['non-interactive'], previousMarker?.status === 'ready' && markerRuntime !== undefined)
-  await evidence.record({decisions: {remote, reused_from: offer?.accepted?.envName ?? null, secret_origin: offer?.accepted ? 'sibling' : (known?.origin ?? null), token_mode: tokenMode}})
+  const remote = decideRemote(
+    options,
+    tokenMode,
+    flags['non-interactive'],
+    previousMarker?.status === 'ready' && markerRuntime !== undefined,
+  )
+  await evidence.record({
+    decisions: {
+      remote,
+      reused_from: offer?.accepted?.envName ?? null,
+      secret_origin: offer?.accepted ? 'sibling' : (known?.origin ?? null),
+      token_mode: tokenMode,
+    },
+  })
 
   if (flags['dry-run']) return dryRun(inputs, {known, paths, remote, reusedFrom: offer?.accepted?.envName, tokenMode})
   if (tokenMode !== 'keep') await step(io, context, 'check vault password', () => vault.ensureWritable())
@@ -53,7 +93,9 @@ export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs
   const state: RunState = {inputs, io, known, paths, previousMarker, vault}
   if (offer?.accepted) await adoptReusedSecret(context, state, offer, 'missing')
   try {
-    const found = remote ? await bootstrapOnHost(context, state, tokenMode, options) : noRemoteDiscovery(inputs, markerRuntime)
+    const found = remote
+      ? await bootstrapOnHost(context, state, tokenMode, options)
+      : noRemoteDiscovery(inputs, markerRuntime)
     return await finish(context, state, await checkKnownSecret(context, state, found, options), remote)
   } catch (error) {
     if (state.madeSecret || state.tokenRemoved) await markNotReady(context, state, error)
@@ -61,11 +103,19 @@ export async function runProxmoxInit(context: InitContext, inputs: ProxmoxInputs
   }
 }
 
-function decideRemote(options: ProxmoxInitOptions, tokenMode: TokenMode, nonInteractive: boolean, readyMarker: boolean): boolean {
+function decideRemote(
+  options: ProxmoxInitOptions,
+  tokenMode: TokenMode,
+  nonInteractive: boolean,
+  readyMarker: boolean,
+): boolean {
   if (options.remote === false) {
     if (options.bootstrap) throw usageError('--bootstrap and --no-remote contradict each other', 'pass one of them')
     if (tokenMode !== 'keep') {
-      throw secretsError(`--no-remote needs a known token secret, but ${tokenMode === 'rotate' ? '--force rotates the token on the host' : `${TOKEN_SECRET_KEY} is not in the vault`}`, 'drop --no-remote, or seed the secret with "hyops vault set PROXMOX_TOKEN_SECRET"')
+      throw secretsError(
+        `--no-remote needs a known token secret, but ${tokenMode === 'rotate' ? '--force rotates the token on the host' : `${TOKEN_SECRET_KEY} is not in the vault`}`,
+        'drop --no-remote, or seed the secret with "hyops vault set PROXMOX_TOKEN_SECRET"',
+      )
     }
 
     return false

@@ -15,20 +15,36 @@ import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from './tfvars.js'
 import type {ProxmoxInputs} from './types.js'
 import {fallbacksOf, type Found, knownCaPem, type ProxmoxInitOutcome, type RunState, step} from './init-run-state.js'
 
-export async function finish(context: InitContext, state: RunState, found: Found, remote: boolean): Promise<ProxmoxInitOutcome> {
+export async function finish(
+  context: InitContext,
+  state: RunState,
+  found: Found,
+  remote: boolean,
+): Promise<ProxmoxInitOutcome> {
   const {evidence, runId} = context
   const {inputs, io, paths} = state
   const runtime = found.runtime
   state.runtime = runtime
   const secret = state.madeSecret ?? state.known?.secret
-  if (!secret) throw new HyopsError(ExitCode.Secrets, `no secret for the token ${inputs.tokenId} came back from ${inputs.host}`, {hint: 'run again with --force to rotate it'})
+  if (!secret)
+    throw new HyopsError(ExitCode.Secrets, `no secret for the token ${inputs.tokenId} came back from ${inputs.host}`, {
+      hint: 'run again with --force to rotate it',
+    })
   const apiUrl = proxmoxUrl(runtime.apiIp, inputs.apiPort)
   const caPem = await knownCaPem(context, inputs, found.caPem)
   const check =
     state.checked?.secret === secret
       ? state.checked.result
       : await step(io, context, 'validate token', () =>
-          validateProxmoxToken({apiUrl, caPem, node: runtime.node, secret, storage: runtime.storageSnippets, tlsSkip: inputs.tlsSkip, tokenId: inputs.tokenId}),
+          validateProxmoxToken({
+            apiUrl,
+            caPem,
+            node: runtime.node,
+            secret,
+            storage: runtime.storageSnippets,
+            tlsSkip: inputs.tlsSkip,
+            tokenId: inputs.tokenId,
+          }),
         )
 
   if (!state.madeSecret && state.known?.origin === 'credentials') {
@@ -38,8 +54,12 @@ export async function finish(context: InitContext, state: RunState, found: Found
 
   const written = state.madeSecret || state.reused || state.known?.origin === 'credentials' ? [paths.vault] : []
   const sshPublicKey = await publicKeyText(inputs)
-  const detectedHttpBindAddress = inputs.httpBindAddress ? undefined : await detectBindAddress(inputs.host, inputs.sshPort)
-  const tfvars = renderProxmoxTfvars(proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, runtime, sshPublicKey, tokenSecret: secret}))
+  const detectedHttpBindAddress = inputs.httpBindAddress
+    ? undefined
+    : await detectBindAddress(inputs.host, inputs.sshPort)
+  const tfvars = renderProxmoxTfvars(
+    proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, runtime, sshPublicKey, tokenSecret: secret}),
+  )
   await step(io, context, 'write credentials', () => writeFileSafely(paths.credentials, tfvars, {mode: 0o600}))
   evidence.fileWritten(paths.credentials)
   written.push(paths.credentials)
@@ -56,9 +76,30 @@ export async function finish(context: InitContext, state: RunState, found: Found
   })
   await step(io, context, 'write readiness marker', () => io.writeMarker(marker))
   written.push(paths.marker)
-  await evidence.record({outcome: {api_url: apiUrl, proxmox_version: check.version, remote, reused_from: reusedFrom ?? null, runtime: marker.runtime, token_action: tokenAction}})
+  await evidence.record({
+    outcome: {
+      api_url: apiUrl,
+      proxmox_version: check.version,
+      remote,
+      reused_from: reusedFrom ?? null,
+      runtime: marker.runtime,
+      token_action: tokenAction,
+    },
+  })
   const secretOrigin = reusedFrom === undefined ? state.known?.origin : `env:${reusedFrom}`
-  return {apiUrl, inputs, paths, proxmoxVersion: check.version, remote, runtime, secretOrigin, status: 'ready', tokenAction, tokenId: inputs.tokenId, written}
+  return {
+    apiUrl,
+    inputs,
+    paths,
+    proxmoxVersion: check.version,
+    remote,
+    runtime,
+    secretOrigin,
+    status: 'ready',
+    tokenAction,
+    tokenId: inputs.tokenId,
+    written,
+  }
 }
 
 export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
@@ -76,7 +117,12 @@ export async function markNotReady(context: InitContext, state: RunState, error:
   if (!state.previousMarker) return
   const reason = `token ${state.madeSecret ? 'rotated' : 'removed'} by run ${context.runId}, which then failed: ${error instanceof Error ? error.message : String(error)}`
   const marker = buildProxmoxMarker({
-    paths: {config: state.paths.config, credentials: state.paths.credentials, evidenceDir: state.paths.evidenceDir, vault: state.paths.vault},
+    paths: {
+      config: state.paths.config,
+      credentials: state.paths.credentials,
+      evidenceDir: state.paths.evidenceDir,
+      vault: state.paths.vault,
+    },
     reason: context.evidence.redactor.redact(reason),
     runId: context.runId,
     runtime: state.runtime ?? discoveryFromMarker(state.previousMarker, fallbacksOf(state.inputs)),

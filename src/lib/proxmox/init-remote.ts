@@ -15,13 +15,26 @@ import {proxmoxTfvarsFrom, renderProxmoxTfvars} from './tfvars.js'
 import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from './types.js'
 import {type Found, noRemoteDiscovery, type ProxmoxInitOptions, type RunState} from './init-run-state.js'
 
-export async function bootstrapOnHost(context: InitContext, state: RunState, tokenMode: TokenMode, options: ProxmoxInitOptions): Promise<Found> {
+export async function bootstrapOnHost(
+  context: InitContext,
+  state: RunState,
+  tokenMode: TokenMode,
+  options: ProxmoxInitOptions,
+): Promise<Found> {
   const {evidence, layout} = context
   const {inputs, io} = state
   const wantCa = !inputs.tlsSkip && inputs.tlsCaFile === undefined
   const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}`
   const session: SshSession = await io.step(`connect ${target}`, () =>
-    evidence.step('ssh connect', () => openHostSession({hostKeyPolicy: options.hostKeyPolicy, inputs, interactive: context.interactive, knownHostsFile: layout.knownHostsFile, note: io.note})),
+    evidence.step('ssh connect', () =>
+      openHostSession({
+        hostKeyPolicy: options.hostKeyPolicy,
+        inputs,
+        interactive: context.interactive,
+        knownHostsFile: layout.knownHostsFile,
+        note: io.note,
+      }),
+    ),
   )
   // The host works for a while now: load the HTTP client for the validation meanwhile.
   preloadProxmoxValidation()
@@ -32,15 +45,30 @@ export async function bootstrapOnHost(context: InitContext, state: RunState, tok
       await keepNewSecret(state, secret)
     }
 
-    const run = (mode: TokenMode) => io.step('bootstrap Proxmox', () => evidence.step(`remote bootstrap (token ${mode})`, () => runRemoteBootstrap(session, {inputs, onTokenRemoved: () => void (state.tokenRemoved = true), onTokenSecret: keepSecret, tokenMode: mode, wantCa})))
+    const run = (mode: TokenMode) =>
+      io.step('bootstrap Proxmox', () =>
+        evidence.step(`remote bootstrap (token ${mode})`, () =>
+          runRemoteBootstrap(session, {
+            inputs,
+            onTokenRemoved: () => void (state.tokenRemoved = true),
+            onTokenSecret: keepSecret,
+            tokenMode: mode,
+            wantCa,
+          }),
+        ),
+      )
     let discovery: RuntimeDiscovery = await run(tokenMode)
     if (tokenMode === 'create' && discovery.tokenExisted && !discovery.tokenSecret) {
       const rotate = context.interactive && (await confirmRotateToken(inputs.tokenId))
       if (!rotate) {
-        throw new HyopsError(ExitCode.Secrets, `the token ${inputs.tokenId} exists on ${inputs.host}, but its secret is not in the vault ${state.paths.vault}`, {
-          hint: 'pass --force to rotate it (breaks its current users), or store its secret with "hyops vault set PROXMOX_TOKEN_SECRET"',
-          reason: 'token-exists',
-        })
+        throw new HyopsError(
+          ExitCode.Secrets,
+          `the token ${inputs.tokenId} exists on ${inputs.host}, but its secret is not in the vault ${state.paths.vault}`,
+          {
+            hint: 'pass --force to rotate it (breaks its current users), or store its secret with "hyops vault set PROXMOX_TOKEN_SECRET"',
+            reason: 'token-exists',
+          },
+        )
       }
 
       discovery = await run('rotate')

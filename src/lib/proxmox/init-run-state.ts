@@ -75,7 +75,13 @@ export function step<T>(io: ProxmoxInitIo, context: InitContext, label: string, 
 }
 
 export function fallbacksOf(inputs: ProxmoxInputs) {
-  return {apiIp: inputs.host, bridge: inputs.fallbackBridge, storageIso: inputs.fallbackStorageIso, storageSnippets: inputs.fallbackStorageSnippets, storageVm: inputs.fallbackStorageVm}
+  return {
+    apiIp: inputs.host,
+    bridge: inputs.fallbackBridge,
+    storageIso: inputs.fallbackStorageIso,
+    storageSnippets: inputs.fallbackStorageSnippets,
+    storageVm: inputs.fallbackStorageVm,
+  }
 }
 
 export function noRemoteDiscovery(inputs: ProxmoxInputs, fromMarker: MarkerDiscovery | undefined): Found {
@@ -96,7 +102,11 @@ export function noRemoteDiscovery(inputs: ProxmoxInputs, fromMarker: MarkerDisco
 }
 
 /** The CA validation verifies against: none with TLS_SKIP, TLS_CA_FILE, the one the host just gave, or the saved cluster CA. */
-export async function knownCaPem(context: InitContext, inputs: ProxmoxInputs, fromHost?: string): Promise<string | undefined> {
+export async function knownCaPem(
+  context: InitContext,
+  inputs: ProxmoxInputs,
+  fromHost?: string,
+): Promise<string | undefined> {
   if (inputs.tlsSkip) return undefined
   return inputs.tlsCaFile ? readTlsCaFile(inputs.tlsCaFile) : (fromHost ?? (await readSavedClusterCa(context.layout)))
 }

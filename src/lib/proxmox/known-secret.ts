@@ -18,7 +18,11 @@ export interface KnownSecret {
  * env's credentials file when that file is for the same token id. An unreadable or garbled
  * credentials file counts as none.
  */
-export async function findKnownSecret(vault: LoadedVault, credentialsFile: string, tokenId: string): Promise<KnownSecret | undefined> {
+export async function findKnownSecret(
+  vault: LoadedVault,
+  credentialsFile: string,
+  tokenId: string,
+): Promise<KnownSecret | undefined> {
   const fromVault = vault.values[TOKEN_SECRET_KEY]
   if (fromVault) return {origin: 'vault', secret: fromVault}
   const fromCredentials = await secretFromTfvars(credentialsFile, tokenId)

@@ -4,7 +4,16 @@ import type {DiscoverySource, RuntimeDiscovery} from './types.js'
 /** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
 export type MarkerDiscovery = Pick<
   RuntimeDiscovery,
-  'apiIp' | 'bridge' | 'bridgeSource' | 'node' | 'storageIso' | 'storageIsoSource' | 'storageSnippets' | 'storageSnippetsSource' | 'storageVm' | 'storageVmSource'
+  | 'apiIp'
+  | 'bridge'
+  | 'bridgeSource'
+  | 'node'
+  | 'storageIso'
+  | 'storageIsoSource'
+  | 'storageSnippets'
+  | 'storageSnippetsSource'
+  | 'storageVm'
+  | 'storageVmSource'
 >
 
 /** What this run did with the token. */
@@ -110,7 +119,8 @@ export function discoveryFromMarker(marker: unknown, fallbacks?: MarkerFallbacks
   const runtime = (marker as {runtime?: unknown} | undefined)?.runtime
   if (runtime === null || typeof runtime !== 'object') return undefined
   const r = runtime as Record<string, unknown>
-  const text = (name: string) => (typeof r[name] === 'string' && (r[name] as string).trim() !== '' ? (r[name] as string).trim() : undefined)
+  const text = (name: string) =>
+    typeof r[name] === 'string' && (r[name] as string).trim() !== '' ? (r[name] as string).trim() : undefined
   const node = text('node')
   const apiIp = text('api_ip') ?? fallbacks?.apiIp
   if (node === undefined || apiIp === undefined) return undefined

@@ -27,11 +27,12 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
     }
   }
 
-  const origin = outcome.secretOrigin === 'credentials'
-    ? 'kept (secret restored from the credentials file)'
-    : outcome.secretOrigin?.startsWith('env:')
-      ? `reused from env "${outcome.secretOrigin.slice('env:'.length)}"`
-      : ACTIONS[outcome.tokenAction]
+  const origin =
+    outcome.secretOrigin === 'credentials'
+      ? 'kept (secret restored from the credentials file)'
+      : outcome.secretOrigin?.startsWith('env:')
+        ? `reused from env "${outcome.secretOrigin.slice('env:'.length)}"`
+        : ACTIONS[outcome.tokenAction]
   return {
     paths: [
       {label: 'Credentials', path: outcome.paths.credentials},
@@ -40,8 +41,16 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
       {label: 'Evidence', path: outcome.paths.evidenceDir},
     ],
     rows: [
-      {label: 'Node', source: runtime?.node ? (outcome.remote ? 'detected' : 'marker') : undefined, value: runtime?.node},
-      {label: 'API URL', source: outcome.proxmoxVersion ? `validated, PVE ${outcome.proxmoxVersion}` : 'validated', value: outcome.apiUrl},
+      {
+        label: 'Node',
+        source: runtime?.node ? (outcome.remote ? 'detected' : 'marker') : undefined,
+        value: runtime?.node,
+      },
+      {
+        label: 'API URL',
+        source: outcome.proxmoxVersion ? `validated, PVE ${outcome.proxmoxVersion}` : 'validated',
+        value: outcome.apiUrl,
+      },
       {label: 'Token id', source: origin, value: outcome.tokenId},
       {label: 'Storage (VM disks)', source: runtime?.storageVmSource, value: runtime?.storageVm},
       {label: 'Storage (ISO)', source: runtime?.storageIsoSource, value: runtime?.storageIso},
@@ -59,7 +68,13 @@ export function proxmoxResult(outcome: ProxmoxInitOutcome): {status: string; [fi
   const runtime = outcome.runtime ? markerRuntime(outcome.runtime) : undefined
   return {
     api_url: outcome.apiUrl,
-    paths: {config: paths.config, credentials: paths.credentials, evidence_dir: paths.evidenceDir, marker: paths.marker, vault: paths.vault},
+    paths: {
+      config: paths.config,
+      credentials: paths.credentials,
+      evidence_dir: paths.evidenceDir,
+      marker: paths.marker,
+      vault: paths.vault,
+    },
     plan: outcome.plan,
     proxmox_version: outcome.proxmoxVersion,
     remote: outcome.remote,

@@ -101,7 +101,8 @@ export function parseTfvars(text: string): Record<string, TfvarsValue> {
     const [, name, rest] = match
     if (out.has(name)) throw new TfvarsParseError(lineNo, `${name} is set twice`)
     const {length, value} = parseLiteral(rest, lineNo, name)
-    if (!TRAILER.test(rest.slice(length))) throw new TfvarsParseError(lineNo, `unexpected text after the value of ${name}`)
+    if (!TRAILER.test(rest.slice(length)))
+      throw new TfvarsParseError(lineNo, `unexpected text after the value of ${name}`)
     out.set(name, value)
   }
 
@@ -111,11 +112,13 @@ export function parseTfvars(text: string): Record<string, TfvarsValue> {
 function parseLiteral(text: string, lineNo: number, name: string): {length: number; value: TfvarsValue} {
   if (text.startsWith('"')) return parseString(text, lineNo, name)
   for (const word of ['true', 'false'] as const) {
-    if (text.startsWith(word) && !/[\w-]/.test(text[word.length] ?? '')) return {length: word.length, value: word === 'true'}
+    if (text.startsWith(word) && !/[\w-]/.test(text[word.length] ?? ''))
+      return {length: word.length, value: word === 'true'}
   }
 
   const number = NUMBER.exec(text)
-  if (number && !/[\w.-]/.test(text[number[0].length] ?? '')) return {length: number[0].length, value: Number(number[0])}
+  if (number && !/[\w.-]/.test(text[number[0].length] ?? ''))
+    return {length: number[0].length, value: Number(number[0])}
   throw new TfvarsParseError(lineNo, `the value of ${name} is not a string, number or bool literal`)
 }
 
@@ -135,7 +138,12 @@ function parseString(text: string, lineNo: number, name: string): {length: numbe
         continue
       }
 
-      const hex = escape === 'u' ? /^[0-9A-Fa-f]{4}/.exec(text.slice(i + 2)) : escape === 'U' ? /^[0-9A-Fa-f]{8}/.exec(text.slice(i + 2)) : null
+      const hex =
+        escape === 'u'
+          ? /^[0-9A-Fa-f]{4}/.exec(text.slice(i + 2))
+          : escape === 'U'
+            ? /^[0-9A-Fa-f]{8}/.exec(text.slice(i + 2))
+            : null
       const code = hex ? Number.parseInt(hex[0], 16) : Number.NaN
       if (!hex || code > 0x10_ffff) throw new TfvarsParseError(lineNo, `bad escape in the value of ${name}`)
       value += String.fromCodePoint(code)
@@ -149,7 +157,8 @@ function parseString(text: string, lineNo: number, name: string): {length: numbe
       continue
     }
 
-    if ((char === '$' || char === '%') && text[i + 1] === '{') throw new TfvarsParseError(lineNo, `the value of ${name} is a template, not a literal`)
+    if ((char === '$' || char === '%') && text[i + 1] === '{')
+      throw new TfvarsParseError(lineNo, `the value of ${name} is a template, not a literal`)
     value += char
     i++
   }

@@ -83,12 +83,16 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
   )
   evidence.redactor.addSecret(scan.found?.secret)
   for (const note of scan.notes.slice(0, NOTES_SHOWN)) io.note(note)
-  if (scan.notes.length > NOTES_SHOWN) io.note(`skipped ${scan.notes.length - NOTES_SHOWN} more sibling envs (see ${evidence.dir}/meta.json)`)
+  if (scan.notes.length > NOTES_SHOWN)
+    io.note(`skipped ${scan.notes.length - NOTES_SHOWN} more sibling envs (see ${evidence.dir}/meta.json)`)
 
   let accepted: ReusableToken | undefined
   let declined: ReusableToken | undefined
   if (scan.found) {
-    const agree = !request.mayAsk || !context.interactive || (await confirmReuseToken(scan.found.envName, `${host}, token ${inputs.tokenId}`))
+    const agree =
+      !request.mayAsk ||
+      !context.interactive ||
+      (await confirmReuseToken(scan.found.envName, `${host}, token ${inputs.tokenId}`))
     if (agree) accepted = scan.found
     else declined = scan.found
   } else if (scan.matched.length > 0) {
@@ -117,7 +121,10 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
 /** `3 candidates from 2 envs rejected (token-rejected)` and the like. */
 function describeFailures(scan: TokenReuseScan): string {
   const matched = `${scan.matched.length} env${scan.matched.length === 1 ? '' : 's'} matched`
-  if (scan.failures.length === 0) return scan.excluded > 0 ? `${matched}, holding only the secret that was just rejected` : `${matched}, but none holds a secret`
+  if (scan.failures.length === 0)
+    return scan.excluded > 0
+      ? `${matched}, holding only the secret that was just rejected`
+      : `${matched}, but none holds a secret`
   const reasons = [...new Set(scan.failures.map((f) => f.reason))].join(', ')
   const envs = new Set(scan.failures.map((f) => f.envName)).size
   const first = scan.failures.find((f) => f.reason !== 'token-rejected')
@@ -125,7 +132,11 @@ function describeFailures(scan: TokenReuseScan): string {
 }
 
 /** The API IP, node and snippets storage a scan validates on, from the marker or the bootstrap. */
-export function reuseContext(runtime: Pick<MarkerDiscovery, 'apiIp' | 'node' | 'storageSnippets'> | undefined): {apiIp?: string; node?: string; storage?: string} {
+export function reuseContext(runtime: Pick<MarkerDiscovery, 'apiIp' | 'node' | 'storageSnippets'> | undefined): {
+  apiIp?: string
+  node?: string
+  storage?: string
+} {
   return runtime ? {apiIp: runtime.apiIp, node: runtime.node, storage: runtime.storageSnippets} : {}
 }
 
@@ -140,13 +151,21 @@ export function reusedLine(inputs: ProxmoxInputs, token: ReusableToken, host: st
  * use it, so hyops stops rather than rotate it (the annex: only --force rotates).
  */
 export function declinedReuseError(inputs: ProxmoxInputs, envName: string, host: string): HyopsError {
-  return new HyopsError(ExitCode.Secrets, `the token ${inputs.tokenId} exists on ${host} and the env "${envName}" uses it; its secret was not reused, and hyops does not rotate a token in use without --force`, {
-    hint: `run again and answer yes to reuse it, store a secret with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate it (breaks "${envName}" and its other users)`,
-    reason: 'token-exists',
-  })
+  return new HyopsError(
+    ExitCode.Secrets,
+    `the token ${inputs.tokenId} exists on ${host} and the env "${envName}" uses it; its secret was not reused, and hyops does not rotate a token in use without --force`,
+    {
+      hint: `run again and answer yes to reuse it, store a secret with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate it (breaks "${envName}" and its other users)`,
+      reason: 'token-exists',
+    },
+  )
 }
 
 /** This env's secret is rejected, no sibling offers a working one, and the token may not be rotated. */
 export function staleSecretError(inputs: ProxmoxInputs, where: string, hint: string): HyopsError {
-  return new HyopsError(ExitCode.Secrets, `Proxmox rejected the secret of ${inputs.tokenId} from ${where} (stale: the token was rotated or removed elsewhere), and no sibling env holds a working one`, {hint, reason: 'token-stale'})
+  return new HyopsError(
+    ExitCode.Secrets,
+    `Proxmox rejected the secret of ${inputs.tokenId} from ${where} (stale: the token was rotated or removed elsewhere), and no sibling env holds a working one`,
+    {hint, reason: 'token-stale'},
+  )
 }

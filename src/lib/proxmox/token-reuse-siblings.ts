@@ -35,7 +35,8 @@ export interface SiblingCredentials extends SiblingEnv {
 }
 
 /** A sibling read: its credentials, nothing to offer (no Proxmox credentials yet), or broken with a note. */
-export type SiblingRead = {kind: 'credentials'; credentials: SiblingCredentials} | {kind: 'none'} | {kind: 'broken'; note: string}
+export type SiblingRead =
+  {kind: 'credentials'; credentials: SiblingCredentials} | {kind: 'none'} | {kind: 'broken'; note: string}
 
 /** What a candidate must name to be for the same token on the same host as this run. */
 export interface ReuseTarget {
@@ -70,7 +71,10 @@ export async function listSiblingEnvs(envsDir: string, root: string): Promise<{e
     return {envs: [], notes: [`cannot list the sibling envs in ${envsDir}: ${reasonOf(error)}`]}
   }
 
-  const [self, realEnvsDir] = await Promise.all([realpath(root).catch(() => resolve(root)), realpath(envsDir).catch(() => resolve(envsDir))])
+  const [self, realEnvsDir] = await Promise.all([
+    realpath(root).catch(() => resolve(root)),
+    realpath(envsDir).catch(() => resolve(envsDir)),
+  ])
   const envs: SiblingEnv[] = []
   await Promise.all(
     entries.map(async (entry) => {
@@ -78,7 +82,10 @@ export async function listSiblingEnvs(envsDir: string, root: string): Promise<{e
       // Only a symlink needs resolving; a plain directory's real path is the real folder's.
       let real = join(realEnvsDir, entry.name)
       if (entry.isSymbolicLink()) {
-        const [info, target] = await Promise.all([stat(dir).catch(() => undefined), realpath(dir).catch(() => undefined)])
+        const [info, target] = await Promise.all([
+          stat(dir).catch(() => undefined),
+          realpath(dir).catch(() => undefined),
+        ])
         if (!info?.isDirectory() || target === undefined) return
         real = target
       } else if (!entry.isDirectory()) {
@@ -112,10 +119,13 @@ export async function readSiblingCredentials(env: SiblingEnv): Promise<SiblingRe
   try {
     values = parseTfvars(file.text)
   } catch (error) {
-    return broken(`credentials/proxmox.credentials.tfvars is not a tfvars file (${error instanceof TfvarsParseError ? error.message : 'unreadable'})`)
+    return broken(
+      `credentials/proxmox.credentials.tfvars is not a tfvars file (${error instanceof TfvarsParseError ? error.message : 'unreadable'})`,
+    )
   }
 
-  const text = (name: string) => (typeof values[name] === 'string' && values[name] !== '' ? (values[name] as string) : undefined)
+  const text = (name: string) =>
+    typeof values[name] === 'string' && values[name] !== '' ? (values[name] as string) : undefined
   const url = text('proxmox_url')
   const tokenId = text('proxmox_token_id')
   if (!url || !tokenId) return broken('credentials/proxmox.credentials.tfvars has no proxmox_url or proxmox_token_id')
@@ -151,7 +161,10 @@ export async function withMarkerTime(credentials: SiblingCredentials): Promise<S
  * aside; no DNS lookup: a name and an address of one host do not match), and the same port
  * unless the sibling's URL names none.
  */
-export function matchesTarget(candidate: Pick<SiblingCredentials, 'host' | 'port' | 'tokenId'>, target: ReuseTarget): boolean {
+export function matchesTarget(
+  candidate: Pick<SiblingCredentials, 'host' | 'port' | 'tokenId'>,
+  target: ReuseTarget,
+): boolean {
   if (candidate.tokenId !== target.tokenId) return false
   if (candidate.port !== undefined && candidate.port !== target.apiPort) return false
   const host = normalizeHost(candidate.host)
@@ -178,7 +191,8 @@ function urlAddress(url: string): {host: string; port?: number} | undefined {
   }
 
   const authority = AUTHORITY.exec(url.trim())
-  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || !authority || parsed.hostname === '') return undefined
+  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || !authority || parsed.hostname === '')
+    return undefined
   const port = authority[2] === undefined ? undefined : Number(authority[2])
   return {host: normalizeHost(parsed.hostname), port}
 }

@@ -8,9 +8,23 @@ import {type ProxmoxTokenCheck, type ProxmoxTokenCheckResult, validateProxmoxTok
 import {readSavedClusterCa} from './cluster-ca.js'
 import {TOKEN_SECRET_KEY} from './known-secret.js'
 import {Slots} from './token-reuse-slots.js'
-import {listSiblingEnvs, matchesTarget, readSiblingCredentials, type ReuseTarget, type SiblingCredentials, siblingEnvsDir, withMarkerTime} from './token-reuse-siblings.js'
+import {
+  listSiblingEnvs,
+  matchesTarget,
+  readSiblingCredentials,
+  type ReuseTarget,
+  type SiblingCredentials,
+  siblingEnvsDir,
+  withMarkerTime,
+} from './token-reuse-siblings.js'
 
-export {matchesTarget, normalizeHost, siblingEnvsDir, type ReuseTarget, type SiblingCredentials} from './token-reuse-siblings.js'
+export {
+  matchesTarget,
+  normalizeHost,
+  siblingEnvsDir,
+  type ReuseTarget,
+  type SiblingCredentials,
+} from './token-reuse-siblings.js'
 
 /** Validations in flight at once: above the forty stale siblings a lab may well have. */
 export const DEFAULT_REUSE_CONCURRENCY = 64
@@ -162,7 +176,9 @@ class CandidateRace {
       this.settle = resolve
     })
     // Every tfvars secret is queued first, likeliest first; vault secrets join as they are decrypted.
-    const direct = matches.map((sibling) => (sibling.secret ? this.attempt({secret: sibling.secret, sibling, source: 'credentials'}) : Promise.resolve()))
+    const direct = matches.map((sibling) =>
+      sibling.secret ? this.attempt({secret: sibling.secret, sibling, source: 'credentials'}) : Promise.resolve(),
+    )
     const fromVaults = matches.map((sibling) => this.fromVault(sibling))
     const all = Promise.all([...direct, ...fromVaults]).then(() => undefined)
     const found = await Promise.race([won, all])
@@ -178,7 +194,11 @@ class CandidateRace {
 
   private async vaultSecret(sibling: SiblingCredentials): Promise<string | undefined> {
     try {
-      const vault = await openVault({...this.query.vault, interactive: false, vaultFile: new RuntimeLayout(sibling.root).vaultFile})
+      const vault = await openVault({
+        ...this.query.vault,
+        interactive: false,
+        vaultFile: new RuntimeLayout(sibling.root).vaultFile,
+      })
       const secret = vault.values[TOKEN_SECRET_KEY]
       return secret === '' ? undefined : secret
     } catch (error) {
@@ -204,7 +224,13 @@ class CandidateRace {
       try {
         const result = await this.validate(candidate)
         if (this.winner) return
-        this.winner = {envName: candidate.sibling.name, root: candidate.sibling.root, secret: candidate.secret, source: candidate.source, ...(result.version === undefined ? {} : {version: result.version})}
+        this.winner = {
+          envName: candidate.sibling.name,
+          root: candidate.sibling.root,
+          secret: candidate.secret,
+          source: candidate.source,
+          ...(result.version === undefined ? {} : {version: result.version}),
+        }
         this.controller.abort()
         this.settle?.(this.winner)
       } catch (error) {
@@ -218,10 +244,17 @@ class CandidateRace {
   private async validate(candidate: Candidate): Promise<ProxmoxTokenCheckResult> {
     const {query} = this
     const {sibling} = candidate
-    const caPem = query.tlsSkip ? undefined : (query.caPem ?? (await readSavedClusterCa(new RuntimeLayout(sibling.root))))
+    const caPem = query.tlsSkip
+      ? undefined
+      : (query.caPem ?? (await readSavedClusterCa(new RuntimeLayout(sibling.root))))
     const node = query.node ?? sibling.node
     const storage = query.storage ?? sibling.storage
-    if (!node || !storage) throw new HyopsError(ExitCode.Secrets, `env "${sibling.name}" names no proxmox_node or storage_snippets to validate on`, {reason: 'incomplete'})
+    if (!node || !storage)
+      throw new HyopsError(
+        ExitCode.Secrets,
+        `env "${sibling.name}" names no proxmox_node or storage_snippets to validate on`,
+        {reason: 'incomplete'},
+      )
     return (query.validate ?? validateProxmoxToken)({
       apiUrl: query.apiUrl,
       caPem,

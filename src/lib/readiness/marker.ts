@@ -42,7 +42,10 @@ export async function readMarker(layout: RuntimeLayout, target: string): Promise
 /** Every `*.ready.json` under `<root>/meta`, sorted by target; unreadable ones say why. */
 export async function readMarkers(layout: RuntimeLayout): Promise<MarkerReading[]> {
   const names = await readdir(layout.dir('meta')).catch(() => [] as string[])
-  const targets = names.filter((name) => name.endsWith('.ready.json')).map((name) => name.slice(0, -'.ready.json'.length)).sort()
+  const targets = names
+    .filter((name) => name.endsWith('.ready.json'))
+    .map((name) => name.slice(0, -'.ready.json'.length))
+    .sort()
   return Promise.all(targets.map((target) => readMarkerFile(target, layout.markerFile(target))))
 }
 

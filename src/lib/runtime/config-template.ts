@@ -9,8 +9,19 @@ import {writeFileSafely} from './safe-write.js'
  * Writes a config template at `path` (mode 0600, atomically, its directory made 0700 when
  * missing). Anything already at `path` is kept unless `force`: the answer says which happened.
  */
-export async function writeConfigTemplate(path: string, template: string, options: {force?: boolean} = {}): Promise<'kept' | 'written'> {
-  if (!options.force && (await lstat(path).then(() => true, () => false))) return 'kept'
+export async function writeConfigTemplate(
+  path: string,
+  template: string,
+  options: {force?: boolean} = {},
+): Promise<'kept' | 'written'> {
+  if (
+    !options.force &&
+    (await lstat(path).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return 'kept'
   await makePrivateDir(dirname(path))
   await writeFileSafely(path, template, {mode: 0o600})
   return 'written'
@@ -35,11 +46,17 @@ export interface MissingConfigRequest {
  */
 export async function stopWithConfigTemplate(request: MissingConfigRequest): Promise<never> {
   if (request.dryRun) {
-    throw new HyopsError(ExitCode.ConfigTemplate, `no config at ${request.path} (dry run: no template written)`, {hint: 'run without --dry-run to get a template, then edit it', reason: 'template-not-written'})
+    throw new HyopsError(ExitCode.ConfigTemplate, `no config at ${request.path} (dry run: no template written)`, {
+      hint: 'run without --dry-run to get a template, then edit it',
+      reason: 'template-not-written',
+    })
   }
 
   await writeConfigTemplate(request.path, request.template)
   request.fileWritten?.(request.path)
   request.log(request.remediation)
-  throw new HyopsError(ExitCode.ConfigTemplate, `config template written to ${request.path}`, {hint: 'edit it, then re-run', reason: 'template-written'})
+  throw new HyopsError(ExitCode.ConfigTemplate, `config template written to ${request.path}`, {
+    hint: 'edit it, then re-run',
+    reason: 'template-written',
+  })
 }

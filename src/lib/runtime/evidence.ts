@@ -78,11 +78,25 @@ export class Evidence {
     const started = new Date()
     try {
       const result = await run()
-      await this.logStep({step: name, result: 'ok', exit_code: 0, duration_ms: Date.now() - started.getTime(), started_at: started.toISOString(), detail: detail?.(result)})
+      await this.logStep({
+        step: name,
+        result: 'ok',
+        exit_code: 0,
+        duration_ms: Date.now() - started.getTime(),
+        started_at: started.toISOString(),
+        detail: detail?.(result),
+      })
       return result
     } catch (error) {
       const {exitCode, message} = describeError(error)
-      await this.logStep({step: name, result: 'failed', exit_code: exitCode, duration_ms: Date.now() - started.getTime(), started_at: started.toISOString(), detail: message})
+      await this.logStep({
+        step: name,
+        result: 'failed',
+        exit_code: exitCode,
+        duration_ms: Date.now() - started.getTime(),
+        started_at: started.toISOString(),
+        detail: message,
+      })
       throw error
     }
   }
@@ -106,7 +120,14 @@ export class Evidence {
 
   private async writeMeta(outcome: Record<string, unknown> = {}): Promise<void> {
     Object.assign(this.meta, outcome)
-    const doc = {run_id: this.runId, target: this.target, started_at: this.startedAt.toISOString(), pid: process.pid, node: process.version, ...this.meta}
+    const doc = {
+      run_id: this.runId,
+      target: this.target,
+      started_at: this.startedAt.toISOString(),
+      pid: process.pid,
+      node: process.version,
+      ...this.meta,
+    }
     await writeFileSafely(join(this.dir, 'meta.json'), this.json(doc))
   }
 

@@ -40,9 +40,13 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 
     if (Date.now() >= deadline) {
       const owner = (await readFile(path, 'utf8').catch(() => '')).trim()
-      throw new HyopsError(ExitCode.Usage, `${options.purpose ?? 'another hyops run'} is in progress (lock ${path}${owner ? `, pid ${owner}` : ''})`, {
-        hint: 'wait for it to finish, or remove the lock file if that process is gone',
-      })
+      throw new HyopsError(
+        ExitCode.Usage,
+        `${options.purpose ?? 'another hyops run'} is in progress (lock ${path}${owner ? `, pid ${owner}` : ''})`,
+        {
+          hint: 'wait for it to finish, or remove the lock file if that process is gone',
+        },
+      )
     }
 
     await new Promise((resolve) => setTimeout(resolve, delay))

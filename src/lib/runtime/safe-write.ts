@@ -15,7 +15,11 @@ export interface SafeWriteOptions {
  * a temp file in the same directory created with the final mode, fsync, rename over the
  * target, fsync of the directory. A failure leaves the old file as it was and is exit 30.
  */
-export async function writeFileSafely(path: string, data: string | Uint8Array, options: SafeWriteOptions = {}): Promise<void> {
+export async function writeFileSafely(
+  path: string,
+  data: string | Uint8Array,
+  options: SafeWriteOptions = {},
+): Promise<void> {
   const mode = options.mode ?? 0o600
   const dir = dirname(path)
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
@@ -33,7 +37,10 @@ export async function writeFileSafely(path: string, data: string | Uint8Array, o
   } catch (error) {
     await handle?.close().catch(() => {})
     await unlink(temp).catch(() => {})
-    throw writeError(`cannot write ${path}: ${reason(error)}`, 'check that the path is a writable file in a writable directory')
+    throw writeError(
+      `cannot write ${path}: ${reason(error)}`,
+      'check that the path is a writable file in a writable directory',
+    )
   }
 }
 

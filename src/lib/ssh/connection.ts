@@ -4,7 +4,13 @@ import {NodeSSH} from 'node-ssh'
 import ssh2, {type ServerHostKeyAlgorithm} from 'ssh2'
 
 import {ExitCode, HyopsError, oneLine} from '../errors.js'
-import {type ConfirmNewHostKey, type HostKeyCheck, type HostKeyPolicy, knownKeyTypes, verifyHostKey} from './known-hosts.js'
+import {
+  type ConfirmNewHostKey,
+  type HostKeyCheck,
+  type HostKeyPolicy,
+  knownKeyTypes,
+  verifyHostKey,
+} from './known-hosts.js'
 import {envPrefix} from './shell-quote.js'
 
 /** Why an SSH connection or command failed; the `reason` of the HyopsError (exit 20). */
@@ -95,9 +101,17 @@ const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
  */
 export async function connectSsh(options: SshConnectOptions): Promise<SshSession> {
   const target = `${options.username}@${options.host}:${options.port}`
-  const privateKey = options.privateKeyPath === undefined ? undefined : await loadPrivateKey(options.privateKeyPath, target, options.passphrase)
+  const privateKey =
+    options.privateKeyPath === undefined
+      ? undefined
+      : await loadPrivateKey(options.privateKeyPath, target, options.passphrase)
   if (privateKey === undefined && options.password === undefined) {
-    throw failure(target, 'key-missing', 'no private key (PROXMOX_SSH_KEY) and no password to authenticate with', 'set PROXMOX_SSH_KEY')
+    throw failure(
+      target,
+      'key-missing',
+      'no private key (PROXMOX_SSH_KEY) and no password to authenticate with',
+      'set PROXMOX_SSH_KEY',
+    )
   }
 
   const ssh = new NodeSSH()
@@ -105,13 +119,16 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
   let hostKey: HostKeyCheck | undefined
   let hostKeyError: unknown
 
-  const preferred = options.hostKeyPolicy === 'off' ? [] : await knownKeyTypes(options.knownHostsFile, options.host, options.port)
+  const preferred =
+    options.hostKeyPolicy === 'off' ? [] : await knownKeyTypes(options.knownHostsFile, options.host, options.port)
   const config: Parameters<NodeSSH['connect']>[0] = {
     host: options.host,
     port: options.port,
     username: options.username,
     readyTimeout: 0,
-    ...(privateKey === undefined ? {} : {privateKey, ...(options.passphrase === undefined ? {} : {passphrase: options.passphrase})}),
+    ...(privateKey === undefined
+      ? {}
+      : {privateKey, ...(options.passphrase === undefined ? {} : {passphrase: options.passphrase})}),
     ...(options.password === undefined ? {} : {password: options.password}),
     ...(preferred.length > 0 ? {algorithms: {serverHostKey: preferHostKeyAlgorithms(preferred)}} : {}),
     hostVerifier: (key: Buffer, verify: (valid: boolean) => void): undefined => {
@@ -152,7 +169,13 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
   } catch (error) {
     ssh.dispose()
     if (hostKeyError !== undefined) throw prefixed(target, hostKeyError)
-    if (timer.expired) throw failure(target, 'timeout', `no SSH session within ${timer.ms / 1000} s`, 'check PROXMOX_IP, PROXMOX_SSH_PORT and any firewall between')
+    if (timer.expired)
+      throw failure(
+        target,
+        'timeout',
+        `no SSH session within ${timer.ms / 1000} s`,
+        'check PROXMOX_IP, PROXMOX_SSH_PORT and any firewall between',
+      )
     throw mapConnectError(target, error, options.privateKeyPath)
   } finally {
     timer.stop()
@@ -203,15 +226,31 @@ class NodeSshSession implements SshSession {
         ...(options.stdin === undefined ? {} : {stdin: options.stdin}),
       })
     } catch (error) {
-      throw failure(this.target, 'exec-failed', `cannot start a command: ${(error as Error).message}`, 'check that the SSH user may run commands (no forced command, a valid shell)')
+      throw failure(
+        this.target,
+        'exec-failed',
+        `cannot start a command: ${(error as Error).message}`,
+        'check that the SSH user may run commands (no forced command, a valid shell)',
+      )
     } finally {
       clearTimeout(timer)
     }
 
-    if (timedOut) throw failure(this.target, 'timeout', `the remote command ran longer than ${options.timeoutMs! / 1000} s`, 'check the host for a hung process')
+    if (timedOut)
+      throw failure(
+        this.target,
+        'timeout',
+        `the remote command ran longer than ${options.timeoutMs! / 1000} s`,
+        'check the host for a hung process',
+      )
     if (result.code === null && !result.signal && (this.lastError || !this.ssh.isConnected())) {
       const why = this.lastError ? `: ${oneLine(this.lastError.message)}` : ''
-      throw failure(this.target, 'connection-lost', `the connection broke during a command${why}`, 'check the network and run the command again')
+      throw failure(
+        this.target,
+        'connection-lost',
+        `the connection broke during a command${why}`,
+        'check the network and run the command again',
+      )
     }
 
     return {
@@ -236,18 +275,40 @@ async function loadPrivateKey(path: string, target: string, passphrase?: string)
     text = await readFile(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})`
-    throw failure(target, 'key-missing', `the private key PROXMOX_SSH_KEY=${path} ${what}`, 'point PROXMOX_SSH_KEY (or --ssh-key) at a readable private key')
+    const what =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `cannot be read (${code ?? (error as Error).message})`
+    throw failure(
+      target,
+      'key-missing',
+      `the private key PROXMOX_SSH_KEY=${path} ${what}`,
+      'point PROXMOX_SSH_KEY (or --ssh-key) at a readable private key',
+    )
   }
 
   const parsed = ssh2.utils.parseKey(text, passphrase)
   if (parsed instanceof Error) {
     if (/encrypted|passphrase/i.test(parsed.message)) {
       const why = passphrase === undefined ? 'is protected by a passphrase' : 'does not open with the passphrase given'
-      throw failure(target, 'key-encrypted', `the private key PROXMOX_SSH_KEY=${path} ${why}`, 'use a key without a passphrase for automation, or give its passphrase')
+      throw failure(
+        target,
+        'key-encrypted',
+        `the private key PROXMOX_SSH_KEY=${path} ${why}`,
+        'use a key without a passphrase for automation, or give its passphrase',
+      )
     }
 
-    throw failure(target, 'key-invalid', `PROXMOX_SSH_KEY=${path} is not a private key ssh2 can read (${parsed.message})`, 'use an OpenSSH or PEM private key (ed25519, ecdsa or rsa)')
+    throw failure(
+      target,
+      'key-invalid',
+      `PROXMOX_SSH_KEY=${path} is not a private key ssh2 can read (${parsed.message})`,
+      'use an OpenSSH or PEM private key (ed25519, ecdsa or rsa)',
+    )
   }
 
   return text
@@ -258,7 +319,8 @@ export function preferHostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgo
   const first: ServerHostKeyAlgorithm[] = []
   for (const type of knownTypes) {
     const algorithms = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]
-    for (const algorithm of HOST_KEY_ALGORITHMS) if (algorithms.includes(algorithm) && !first.includes(algorithm)) first.push(algorithm)
+    for (const algorithm of HOST_KEY_ALGORITHMS)
+      if (algorithms.includes(algorithm) && !first.includes(algorithm)) first.push(algorithm)
   }
 
   return [...first, ...HOST_KEY_ALGORITHMS.filter((algorithm) => !first.includes(algorithm))]
@@ -270,21 +332,51 @@ export function mapConnectError(target: string, error: unknown, keyPath?: string
   const err = error as {code?: string; level?: string; message?: string}
   const message = err?.message ?? String(error)
   const code = err?.code
-  if (code === 'ECONNREFUSED') return failure(target, 'refused', 'connection refused', 'check that sshd runs on the host and PROXMOX_SSH_PORT is right')
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return failure(target, 'unreachable', 'the host name does not resolve', 'check PROXMOX_IP')
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return failure(target, 'unreachable', 'no route to the host', 'check PROXMOX_IP and the network')
-  if (code === 'ETIMEDOUT' && !/No response from server/.test(message)) return failure(target, 'timeout', 'the connection timed out', 'check PROXMOX_IP, PROXMOX_SSH_PORT and any firewall between')
-  if (err?.level === 'client-timeout') return failure(target, 'timeout', 'the SSH handshake timed out', 'check that PROXMOX_SSH_PORT is an SSH server')
+  if (code === 'ECONNREFUSED')
+    return failure(
+      target,
+      'refused',
+      'connection refused',
+      'check that sshd runs on the host and PROXMOX_SSH_PORT is right',
+    )
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return failure(target, 'unreachable', 'the host name does not resolve', 'check PROXMOX_IP')
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL')
+    return failure(target, 'unreachable', 'no route to the host', 'check PROXMOX_IP and the network')
+  if (code === 'ETIMEDOUT' && !/No response from server/.test(message))
+    return failure(
+      target,
+      'timeout',
+      'the connection timed out',
+      'check PROXMOX_IP, PROXMOX_SSH_PORT and any firewall between',
+    )
+  if (err?.level === 'client-timeout')
+    return failure(target, 'timeout', 'the SSH handshake timed out', 'check that PROXMOX_SSH_PORT is an SSH server')
   if (err?.level === 'client-authentication' || /All configured authentication methods failed/.test(message)) {
     const key = keyPath ? ` with the key ${keyPath}` : ''
-    return failure(target, 'auth', `authentication failed${key}`, 'add its public key to the SSH user\'s ~/.ssh/authorized_keys on the host, or fix PROXMOX_SSH_USERNAME / PROXMOX_SSH_KEY')
+    return failure(
+      target,
+      'auth',
+      `authentication failed${key}`,
+      "add its public key to the SSH user's ~/.ssh/authorized_keys on the host, or fix PROXMOX_SSH_USERNAME / PROXMOX_SSH_KEY",
+    )
   }
 
   if (code === 'ECONNRESET' || /No response from server/.test(message)) {
-    return failure(target, 'closed', 'the server closed the connection before the session was ready', 'check the host\'s sshd logs (MaxStartups, AllowUsers, a firewall)')
+    return failure(
+      target,
+      'closed',
+      'the server closed the connection before the session was ready',
+      "check the host's sshd logs (MaxStartups, AllowUsers, a firewall)",
+    )
   }
 
-  return failure(target, 'handshake', `SSH failed: ${oneLine(message)}`, 'check that PROXMOX_IP and PROXMOX_SSH_PORT reach the Proxmox host\'s sshd')
+  return failure(
+    target,
+    'handshake',
+    `SSH failed: ${oneLine(message)}`,
+    "check that PROXMOX_IP and PROXMOX_SSH_PORT reach the Proxmox host's sshd",
+  )
 }
 
 function failure(target: string, reason: SshFailureReason, what: string, fix: string): HyopsError {
@@ -293,7 +385,11 @@ function failure(target: string, reason: SshFailureReason, what: string, fix: st
 
 function prefixed(target: string, error: unknown): HyopsError {
   if (!(error instanceof HyopsError)) return mapConnectError(target, error)
-  return new HyopsError(error.exitCode, `SSH to ${target}: ${error.message}`, {cause: error, hint: error.hint, reason: error.reason})
+  return new HyopsError(error.exitCode, `SSH to ${target}: ${error.message}`, {
+    cause: error,
+    hint: error.hint,
+    reason: error.reason,
+  })
 }
 
 /** A one-shot timer that can be paused (while a prompt waits for the operator). */

@@ -58,16 +58,27 @@ echo '${MARKER}installed'
  * file (0600) when missing and fixes their modes when they exist. The key travels on stdin,
  * never in the command line. Returns `installed` or `present`; a remote failure is exit 20.
  */
-export async function installAuthorizedKey(session: KeyInstallSession, publicKeyLine: string, options: KeyInstallOptions = {}): Promise<'installed' | 'present'> {
+export async function installAuthorizedKey(
+  session: KeyInstallSession,
+  publicKeyLine: string,
+  options: KeyInstallOptions = {},
+): Promise<'installed' | 'present'> {
   const key = parsePublicKeyLine(publicKeyLine)
-  if (!key) throw configError('the public key to install is not one OpenSSH public key line', 'check the .pub file next to PROXMOX_SSH_KEY')
+  if (!key)
+    throw configError(
+      'the public key to install is not one OpenSSH public key line',
+      'check the .pub file next to PROXMOX_SSH_KEY',
+    )
   const line = [key.type, key.blob, key.comment].filter(Boolean).join(' ')
   const where = options.target ? ` on ${options.target}` : ''
   let result: RemoteExecResult
   try {
     result = await run(session, SCRIPT, `${key.blob}\n${line}\n`)
   } catch (error) {
-    throw new HyopsError(ExitCode.Remote, `installing the public key${where} failed: ${(error as Error).message}`, {cause: error, reason: 'key-install'})
+    throw new HyopsError(ExitCode.Remote, `installing the public key${where} failed: ${(error as Error).message}`, {
+      cause: error,
+      reason: 'key-install',
+    })
   }
 
   const outcome = /^HYOPS-KEY:(installed|present)$/m.exec(result.stdout)?.[1] as 'installed' | 'present' | undefined

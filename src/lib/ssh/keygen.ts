@@ -116,7 +116,12 @@ export async function isWellFormedEd25519Pair(pair: OpenSshKeyPair): Promise<boo
   const key = Array.isArray(parsed) ? parsed[0] : parsed
   const blob = key.getPublicSSH()
   const line = parsePublicKeyLine(pair.public)
-  return key.type === 'ssh-ed25519' && line !== undefined && line.blob === blob.toString('base64') && wireFields(blob)?.[1]?.length === 32
+  return (
+    key.type === 'ssh-ed25519' &&
+    line !== undefined &&
+    line.blob === blob.toString('base64') &&
+    wireFields(blob)?.[1]?.length === 32
+  )
 }
 
 /** A fresh ed25519 pair in OpenSSH format that every SSH implementation can load (see isWellFormedEd25519Pair). */
@@ -128,7 +133,10 @@ export async function generateWellFormedPair(comment: string): Promise<OpenSshKe
     if (await isWellFormedEd25519Pair(pair)) return pair
   }
 
-  throw new HyopsError(ExitCode.Write, 'could not generate a well-formed ed25519 key pair', {hint: 'create one with ssh-keygen -t ed25519 and set PROXMOX_SSH_KEY', reason: 'keygen-failed'})
+  throw new HyopsError(ExitCode.Write, 'could not generate a well-formed ed25519 key pair', {
+    hint: 'create one with ssh-keygen -t ed25519 and set PROXMOX_SSH_KEY',
+    reason: 'keygen-failed',
+  })
 }
 
 /**
@@ -140,9 +148,15 @@ export async function readPublicKey(privateKeyPath: string): Promise<string | un
   const pubPath = publicKeyPath(privateKeyPath)
   const pubText = await readIfExists(pubPath)
   if (pubText !== undefined) {
-    const line = pubText.split('\n').map((l) => l.trim()).find((l) => l.length > 0 && !l.startsWith('#'))
+    const line = pubText
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0 && !l.startsWith('#'))
     if (line === undefined || parsePublicKeyLine(line) === undefined) {
-      throw configError(`${pubPath} does not hold an OpenSSH public key`, `remove it or put the public key of ${privateKeyPath} there`)
+      throw configError(
+        `${pubPath} does not hold an OpenSSH public key`,
+        `remove it or put the public key of ${privateKeyPath} there`,
+      )
     }
 
     return line
@@ -164,8 +178,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    if (code === 'EISDIR') throw configError(`${path} is a directory, not a key file`, 'point PROXMOX_SSH_KEY at a private key file')
-    if (code === 'EACCES') throw configError(`${path} cannot be read: permission denied`, 'check the owner and mode of the key file')
+    if (code === 'EISDIR')
+      throw configError(`${path} is a directory, not a key file`, 'point PROXMOX_SSH_KEY at a private key file')
+    if (code === 'EACCES')
+      throw configError(`${path} cannot be read: permission denied`, 'check the owner and mode of the key file')
     throw error
   }
 }

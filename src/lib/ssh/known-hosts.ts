@@ -16,7 +16,10 @@ export type HostKeyPolicy = 'strict' | 'accept-new' | 'off'
 export const HOST_KEY_POLICIES: readonly HostKeyPolicy[] = ['strict', 'accept-new', 'off']
 
 /** Asked before a new host key is recorded (the interactive "trust this host key?"). */
-export type ConfirmNewHostKey = (fingerprint: string, details: {host: string; port: number; keyType: string}) => Promise<boolean>
+export type ConfirmNewHostKey = (
+  fingerprint: string,
+  details: {host: string; port: number; keyType: string},
+) => Promise<boolean>
 
 /** One key line of a known_hosts file. */
 export interface KnownHostEntry {
@@ -112,7 +115,10 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port: numb
 
 function globMatches(pattern: string, name: string): boolean {
   if (!/[*?]/.test(pattern)) return pattern === name
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${regex}$`).test(name)
 }
 
@@ -156,10 +162,14 @@ export async function appendKnownHost(path: string, host: string, port: number, 
     const before = existing.length === 0 ? 0 : existing.split('\n').length - (existing.endsWith('\n') ? 1 : 0)
     return before + 1
   } catch (error) {
-    throw new HyopsError(ExitCode.Remote, `cannot record the host key of ${knownHostsName(host, port)} in ${path}: ${(error as Error).message}`, {
-      hint: 'make the state directory writable, or pass the host key policy off',
-      reason: 'known-hosts-unwritable',
-    })
+    throw new HyopsError(
+      ExitCode.Remote,
+      `cannot record the host key of ${knownHostsName(host, port)} in ${path}: ${(error as Error).message}`,
+      {
+        hint: 'make the state directory writable, or pass the host key policy off',
+        reason: 'known-hosts-unwritable',
+      },
+    )
   }
 }
 
@@ -187,15 +197,21 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
 
   const name = knownHostsName(host, port)
   const keyBase64 = key.toString('base64')
-  const forHost = (await readKnownHosts(file)).filter((entry) => entryMatchesHost(entry, host, port) && entry.marker !== 'cert-authority')
+  const forHost = (await readKnownHosts(file)).filter(
+    (entry) => entryMatchesHost(entry, host, port) && entry.marker !== 'cert-authority',
+  )
   const same = (entry: KnownHostEntry) => entry.keyBase64.replace(/=+$/, '') === keyBase64.replace(/=+$/, '')
 
   const revoked = forHost.find((entry) => entry.marker === 'revoked' && same(entry))
   if (revoked) {
-    throw new HyopsError(ExitCode.Remote, `host key ${fingerprint} of ${name} is marked @revoked at ${file}:${revoked.line}`, {
-      hint: 'the host presents a key you revoked; check the host before removing that line',
-      reason: 'host-key-revoked',
-    })
+    throw new HyopsError(
+      ExitCode.Remote,
+      `host key ${fingerprint} of ${name} is marked @revoked at ${file}:${revoked.line}`,
+      {
+        hint: 'the host presents a key you revoked; check the host before removing that line',
+        reason: 'host-key-revoked',
+      },
+    )
   }
 
   const known = forHost.filter((entry) => !entry.marker)
@@ -208,15 +224,22 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
     throw new HyopsError(
       ExitCode.Remote,
       `host key of ${name} changed: known_hosts has ${oldFingerprint} (${old.keyType}), the server offered ${fingerprint} (${keyType})`,
-      {hint: `if the host was reinstalled on purpose, remove line ${old.line} of ${file} and re-run`, reason: 'host-key-changed'},
+      {
+        hint: `if the host was reinstalled on purpose, remove line ${old.line} of ${file} and re-run`,
+        reason: 'host-key-changed',
+      },
     )
   }
 
   if (options.policy === 'strict') {
-    throw new HyopsError(ExitCode.Remote, `host key ${fingerprint} (${keyType}) of ${name} is not in ${file} and the host key policy is strict`, {
-      hint: `add the host's key to ${file}, or re-run with the host key policy accept-new`,
-      reason: 'host-key-unknown',
-    })
+    throw new HyopsError(
+      ExitCode.Remote,
+      `host key ${fingerprint} (${keyType}) of ${name} is not in ${file} and the host key policy is strict`,
+      {
+        hint: `add the host's key to ${file}, or re-run with the host key policy accept-new`,
+        reason: 'host-key-unknown',
+      },
+    )
   }
 
   if (options.confirmNewHostKey && !(await options.confirmNewHostKey(fingerprint, {host, keyType, port}))) {
@@ -236,6 +259,8 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
  */
 export async function knownKeyTypes(knownHostsFile: string, host: string, port: number): Promise<string[]> {
   const entries = await readKnownHosts(knownHostsFile)
-  const types = entries.filter((entry) => !entry.marker && entryMatchesHost(entry, host, port)).map((entry) => entry.keyType)
+  const types = entries
+    .filter((entry) => !entry.marker && entryMatchesHost(entry, host, port))
+    .map((entry) => entry.keyType)
   return [...new Set(types)]
 }

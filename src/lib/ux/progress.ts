@@ -36,7 +36,11 @@ export interface ProgressStepRecord {
  * under `--json`, and every step with its duration is in the evidence anyway. Otherwise a
  * spinner on a TTY without NO_COLOR (or TERM=dumb), plain lines everywhere else.
  */
-export function progressMode(stream: ProgressStream, json = false, environment: NodeJS.ProcessEnv = process.env): ProgressMode {
+export function progressMode(
+  stream: ProgressStream,
+  json = false,
+  environment: NodeJS.ProcessEnv = process.env,
+): ProgressMode {
   if (json) return 'silent'
   return fancyOutput(stream as NodeJS.WriteStream, environment) ? 'fancy' : 'plain'
 }
@@ -84,7 +88,12 @@ export class Progress {
   async step<T>(label: string, run: () => Promise<T>): Promise<T> {
     const shown = printable(label)
     const started = Date.now()
-    const view = this.mode === 'fancy' ? new SpinnerLine(this.stream, shown, started, this.intervalMs) : this.mode === 'plain' ? new PlainLine(this.stream, shown) : undefined
+    const view =
+      this.mode === 'fancy'
+        ? new SpinnerLine(this.stream, shown, started, this.intervalMs)
+        : this.mode === 'plain'
+          ? new PlainLine(this.stream, shown)
+          : undefined
     const release = view ? claimScreen(view) : () => {}
     view?.restore()
     let ok = false
@@ -144,7 +153,9 @@ class SpinnerLine implements StepView {
 
   private draw(): void {
     const frame = FRAMES[this.frame++ % FRAMES.length]
-    this.stream.write(`${CLEAR_LINE}${frame} ${this.fit(this.label, 12)} ${DIM(formatDuration(Date.now() - this.started))}`)
+    this.stream.write(
+      `${CLEAR_LINE}${frame} ${this.fit(this.label, 12)} ${DIM(formatDuration(Date.now() - this.started))}`,
+    )
   }
 
   private stop(): void {

@@ -25,7 +25,12 @@ async function inquirer() {
 /** Why a prompt was aborted by us rather than answered. */
 const INPUT_CLOSED = 'input-closed'
 
-type Ask<T> = (context: {input: NodeJS.ReadableStream; output: NodeJS.WritableStream; clearPromptOnDone: boolean; signal: AbortSignal}) => Promise<T>
+type Ask<T> = (context: {
+  input: NodeJS.ReadableStream
+  output: NodeJS.WritableStream
+  clearPromptOnDone: boolean
+  signal: AbortSignal
+}) => Promise<T>
 
 /**
  * Shows one prompt: spinner suspended, streams resolved, and every way out of it that is not
@@ -77,7 +82,11 @@ function keepOpen(output: NodeJS.WritableStream): NodeJS.WritableStream {
 }
 
 /** A yes/no question; Enter takes `defaultValue` (shown as `Y/n` or `y/N`). */
-export async function askConfirm(message: string, defaultValue: boolean, streams: PromptStreams = {}): Promise<boolean> {
+export async function askConfirm(
+  message: string,
+  defaultValue: boolean,
+  streams: PromptStreams = {},
+): Promise<boolean> {
   const {confirm} = await inquirer()
   return show(streams, (context) => confirm({default: defaultValue, message}, context as never))
 }
@@ -89,7 +98,10 @@ export async function askConfirm(message: string, defaultValue: boolean, streams
 export async function askSecret(message: string, streams: PromptStreams = {}): Promise<string> {
   const {password} = await inquirer()
   return show(streams, (context) =>
-    password({message, validate: (value: string) => value.length > 0 || 'an empty answer is not allowed'}, context as never),
+    password(
+      {message, validate: (value: string) => value.length > 0 || 'an empty answer is not allowed'},
+      context as never,
+    ),
   )
 }
 
@@ -108,7 +120,10 @@ export async function askNewSecret(message: string, streams: PromptStreams = {})
     ;(streams.output ?? process.stderr).write('The two entries differ; try again.\n')
   }
 
-  throw secretsError(`the two entries differed ${NEW_SECRET_ATTEMPTS} times`, 'run the command again, or give the password with --vault-password-file')
+  throw secretsError(
+    `the two entries differed ${NEW_SECRET_ATTEMPTS} times`,
+    'run the command again, or give the password with --vault-password-file',
+  )
 }
 
 /** A line of text with a default. */
@@ -125,8 +140,16 @@ export async function askInput(message: string, defaultValue?: string, streams: 
  * no: this question exists so that a person compares the fingerprint, and pressing Enter
  * through it must not trust a key nobody looked at (OpenSSH also wants an explicit yes).
  */
-export async function confirmTrustHostKey(host: string, fingerprint: string, streams: PromptStreams = {}): Promise<boolean> {
-  return askConfirm(`The host key of ${host} is not known yet. Its fingerprint is ${fingerprint}. Trust it and continue?`, false, streams)
+export async function confirmTrustHostKey(
+  host: string,
+  fingerprint: string,
+  streams: PromptStreams = {},
+): Promise<boolean> {
+  return askConfirm(
+    `The host key of ${host} is not known yet. Its fingerprint is ${fingerprint}. Trust it and continue?`,
+    false,
+    streams,
+  )
 }
 
 /** The annex's cross-env token reuse question; default yes. */
@@ -136,7 +159,11 @@ export async function confirmReuseToken(envName: string, host: string, streams: 
 
 /** The token exists on the host and no secret for it is known here; default no. */
 export async function confirmRotateToken(tokenId: string, streams: PromptStreams = {}): Promise<boolean> {
-  return askConfirm(`The token ${tokenId} exists on the host, but its secret is not known here. Rotate it (breaks its current users)?`, false, streams)
+  return askConfirm(
+    `The token ${tokenId} exists on the host, but its secret is not known here. Rotate it (breaks its current users)?`,
+    false,
+    streams,
+  )
 }
 
 /**
@@ -144,9 +171,18 @@ export async function confirmRotateToken(tokenId: string, streams: PromptStreams
  * `~/.ssh/authorized_keys` (asks the password next). Default yes: setting up access is what
  * the operator came for, and the password prompt that follows can still be cancelled.
  */
-export async function confirmInstallKey(user: string, host: string, publicKeyPath?: string, streams: PromptStreams = {}): Promise<boolean> {
+export async function confirmInstallKey(
+  user: string,
+  host: string,
+  publicKeyPath?: string,
+  streams: PromptStreams = {},
+): Promise<boolean> {
   const key = publicKeyPath ? ` (${publicKeyPath})` : ''
-  return askConfirm(`Key authentication as ${user}@${host} failed. Install your public key${key} into ${user}'s ~/.ssh/authorized_keys on ${host}?`, true, streams)
+  return askConfirm(
+    `Key authentication as ${user}@${host} failed. Install your public key${key} into ${user}'s ~/.ssh/authorized_keys on ${host}?`,
+    true,
+    streams,
+  )
 }
 
 /** The password of the SSH user, hidden and asked once; it is used for one connection and never stored. */
@@ -160,6 +196,12 @@ export async function confirmGenerateKey(path: string, streams: PromptStreams = 
 }
 
 /** The vault password: asked twice when the vault is new, once when it exists. */
-export async function askVaultPassword(vaultFile: string, isNew: boolean, streams: PromptStreams = {}): Promise<string> {
-  return isNew ? askNewSecret(`New vault password for ${vaultFile}`, streams) : askSecret(`Vault password for ${vaultFile}`, streams)
+export async function askVaultPassword(
+  vaultFile: string,
+  isNew: boolean,
+  streams: PromptStreams = {},
+): Promise<string> {
+  return isNew
+    ? askNewSecret(`New vault password for ${vaultFile}`, streams)
+    : askSecret(`Vault password for ${vaultFile}`, streams)
 }

@@ -31,7 +31,10 @@ export interface SummaryRenderOptions {
 }
 
 /** Whether a summary printed on `stream` may be coloured: a TTY, no NO_COLOR, not TERM=dumb. */
-export function summaryColor(stream: NodeJS.WriteStream = process.stdout, environment: NodeJS.ProcessEnv = process.env): boolean {
+export function summaryColor(
+  stream: NodeJS.WriteStream = process.stdout,
+  environment: NodeJS.ProcessEnv = process.env,
+): boolean {
   return fancyOutput(stream, environment)
 }
 
@@ -60,7 +63,9 @@ export function renderSummary(summary: Summary, options: SummaryRenderOptions = 
   const valueWidth = Math.max(0, ...rows.filter((row) => row.source !== '').map((row) => row.value.length))
   for (const row of rows) {
     const source = row.source ? `  ${color ? paintSource(row.source) : row.source}` : ''
-    lines.push(`  ${row.label.padEnd(labelWidth)}  ${row.source ? row.value.padEnd(valueWidth) : row.value}${source}`.trimEnd())
+    lines.push(
+      `  ${row.label.padEnd(labelWidth)}  ${row.source ? row.value.padEnd(valueWidth) : row.value}${source}`.trimEnd(),
+    )
   }
 
   const paths = (summary.paths ?? []).map((entry) => ({label: printable(entry.label), path: printable(entry.path)}))

@@ -3,12 +3,18 @@
  * and not `--non-interactive`. `output` is stdout by default (`hyops init`); `hyops vault`
  * passes stderr, where prompts draw, so that `$(hyops vault get KEY)` can still ask.
  */
-export function canPrompt(nonInteractive: boolean | undefined, streams: {input: {isTTY?: boolean}; output: {isTTY?: boolean}} = {input: process.stdin, output: process.stdout}): boolean {
+export function canPrompt(
+  nonInteractive: boolean | undefined,
+  streams: {input: {isTTY?: boolean}; output: {isTTY?: boolean}} = {input: process.stdin, output: process.stdout},
+): boolean {
   return !nonInteractive && Boolean(streams.input.isTTY) && Boolean(streams.output.isTTY)
 }
 
 /** Colour and animation only on a TTY and without NO_COLOR. */
-export function fancyOutput(stream: NodeJS.WriteStream = process.stderr, environment: NodeJS.ProcessEnv = process.env): boolean {
+export function fancyOutput(
+  stream: NodeJS.WriteStream = process.stderr,
+  environment: NodeJS.ProcessEnv = process.env,
+): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in environment) && environment.TERM !== 'dumb'
 }
 

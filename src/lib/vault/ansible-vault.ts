@@ -56,7 +56,11 @@ export function isVaultText(text: string | Uint8Array): boolean {
  * HMAC-SHA256 key and the counter's start; the plaintext is PKCS#7-padded; salt, HMAC and
  * ciphertext are hexlified, joined by newlines, hexlified again and wrapped at 80 columns.
  */
-export async function encryptVault(plaintext: string | Uint8Array, password: string | Uint8Array, options: EncryptVaultOptions = {}): Promise<string> {
+export async function encryptVault(
+  plaintext: string | Uint8Array,
+  password: string | Uint8Array,
+  options: EncryptVaultOptions = {},
+): Promise<string> {
   const salt = Buffer.from(options.salt ?? randomBytes(SALT_LENGTH))
   if (salt.length === 0) throw new Error('an empty salt cannot encrypt a vault')
   const label = options.label === undefined || options.label === 'default' ? undefined : checkLabel(options.label)
@@ -66,7 +70,8 @@ export async function encryptVault(plaintext: string | Uint8Array, password: str
   const mac = createHmac('sha256', hmacKey).update(ciphertext).digest()
   const inner = [salt.toString('hex'), mac.toString('hex'), ciphertext.toString('hex')].join('\n')
   const body = Buffer.from(inner, 'ascii').toString('hex')
-  const header = label === undefined ? `${VAULT_MAGIC};1.1;${VAULT_CIPHER}` : `${VAULT_MAGIC};1.2;${VAULT_CIPHER};${label}`
+  const header =
+    label === undefined ? `${VAULT_MAGIC};1.1;${VAULT_CIPHER}` : `${VAULT_MAGIC};1.2;${VAULT_CIPHER};${label}`
   const lines = [header]
   for (let i = 0; i < body.length; i += LINE_WIDTH) lines.push(body.slice(i, i + LINE_WIDTH))
   return lines.join('\n') + '\n'
@@ -77,7 +82,11 @@ export async function encryptVault(plaintext: string | Uint8Array, password: str
  * anything is decrypted: a wrong password or a changed byte is a HyopsError (exit 21,
  * reason `wrong-password`), a text that is not a well-formed vault one with reason `damaged`.
  */
-export async function decryptVault(text: string | Uint8Array, password: string | Uint8Array, options: DecryptVaultOptions = {}): Promise<DecryptedVault> {
+export async function decryptVault(
+  text: string | Uint8Array,
+  password: string | Uint8Array,
+  options: DecryptVaultOptions = {},
+): Promise<DecryptedVault> {
   const source = options.source ?? 'vault data'
   const {header, body} = parseEnvelope(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'), source)
   const parts = unhex(body, source, 'body').toString('latin1').split('\n')
@@ -96,7 +105,8 @@ export async function decryptVault(text: string | Uint8Array, password: string |
     })
   }
 
-  if (ciphertext.length === 0 || ciphertext.length % BLOCK !== 0) throw damaged(source, 'the ciphertext is not whole AES blocks')
+  if (ciphertext.length === 0 || ciphertext.length % BLOCK !== 0)
+    throw damaged(source, 'the ciphertext is not whole AES blocks')
   const decipher = createDecipheriv('aes-256-ctr', cipherKey, iv)
   const padded = Buffer.concat([decipher.update(ciphertext), decipher.final()])
   const plaintext = unpad(padded)
@@ -111,7 +121,10 @@ export function readVaultHeader(text: string, source = 'vault data'): VaultHeade
 
 function parseEnvelope(text: string, source: string): {header: VaultHeader; body: string} {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)
-  const fields = lines[0].trim().split(';').map((field) => field.trim())
+  const fields = lines[0]
+    .trim()
+    .split(';')
+    .map((field) => field.trim())
   if (fields[0] !== VAULT_MAGIC || fields.length < 3) {
     throw new HyopsError(ExitCode.Secrets, `not an ansible-vault file: ${source}`, {
       hint: 'a vault starts with $ANSIBLE_VAULT;1.1;AES256; encrypt a plain env file with ansible-vault encrypt',
@@ -122,7 +135,10 @@ function parseEnvelope(text: string, source: string): {header: VaultHeader; body
   const [, version, cipher, label] = fields
   if (version !== '1.1' && version !== '1.2') throw unsupported(source, `format version ${version}`)
   if (cipher !== VAULT_CIPHER) throw unsupported(source, `cipher ${cipher}`)
-  const body = lines.slice(1).map((line) => line.trim()).join('')
+  const body = lines
+    .slice(1)
+    .map((line) => line.trim())
+    .join('')
   return {body, header: label ? {cipher, label, version} : {cipher, version}}
 }
 
@@ -157,7 +173,10 @@ function toBytes(value: string | Uint8Array): Buffer {
 }
 
 function checkLabel(label: string): string {
-  if (!/^[^;\s]+$/.test(label)) throw new HyopsError(ExitCode.Usage, `vault-id label "${label}" is not valid`, {hint: 'use a label without ";" or whitespace'})
+  if (!/^[^;\s]+$/.test(label))
+    throw new HyopsError(ExitCode.Usage, `vault-id label "${label}" is not valid`, {
+      hint: 'use a label without ";" or whitespace',
+    })
   return label
 }
 

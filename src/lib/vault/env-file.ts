@@ -1,5 +1,7 @@
 /** The comment a new vault starts with. */
-export const DEFAULT_ENV_HEADER = ['# hyops runtime vault: KEY="value" lines, sorted. Change it with `hyops vault set|unset`.']
+export const DEFAULT_ENV_HEADER = [
+  '# hyops runtime vault: KEY="value" lines, sorted. Change it with `hyops vault set|unset`.',
+]
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/
@@ -21,14 +23,21 @@ export function isValidEnvKey(key: string): boolean {
 
 /** A value inside double quotes: `\` `"` CR and LF become `\\` `\"` `\r` `\n`. */
 export function quoteEnvValue(value: string): string {
-  return '"' + value.replaceAll(/[\\"\r\n]/g, (c) => ({'"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r'})[c] as string) + '"'
+  return (
+    '"' +
+    value.replaceAll(/[\\"\r\n]/g, (c) => ({'"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r'})[c] as string) +
+    '"'
+  )
 }
 
 /**
  * Writes the vault's plaintext: the comment lines, then one `KEY="value"` line per key in
  * sorted order, each line ending in LF. Throws on a key that is not a valid name.
  */
-export function formatEnvFile(values: Readonly<Record<string, string>>, comments: readonly string[] = DEFAULT_ENV_HEADER): string {
+export function formatEnvFile(
+  values: Readonly<Record<string, string>>,
+  comments: readonly string[] = DEFAULT_ENV_HEADER,
+): string {
   const lines = comments.map((line) => (line.startsWith('#') ? line : `# ${line}`).replaceAll(/[\r\n]+/g, ' '))
   for (const key of Object.keys(values).sort()) {
     if (!isValidEnvKey(key)) throw new Error(`"${key}" is not a valid env key`)
@@ -46,7 +55,10 @@ export function formatEnvFile(values: Readonly<Record<string, string>>, comments
  * of these are reported in `invalidLines`, never guessed at.
  */
 export function parseEnvFile(text: string): EnvFile {
-  const lines = text.replace(/^\uFEFF/, '').split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
   const values = new Map<string, string>()
   const comments: string[] = []
   const invalidLines: number[] = []
@@ -87,7 +99,12 @@ export function parseEnvFile(text: string): EnvFile {
 }
 
 /** Reads a quoted value that starts after the opening quote at `column` of line `first`. */
-function readQuoted(lines: string[], first: number, column: number, quote: string): {value: string; lastLine: number} | undefined {
+function readQuoted(
+  lines: string[],
+  first: number,
+  column: number,
+  quote: string,
+): {value: string; lastLine: number} | undefined {
   let value = ''
   for (let index = first; index < lines.length; index++) {
     const line = lines[index]

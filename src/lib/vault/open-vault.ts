@@ -65,29 +65,48 @@ class RuntimeVault implements LoadedVault {
 
   /** The password a write encrypts with: the one the vault was opened with, else resolved now. */
   private async writePassword(): Promise<VaultPassword> {
-    this.password ??= await resolveVaultPassword(this.options, {creating: (await readVaultFile(this.file)) === undefined, vaultFile: this.file})
+    this.password ??= await resolveVaultPassword(this.options, {
+      creating: (await readVaultFile(this.file)) === undefined,
+      vaultFile: this.file,
+    })
     return this.password
   }
 
   async update(changes: Record<string, string | undefined>): Promise<Record<string, string>> {
     for (const [key, value] of Object.entries(changes)) {
-      if (!isValidEnvKey(key)) throw new HyopsError(ExitCode.Usage, `"${key}" is not a valid vault key`, {hint: 'use letters, digits and _, not starting with a digit'})
-      if (value !== undefined && typeof value !== 'string') throw new HyopsError(ExitCode.Usage, `the value of ${key} is not a string`)
+      if (!isValidEnvKey(key))
+        throw new HyopsError(ExitCode.Usage, `"${key}" is not a valid vault key`, {
+          hint: 'use letters, digits and _, not starting with a digit',
+        })
+      if (value !== undefined && typeof value !== 'string')
+        throw new HyopsError(ExitCode.Usage, `the value of ${key} is not a string`)
     }
 
     // Asked before the lock is taken, so that a person typing does not hold other writers up.
     const password = await this.writePassword()
     await makePrivateDir(dirname(this.file))
-    const lock = await acquireLock(`${this.file}.lock`, {purpose: `another write to the vault ${this.file}`, waitMs: LOCK_WAIT_MS})
+    const lock = await acquireLock(`${this.file}.lock`, {
+      purpose: `another write to the vault ${this.file}`,
+      waitMs: LOCK_WAIT_MS,
+    })
     try {
       const data = await readVaultFile(this.file)
       // Bytes unchanged since they were decrypted need no second key derivation.
-      const current = data === undefined ? undefined : this.content?.data.equals(data) ? this.content : await decryptContent(this.file, data, password)
+      const current =
+        data === undefined
+          ? undefined
+          : this.content?.data.equals(data)
+            ? this.content
+            : await decryptContent(this.file, data, password)
       if (current && current.env.invalidLines.length > 0) {
-        throw new HyopsError(ExitCode.Secrets, `the vault ${this.file} has lines that are not KEY=value (line ${current.env.invalidLines.join(', ')}); hyops leaves it unchanged`, {
-          hint: 'fix those lines with ansible-vault edit, then retry',
-          reason: 'damaged',
-        })
+        throw new HyopsError(
+          ExitCode.Secrets,
+          `the vault ${this.file} has lines that are not KEY=value (line ${current.env.invalidLines.join(', ')}); hyops leaves it unchanged`,
+          {
+            hint: 'fix those lines with ansible-vault edit, then retry',
+            reason: 'damaged',
+          },
+        )
       }
 
       const merged = new Map(Object.entries(current?.env.values ?? {}))
@@ -102,7 +121,9 @@ class RuntimeVault implements LoadedVault {
       const header = current?.header ?? {cipher: 'AES256', version: '1.1'}
       let written = data
       if (changed || written === undefined) {
-        written = Buffer.from(await encryptVault(formatEnvFile(values, comments), password.bytes, {label: header.label}))
+        written = Buffer.from(
+          await encryptVault(formatEnvFile(values, comments), password.bytes, {label: header.label}),
+        )
         await writeFileSafely(await realpath(this.file).catch(() => this.file), written, {mode: 0o600})
       }
 
@@ -121,8 +142,11 @@ async function readVaultFile(file: string): Promise<Buffer | undefined> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    const why = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message
-    throw new HyopsError(ExitCode.Secrets, `cannot read the vault ${file}: ${why}`, {hint: 'check --vault-file and the file permissions'})
+    const why =
+      code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message
+    throw new HyopsError(ExitCode.Secrets, `cannot read the vault ${file}: ${why}`, {
+      hint: 'check --vault-file and the file permissions',
+    })
   }
 }
 
@@ -132,8 +156,15 @@ async function decryptContent(file: string, data: Buffer, password: VaultPasswor
   try {
     text = new TextDecoder('utf-8', {fatal: true}).decode(decrypted.plaintext)
   } catch {
-    throw new HyopsError(ExitCode.Secrets, `the vault ${file} does not hold UTF-8 text`, {hint: 'it should hold KEY="value" lines; check it with ansible-vault view', reason: 'damaged'})
+    throw new HyopsError(ExitCode.Secrets, `the vault ${file} does not hold UTF-8 text`, {
+      hint: 'it should hold KEY="value" lines; check it with ansible-vault view',
+      reason: 'damaged',
+    })
   }
 
-  return {data, env: parseEnvFile(text), header: {cipher: decrypted.cipher, label: decrypted.label, version: decrypted.version}}
+  return {
+    data,
+    env: parseEnvFile(text),
+    header: {cipher: decrypted.cipher, label: decrypted.label, version: decrypted.version},
+  }
 }

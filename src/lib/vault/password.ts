@@ -21,7 +21,11 @@ export interface PasswordPurpose {
 }
 
 /** The environment variables that give a password, in the order they are tried. */
-export const PASSWORD_ENVIRONMENT = ['HYOPS_VAULT_PASSWORD_FILE', 'ANSIBLE_VAULT_PASSWORD_FILE', 'HYOPS_VAULT_PASSWORD_COMMAND'] as const
+export const PASSWORD_ENVIRONMENT = [
+  'HYOPS_VAULT_PASSWORD_FILE',
+  'ANSIBLE_VAULT_PASSWORD_FILE',
+  'HYOPS_VAULT_PASSWORD_COMMAND',
+] as const
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 30_000
 const ASCII_WHITESPACE = /^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g
@@ -34,25 +38,40 @@ const LINE_BREAKS = /^[\r\n]+|[\r\n]+$/g
  * surrounding whitespace and command output of surrounding line breaks, as ansible-vault
  * does, so one password source serves both. No source: exit 21 naming the flags.
  */
-export async function resolveVaultPassword(options: VaultAccessOptions, purpose: PasswordPurpose): Promise<VaultPassword> {
+export async function resolveVaultPassword(
+  options: VaultAccessOptions,
+  purpose: PasswordPurpose,
+): Promise<VaultPassword> {
   const environment = options.environment ?? process.env
   const timeoutMs = options.passwordCommandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
-  if (options.passwordFile) return {bytes: await readPasswordFile(options.passwordFile, '--vault-password-file'), source: '--vault-password-file'}
+  if (options.passwordFile)
+    return {
+      bytes: await readPasswordFile(options.passwordFile, '--vault-password-file'),
+      source: '--vault-password-file',
+    }
   if (options.passwordCommand) {
-    return {bytes: await runPasswordCommand(options.passwordCommand, {source: '--vault-password-command', timeoutMs}), source: '--vault-password-command'}
+    return {
+      bytes: await runPasswordCommand(options.passwordCommand, {source: '--vault-password-command', timeoutMs}),
+      source: '--vault-password-command',
+    }
   }
 
   for (const name of PASSWORD_ENVIRONMENT) {
     const value = environment[name]
     if (!value) continue
-    const bytes = name.endsWith('_COMMAND') ? await runPasswordCommand(value, {source: name, timeoutMs}) : await readPasswordFile(value, name)
+    const bytes = name.endsWith('_COMMAND')
+      ? await runPasswordCommand(value, {source: name, timeoutMs})
+      : await readPasswordFile(value, name)
     return {bytes, source: name}
   }
 
   if (options.interactive) {
     const answer = await askVaultPassword(purpose.vaultFile, purpose.creating, options.promptStreams)
     const bytes = Buffer.from(answer.replaceAll(ASCII_WHITESPACE, ''), 'utf8')
-    if (bytes.length === 0) throw new HyopsError(ExitCode.Secrets, 'the vault password is empty', {hint: 'type a password that is not only whitespace'})
+    if (bytes.length === 0)
+      throw new HyopsError(ExitCode.Secrets, 'the vault password is empty', {
+        hint: 'type a password that is not only whitespace',
+      })
     return {bytes, source: 'prompt'}
   }
 
@@ -70,18 +89,34 @@ export async function readPasswordFile(path: string, source: string): Promise<Bu
     data = await readFile(file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message
-    throw new HyopsError(ExitCode.Secrets, `cannot read the vault password file ${file} (${source}): ${why}`, {hint: 'give a readable file that holds the password'})
-  }
-
-  if (data.subarray(0, 2).toString('latin1') === '#!' && (await isExecutable(file))) {
-    throw new HyopsError(ExitCode.Secrets, `the vault password file ${file} (${source}) is a script; hyops reads password files, it does not run them`, {
-      hint: 'pass it as --vault-password-command instead',
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (error as Error).message
+    throw new HyopsError(ExitCode.Secrets, `cannot read the vault password file ${file} (${source}): ${why}`, {
+      hint: 'give a readable file that holds the password',
     })
   }
 
+  if (data.subarray(0, 2).toString('latin1') === '#!' && (await isExecutable(file))) {
+    throw new HyopsError(
+      ExitCode.Secrets,
+      `the vault password file ${file} (${source}) is a script; hyops reads password files, it does not run them`,
+      {
+        hint: 'pass it as --vault-password-command instead',
+      },
+    )
+  }
+
   const password = Buffer.from(data.toString('latin1').replaceAll(ASCII_WHITESPACE, ''), 'latin1')
-  if (password.length === 0) throw new HyopsError(ExitCode.Secrets, `the vault password file ${file} (${source}) is empty`, {hint: 'write the password into it'})
+  if (password.length === 0)
+    throw new HyopsError(ExitCode.Secrets, `the vault password file ${file} (${source}) is empty`, {
+      hint: 'write the password into it',
+    })
   return password
 }
 
@@ -90,10 +125,16 @@ export async function readPasswordFile(path: string, source: string): Promise<Bu
  * at the timeout). Its stdout, less surrounding line breaks, is the password and is never
  * shown; its stderr is quoted when it fails.
  */
-export async function runPasswordCommand(command: string, options: {source: string; timeoutMs?: number}): Promise<Buffer> {
+export async function runPasswordCommand(
+  command: string,
+  options: {source: string; timeoutMs?: number},
+): Promise<Buffer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
   const fail = (why: string, hint = 'check that the command prints the password on stdout and exits 0') =>
-    new HyopsError(ExitCode.Secrets, `the vault password command (${options.source}) ${why}`, {hint, reason: 'password-command'})
+    new HyopsError(ExitCode.Secrets, `the vault password command (${options.source}) ${why}`, {
+      hint,
+      reason: 'password-command',
+    })
   const {code, signal, stdout, stderr, timedOut, spawnError} = await new Promise<CommandOutcome>((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], {detached: true, stdio: ['ignore', 'pipe', 'pipe']})
     const out: Buffer[] = []
@@ -111,7 +152,13 @@ export async function runPasswordCommand(command: string, options: {source: stri
     })
     const finish = (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
       clearTimeout(timer)
-      resolve({code: exitCode, signal: exitSignal, stderr: Buffer.concat(err).toString('utf8'), stdout: Buffer.concat(out), timedOut})
+      resolve({
+        code: exitCode,
+        signal: exitSignal,
+        stderr: Buffer.concat(err).toString('utf8'),
+        stdout: Buffer.concat(out),
+        timedOut,
+      })
     }
 
     child.on('exit', (exitCode, exitSignal) => {
@@ -127,7 +174,11 @@ export async function runPasswordCommand(command: string, options: {source: stri
   })
 
   if (spawnError) throw fail(`could not be started: ${spawnError.message}`, 'check that /bin/sh exists')
-  if (timedOut) throw fail(`did not finish within ${Math.round(timeoutMs / 1000)} s`, 'make it print the password without waiting for input')
+  if (timedOut)
+    throw fail(
+      `did not finish within ${Math.round(timeoutMs / 1000)} s`,
+      'make it print the password without waiting for input',
+    )
   if (code !== 0) {
     const detail = summarizeStderr(stderr)
     throw fail(`failed (${code === null ? `killed by ${signal}` : `exit ${code}`})${detail ? `: ${detail}` : ''}`)
@@ -157,7 +208,10 @@ function killGroup(pid: number | undefined): void {
 }
 
 function summarizeStderr(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   const text = lines.slice(-3).join(' | ')
   return text.length > 300 ? text.slice(0, 297) + '...' : text
 }

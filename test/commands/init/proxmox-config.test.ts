@@ -14,7 +14,12 @@ import {fileBytes, initProxmox, prepareRoot, type SimEndpoint} from '../../helpe
 
 const NO_STACK = /\n\s+at \S/
 // No host answers here: a run that got as far as SSH would fail with exit 20, not 10 or 11.
-const NOWHERE: SimEndpoint = {apiPort: 9, clientKey: {privateKeyPath: '/nonexistent/id_ed25519'}, host: '127.0.0.1', sshPort: 9}
+const NOWHERE: SimEndpoint = {
+  apiPort: 9,
+  clientKey: {privateKeyPath: '/nonexistent/id_ed25519'},
+  host: '127.0.0.1',
+  sshPort: 9,
+}
 
 after(cleanupTempDirs)
 
@@ -60,18 +65,53 @@ describe('hyops init proxmox: the config template (acceptance 7)', () => {
 })
 
 describe('hyops init proxmox: bad inputs exit 11 naming the key (acceptance 9)', () => {
-  const cases: Array<{name: string; key: RegExp; config?: string; extra?: Record<string, string | undefined>; env?: Record<string, string>; args?: string[]}> = [
-    {config: '[pve]\nPROXMOX_IP = 10.0.0.5\nUSER_FQ = automation@pam\n', key: /has no \[proxmox\] section/, name: 'no [proxmox] section'},
-    {extra: {PROXMOX_SSH_PORT: '70000'}, key: /PROXMOX_SSH_PORT "70000" \(\S+proxmox\.conf line \d+\) is not a port/, name: 'a port out of range'},
-    {extra: {PROXMOX_API_PORT: 'https'}, key: /PROXMOX_API_PORT "https" .* is not a port/, name: 'a port that is not a number'},
+  const cases: Array<{
+    name: string
+    key: RegExp
+    config?: string
+    extra?: Record<string, string | undefined>
+    env?: Record<string, string>
+    args?: string[]
+  }> = [
+    {
+      config: '[pve]\nPROXMOX_IP = 10.0.0.5\nUSER_FQ = automation@pam\n',
+      key: /has no \[proxmox\] section/,
+      name: 'no [proxmox] section',
+    },
+    {
+      extra: {PROXMOX_SSH_PORT: '70000'},
+      key: /PROXMOX_SSH_PORT "70000" \(\S+proxmox\.conf line \d+\) is not a port/,
+      name: 'a port out of range',
+    },
+    {
+      extra: {PROXMOX_API_PORT: 'https'},
+      key: /PROXMOX_API_PORT "https" .* is not a port/,
+      name: 'a port that is not a number',
+    },
     {extra: {TLS_SKIP: 'maybe'}, key: /TLS_SKIP "maybe" .* is not a boolean/, name: 'a bad bool'},
     {extra: {USER_FQ: 'automation'}, key: /USER_FQ "automation" .* user@realm/, name: 'USER_FQ without a realm'},
     {extra: {TOKEN_NAME: '9token'}, key: /TOKEN_NAME "9token" .* token name/, name: 'an invalid token name'},
-    {extra: {PROXMOX_IP: '192.0.2.10'}, key: /PROXMOX_IP is still the template's placeholder 192\.0\.2\.10/, name: "the template's placeholder host"},
-    {extra: {PROXMOX_IP: 'pve.example.local'}, key: /PROXMOX_IP .*placeholder pve\.example\.local/, name: "the Python hyops template's placeholder host"},
+    {
+      extra: {PROXMOX_IP: '192.0.2.10'},
+      key: /PROXMOX_IP is still the template's placeholder 192\.0\.2\.10/,
+      name: "the template's placeholder host",
+    },
+    {
+      extra: {PROXMOX_IP: 'pve.example.local'},
+      key: /PROXMOX_IP .*placeholder pve\.example\.local/,
+      name: "the Python hyops template's placeholder host",
+    },
     {extra: {PROXMOX_IP: undefined}, key: /PROXMOX_IP is not set/, name: 'a required key missing'},
-    {env: {HYOPS_PROXMOX_HTTP_PORT: '0'}, key: /HTTP_PORT "0" \(HYOPS_PROXMOX_HTTP_PORT\) is not a port/, name: 'a bad port from the environment'},
-    {args: ['--tls-skip', 'sometimes'], key: /TLS_SKIP "sometimes" \(--tls-skip\) is not a boolean/, name: 'a bad bool from a flag'},
+    {
+      env: {HYOPS_PROXMOX_HTTP_PORT: '0'},
+      key: /HTTP_PORT "0" \(HYOPS_PROXMOX_HTTP_PORT\) is not a port/,
+      name: 'a bad port from the environment',
+    },
+    {
+      args: ['--tls-skip', 'sometimes'],
+      key: /TLS_SKIP "sometimes" \(--tls-skip\) is not a boolean/,
+      name: 'a bad bool from a flag',
+    },
   ]
 
   it('each bad input: exit 11, one line naming the key, no stack trace, nothing written', async () => {
@@ -107,7 +147,10 @@ describe('hyops init proxmox: startup', () => {
       join(dir, 'hooks.mjs'),
       "import {appendFileSync} from 'node:fs'\nlet log\nexport function initialize(data) { log = data.log }\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context)\n  appendFileSync(log, result.url + '\\n')\n  return result\n}\n",
     )
-    await writeFile(join(dir, 'register.mjs'), `import {register} from 'node:module'\nregister('./hooks.mjs', import.meta.url, {data: {log: ${JSON.stringify(log)}}})\n`)
+    await writeFile(
+      join(dir, 'register.mjs'),
+      `import {register} from 'node:module'\nregister('./hooks.mjs', import.meta.url, {data: {log: ${JSON.stringify(log)}}})\n`,
+    )
     const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, ...args], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
@@ -118,11 +161,29 @@ describe('hyops init proxmox: startup', () => {
 
   it('axios is not loaded at startup, only once validation is near (preloadProxmoxValidation)', async () => {
     const at = await prepareRoot(NOWHERE, {extraConfig: {TLS_SKIP: 'maybe'}})
-    const cli = await loadedModules([CLI, 'init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile])
+    const cli = await loadedModules([
+      CLI,
+      'init',
+      'proxmox',
+      '--root',
+      at.root,
+      '--vault-password-file',
+      at.passwordFile,
+    ])
     assert.equal(cli.code, 11)
-    assert.ok(cli.urls.some((url) => url.endsWith('/dist/commands/init/proxmox.js')), 'the hook saw the command load')
-    assert.ok(cli.urls.some((url) => url.includes('/node_modules/node-ssh/')), 'and its static imports')
-    assert.deepEqual(cli.urls.filter((url) => url.includes('/node_modules/axios/')), [], 'no axios before validation')
+    assert.ok(
+      cli.urls.some((url) => url.endsWith('/dist/commands/init/proxmox.js')),
+      'the hook saw the command load',
+    )
+    assert.ok(
+      cli.urls.some((url) => url.includes('/node_modules/node-ssh/')),
+      'and its static imports',
+    )
+    assert.deepEqual(
+      cli.urls.filter((url) => url.includes('/node_modules/axios/')),
+      [],
+      'no axios before validation',
+    )
 
     const validation = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'api-validation.js')).href
     // Waits (up to 5 s) until the hook has seen axios, then exits.
@@ -134,6 +195,9 @@ describe('hyops init proxmox: startup', () => {
     ].join('\n')
     const preload = await loadedModules(['--input-type=module', '-e', script])
     assert.equal(preload.code, 0)
-    assert.ok(preload.urls.some((url) => url.includes('/node_modules/axios/')), 'preloading loads axios')
+    assert.ok(
+      preload.urls.some((url) => url.includes('/node_modules/axios/')),
+      'preloading loads axios',
+    )
   })
 })

@@ -11,7 +11,16 @@ import {after, before, describe, it, type TestContext} from 'node:test'
 import type {SimFaults} from '../../fixtures/pve-sim/index.js'
 import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
 import {cleanupTempDirs, type CliRun} from '../../helpers/cli.js'
-import {apiStatus, fileBytes, initProxmox, prepareRoot, readMarkerJson, secretLeaks, vaultValues, type ProxmoxRoot} from '../../helpers/proxmox-env.js'
+import {
+  apiStatus,
+  fileBytes,
+  initProxmox,
+  prepareRoot,
+  readMarkerJson,
+  secretLeaks,
+  vaultValues,
+  type ProxmoxRoot,
+} from '../../helpers/proxmox-env.js'
 
 const NO_STACK = /\n\s+at \S/
 
@@ -50,7 +59,11 @@ async function withFaults<T>(faults: SimFaults, fn: () => Promise<T>): Promise<T
 
 /** The files a failed run must leave as they were. */
 async function outputs(at: ProxmoxRoot): Promise<Record<string, Buffer | undefined>> {
-  return {credentials: await fileBytes(at.credentialsFile), marker: await fileBytes(at.markerFile), vault: await fileBytes(at.vaultFile)}
+  return {
+    credentials: await fileBytes(at.credentialsFile),
+    marker: await fileBytes(at.markerFile),
+    vault: await fileBytes(at.vaultFile),
+  }
 }
 
 function tokenAdds(log: string[][], from: number): number {
@@ -64,7 +77,8 @@ function tokenAdds(log: string[][], from: number): number {
  */
 function makeUnwritable(t: TestContext, dir: string): (() => void) | undefined {
   if (spawnSync('chattr', ['+i', dir]).status === 0) return () => void spawnSync('chattr', ['-i', dir])
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]).status === 0) return () => void spawnSync('umount', [dir])
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]).status === 0)
+    return () => void spawnSync('umount', [dir])
   t.skip('neither chattr +i nor a read-only tmpfs mount works on this machine')
   return undefined
 }
@@ -109,7 +123,9 @@ describe('hyops init proxmox failures against the simulated host', () => {
   it('token creation failing under --force for a new token name: exit 20; the previous marker, credentials and vault untouched (acceptance 5)', async () => {
     const {at, run: first, secret} = await readyRoot()
     const before = await outputs(at)
-    const run = await withFaults({token_add_fails: true}, () => initProxmox(at, ['--force', '--token-name', 'other-token']))
+    const run = await withFaults({token_add_fails: true}, () =>
+      initProxmox(at, ['--force', '--token-name', 'other-token']),
+    )
     assert.equal(run.code, 20, run.stderr)
     assert.match(run.stderr, /cannot create the token automation@pam!other-token/)
     assert.deepEqual(await outputs(at), before)
@@ -129,8 +145,14 @@ describe('hyops init proxmox failures against the simulated host', () => {
     const marker = await readMarkerJson(at)
     assert.ok(marker)
     assert.equal(marker.status, 'not_ready')
-    assert.match(String(marker.reason), /token removed by run init-proxmox-\S+, which then failed: .*cannot create the token/)
-    assert.deepEqual({credentials: await fileBytes(at.credentialsFile), vault: await fileBytes(at.vaultFile)}, {credentials: before.credentials, vault: before.vault})
+    assert.match(
+      String(marker.reason),
+      /token removed by run init-proxmox-\S+, which then failed: .*cannot create the token/,
+    )
+    assert.deepEqual(
+      {credentials: await fileBytes(at.credentialsFile), vault: await fileBytes(at.vaultFile)},
+      {credentials: before.credentials, vault: before.vault},
+    )
 
     const again = await initProxmox(at, ['--force'])
     assert.equal(again.code, 0, again.stderr)
@@ -272,7 +294,10 @@ describe('hyops init proxmox failures against the simulated host', () => {
       }
     }
 
-    assert.ok(runs.some((run) => run.code === 0), runs.map((run) => run.stderr).join('\n'))
+    assert.ok(
+      runs.some((run) => run.code === 0),
+      runs.map((run) => run.stderr).join('\n'),
+    )
     assert.equal(tokenAdds(await sim.execLog(), from), 1, 'one token, made once')
     assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, await hostSecret(at.tokenId))
     const windows = await stepWindows(at)
@@ -293,7 +318,10 @@ describe('hyops init proxmox failures against the simulated host', () => {
     const started = Date.now()
     const run = await initProxmox(at)
     assert.equal(run.code, 2, run.stderr)
-    assert.match(run.stderr, new RegExp(`another hyops init on .* is in progress \\(lock ${lock}, pid ${process.pid}\\)`))
+    assert.match(
+      run.stderr,
+      new RegExp(`another hyops init on .* is in progress \\(lock ${lock}, pid ${process.pid}\\)`),
+    )
     assert.ok(Date.now() - started >= 4000, 'it waited for the holder first')
     assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
     assert.equal(await readFile(lock, 'utf8'), `${process.pid}\n`, "another's lock is left alone")
@@ -306,9 +334,15 @@ async function stepWindows(at: ProxmoxRoot): Promise<Array<{start: number; end: 
   const windows: Array<{start: number; end: number}> = []
   for (const runId of await readdir(base)) {
     const text = await readFile(join(base, runId, 'steps.jsonl'), 'utf8').catch(() => '')
-    const steps = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as {started_at: string; duration_ms: number})
+    const steps = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as {started_at: string; duration_ms: number})
     if (steps.length === 0) continue
-    windows.push({end: Math.max(...steps.map((s) => Date.parse(s.started_at) + s.duration_ms)), start: Math.min(...steps.map((s) => Date.parse(s.started_at)))})
+    windows.push({
+      end: Math.max(...steps.map((s) => Date.parse(s.started_at) + s.duration_ms)),
+      start: Math.min(...steps.map((s) => Date.parse(s.started_at))),
+    })
   }
 
   return windows

@@ -30,11 +30,14 @@ describe('hyops init proxmox against a real OpenSSH sshd', () => {
     const {secret, terraformChecked} = await assertFirstRun(sim, at, run).catch((error: Error) => {
       throw new Error(`${error.message}\nsshd log:\n${sshd.log()}`)
     })
-    if (!terraformChecked) t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
+    if (!terraformChecked)
+      t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
     assert.match(sshd.log(), /Accepted publickey for root/, 'sshd, not the simulated SSH server, carried the run')
 
     // The host key recorded is sshd's own (accept-new), under [127.0.0.1]:<port>.
-    const knownHosts = (await readFile(at.knownHostsFile, 'utf8')).split('\n').filter((line) => line.trim() && !line.startsWith('#'))
+    const knownHosts = (await readFile(at.knownHostsFile, 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('#'))
     assert.equal(knownHosts.length, 1, knownHosts.join('\n'))
     const [hosts, keyType, keyBase64] = knownHosts[0].split(' ')
     assert.equal(keyType, 'ssh-ed25519')

@@ -11,8 +11,19 @@ import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
 import {CLI, cleanupTempDirs, tempDir} from '../../helpers/cli.js'
 import {TerminalSession} from '../../helpers/terminal.js'
 import type {CliRun} from '../../helpers/cli.js'
-import {apiStatus, fileBytes, freshTokenName, initProxmox, prepareRoot, readMarkerJson, readTfvars, scanForSecret, secretLeaks, vaultValues, type ProxmoxRoot} from '../../helpers/proxmox-env.js'
-
+import {
+  apiStatus,
+  fileBytes,
+  freshTokenName,
+  initProxmox,
+  prepareRoot,
+  readMarkerJson,
+  readTfvars,
+  scanForSecret,
+  secretLeaks,
+  vaultValues,
+  type ProxmoxRoot,
+} from '../../helpers/proxmox-env.js'
 
 let sim: PveSim
 
@@ -28,7 +39,10 @@ after(async () => {
  * Runtime roots `<envsDir>/<name>` for one token on the simulated host, sharing one HOME and
  * one vault password. `envsDir` is `~/.hybridops/envs` unless given.
  */
-async function makeEnvs(names: string[], options: {envsDir?: string} = {}): Promise<{home: string; envsDir: string; roots: Record<string, ProxmoxRoot>}> {
+async function makeEnvs(
+  names: string[],
+  options: {envsDir?: string} = {},
+): Promise<{home: string; envsDir: string; roots: Record<string, ProxmoxRoot>}> {
   const home = await tempDir('hyops-home-')
   const envsDir = options.envsDir ?? join(home, '.hybridops', 'envs')
   const tokenName = freshTokenName()
@@ -57,7 +71,11 @@ async function tokenChanges(from: number): Promise<string[]> {
 /** `meta.json` of the newest evidence run of a root (run ids of one second sort by their random part). */
 async function lastEvidence(at: ProxmoxRoot): Promise<Record<string, unknown>> {
   const dir = join(at.root, 'logs', 'init', 'proxmox')
-  const metas = await Promise.all((await readdir(dir)).map(async (run) => JSON.parse(await readFile(join(dir, run, 'meta.json'), 'utf8')) as Record<string, unknown>))
+  const metas = await Promise.all(
+    (await readdir(dir)).map(
+      async (run) => JSON.parse(await readFile(join(dir, run, 'meta.json'), 'utf8')) as Record<string, unknown>,
+    ),
+  )
   return metas.sort((x, y) => String(x.started_at).localeCompare(String(y.started_at))).at(-1)!
 }
 
@@ -70,7 +88,8 @@ async function leaks(home: string, roots: ProxmoxRoot[], secrets: string[], runs
   const found: string[] = []
   for (const secret of secrets) for (const file of await scanForSecret(home, secret, {except})) found.push(file)
   const emptyHome = await tempDir('hyops-empty-')
-  for (const root of roots) found.push(...(await secretLeaks({...root, home: emptyHome}, secrets, runs, await sim.execLog())))
+  for (const root of roots)
+    found.push(...(await secretLeaks({...root, home: emptyHome}, secrets, runs, await sim.execLog())))
   return found
 }
 
@@ -92,7 +111,12 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
 
     const run = await initProxmox(b, ['--non-interactive'])
     assert.equal(run.code, 0, run.stderr)
-    assert.match(run.stderr, new RegExp(`Reusing the secret of ${b.tokenId.replace('!', '!')} on 127\\.0\\.0\\.1 from the env "a" \\(its (vault|credentials file), validated\\): the token is not rotated`))
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `Reusing the secret of ${b.tokenId.replace('!', '!')} on 127\\.0\\.0\\.1 from the env "a" \\(its (vault|credentials file), validated\\): the token is not rotated`,
+      ),
+    )
     assert.match(run.stdout, /Token id\s+\S+\s+reused/)
     assert.equal(await hostSecret(b.tokenId), secret, 'the host still has the same secret')
     assert.deepEqual(await tokenChanges(from), [], 'no token was added or removed')
@@ -107,7 +131,10 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.deepEqual(marker?.token, {action: 'reused', from_env: 'a', id: b.tokenId})
     const meta = await lastEvidence(b)
     assert.equal((meta.token_reuse as {decision: string}).decision, 'reused')
-    assert.deepEqual((meta.token_reuse as {found: unknown}).found, {env: 'a', source: (meta.token_decision as {from_source: string}).from_source})
+    assert.deepEqual((meta.token_reuse as {found: unknown}).found, {
+      env: 'a',
+      source: (meta.token_decision as {from_source: string}).from_source,
+    })
     assert.equal((meta.outcome as {reused_from: string}).reused_from, 'a')
     assert.deepEqual(await leaks(home, [a, b], [secret], [run]), [])
 
@@ -134,14 +161,20 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
 
     const run = await initProxmox(b, ['--non-interactive'])
     assert.equal(run.code, 0, run.stderr)
-    assert.match(run.stderr, /Proxmox rejected the secret of \S+ from the vault .*\(rotated elsewhere\?\); looking for a working one in the sibling envs/)
+    assert.match(
+      run.stderr,
+      /Proxmox rejected the secret of \S+ from the vault .*\(rotated elsewhere\?\); looking for a working one in the sibling envs/,
+    )
     assert.match(run.stderr, /from the env "a" \(.*\): the secret here was stale; the token is not rotated/)
     assert.deepEqual(await tokenChanges(from), [])
     assert.equal(await hostSecret(a.tokenId), fresh)
     assert.equal((await vaultValues(b)).PROXMOX_TOKEN_SECRET, fresh)
     assert.equal((await readTfvars(b)).values.proxmox_token_secret, fresh)
     assert.deepEqual((await readMarkerJson(b))?.token, {action: 'reused', from_env: 'a', id: b.tokenId})
-    assert.equal((await lastEvidence(b)).token_decision && ((await lastEvidence(b)).token_decision as {why: string}).why, 'stale')
+    assert.equal(
+      (await lastEvidence(b)).token_decision && ((await lastEvidence(b)).token_decision as {why: string}).why,
+      'stale',
+    )
     assert.deepEqual(await leaks(home, [a, b], [old, fresh], [run]), [])
   })
 
@@ -158,7 +191,10 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
 
     const run = await initProxmox(b, ['--non-interactive'])
     assert.equal(run.code, 21, run.stderr)
-    assert.match(run.stderr, /Error: Proxmox rejected the secret of \S+ from the vault .* \(stale: .*\), and no sibling env holds a working one \(pass --force to rotate the token/)
+    assert.match(
+      run.stderr,
+      /Error: Proxmox rejected the secret of \S+ from the vault .* \(stale: .*\), and no sibling env holds a working one \(pass --force to rotate the token/,
+    )
     assert.match(run.stderr, /1 env matched, holding only the secret that was just rejected/)
     assert.doesNotMatch(run.stderr, /\n\s+at \S/)
     assert.deepEqual(await tokenChanges(from), [])
@@ -173,7 +209,11 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
 
     const dry = await initProxmox(b, ['--dry-run', '--non-interactive'])
     assert.equal(dry.code, 0, dry.stderr)
-    assert.match(dry.stderr, /skipped env "c": cannot read credentials\/proxmox\.credentials\.tfvars \(not a regular file\)/, 'without --force the siblings are read')
+    assert.match(
+      dry.stderr,
+      /skipped env "c": cannot read credentials\/proxmox\.credentials\.tfvars \(not a regular file\)/,
+      'without --force the siblings are read',
+    )
     assert.match(dry.stdout, /reuse the working secret of \S+ from the env "a"/)
 
     const from = (await sim.execLog()).length
@@ -196,7 +236,11 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     const {home, roots} = await makeEnvs(['b'], {envsDir})
     const {b} = roots
     // The source of the real secret lives outside the envs folder.
-    const source = {...(await prepareRoot(sim, {home, root: join(base, 'source'), tokenName: b.tokenName})), password: b.password, passwordFile: b.passwordFile}
+    const source = {
+      ...(await prepareRoot(sim, {home, root: join(base, 'source'), tokenName: b.tokenName})),
+      password: b.password,
+      passwordFile: b.passwordFile,
+    }
     const secret = await initialise(source)
     const text = await readFile(source.credentialsFile, 'utf8')
     const url = `https://127.0.0.1:${sim.apiPort}/api2/json`
@@ -215,7 +259,12 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     const requests = sim.apiRequests().length
     const run = await initProxmox(b, ['--non-interactive'])
     assert.equal(run.code, 21, run.stderr)
-    assert.match(run.stderr, new RegExp(`PROXMOX_TOKEN_SECRET is not in the vault \\S+, no sibling env in ${envsDir.replaceAll('/', '\\/')} holds a working one, and --non-interactive forbids making a token`))
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `PROXMOX_TOKEN_SECRET is not in the vault \\S+, no sibling env in ${envsDir.replaceAll('/', '\\/')} holds a working one, and --non-interactive forbids making a token`,
+      ),
+    )
     assert.equal(sim.apiRequests().length, requests, 'no decoy was even validated')
     const scan = (await lastEvidence(b)).token_reuse as {envs: number; matched: string[]; tried: number}
     assert.deepEqual([scan.envs, scan.matched, scan.tried], [3, [], 0])
@@ -243,7 +292,11 @@ describe('hyops init proxmox: token reuse at scale', () => {
     for (let i = 0; i < 40; i++) {
       const credentials = join(envsDir, `stale-${i}`, 'credentials')
       await mkdir(credentials, {recursive: true})
-      await writeFile(join(credentials, 'proxmox.credentials.tfvars'), text.replace(secret, `stale-${i}-${secret.slice(8)}`), {mode: 0o600})
+      await writeFile(
+        join(credentials, 'proxmox.credentials.tfvars'),
+        text.replace(secret, `stale-${i}-${secret.slice(8)}`),
+        {mode: 0o600},
+      )
     }
 
     await sim.updateState((state) => void (state.faults.bad_token_delay_ms = 3000))
@@ -267,8 +320,22 @@ describe('hyops init proxmox: token reuse at scale', () => {
 describe('hyops init proxmox: token reuse at a terminal', () => {
   const runAtTerminal = async (at: ProxmoxRoot, answers: Array<[RegExp, ...string[]]>, args: string[] = []) => {
     const dir = await tempDir('hyops-pane-')
-    const argv = [process.execPath, CLI, 'init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile, ...args]
-    const pane = await TerminalSession.start(argv, {HOME: at.home, LANG: 'C.UTF-8', NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm'}, dir)
+    const argv = [
+      process.execPath,
+      CLI,
+      'init',
+      'proxmox',
+      '--root',
+      at.root,
+      '--vault-password-file',
+      at.passwordFile,
+      ...args,
+    ]
+    const pane = await TerminalSession.start(
+      argv,
+      {HOME: at.home, LANG: 'C.UTF-8', NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm'},
+      dir,
+    )
     try {
       const {code, screen} = await pane.answerUntilExit(answers.map(([when, ...keys]) => ({keys, when})))
       return {code, screen}
@@ -284,9 +351,14 @@ describe('hyops init proxmox: token reuse at a terminal', () => {
     const commands = (await sim.execCommands()).length
     const from = (await sim.execLog()).length
 
-    const run = await runAtTerminal(b, [[/The env "a" holds a working API token for 127\.0\.0\.1, token \S+\. Reuse it\? \(Y\/n\)/, 'n', 'Enter']])
+    const run = await runAtTerminal(b, [
+      [/The env "a" holds a working API token for 127\.0\.0\.1, token \S+\. Reuse it\? \(Y\/n\)/, 'n', 'Enter'],
+    ])
     assert.equal(run.code, 21, run.screen)
-    assert.match(run.screen, /Error: the token \S+ exists on 127\.0\.0\.1 and the env "a" uses it; its secret was not reused, and hyops does not rotate a token in use without --force/)
+    assert.match(
+      run.screen,
+      /Error: the token \S+ exists on 127\.0\.0\.1 and the env "a" uses it; its secret was not reused, and hyops does not rotate a token in use without --force/,
+    )
     assert.match(run.screen, /pass --force to rotate it \(breaks "a" and its other users\)/)
     assert.doesNotMatch(run.screen, /Rotate it/, 'no offer to rotate')
     assert.equal(await hostSecret(b.tokenId), secret)
@@ -322,7 +394,10 @@ describe('hyops init proxmox: token reuse at a terminal', () => {
 
     const run = await runAtTerminal(b, [[/Rotate it \(breaks its current users\)\? \(y\/N\)/, 'y', 'Enter']])
     assert.equal(run.code, 0, run.screen)
-    assert.match(run.screen, /Rotating \S+ on 127\.0\.0\.1: the secret from the vault \S+ is stale and no sibling env holds a working one/)
+    assert.match(
+      run.screen,
+      /Rotating \S+ on 127\.0\.0\.1: the secret from the vault \S+ is stale and no sibling env holds a working one/,
+    )
     assert.deepEqual(await tokenChanges(from), ['pveum user token remove', 'pveum user token add'])
     const rotated = await hostSecret(b.tokenId)
     assert.equal((await vaultValues(b)).PROXMOX_TOKEN_SECRET, rotated)

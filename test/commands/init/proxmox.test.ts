@@ -43,7 +43,9 @@ async function assertNoLeaks(at: ProxmoxRoot, runs: CliRun[]): Promise<void> {
 }
 
 /** A root that has been through one successful first run. */
-async function readyRoot(extraConfig?: Record<string, string | number | undefined>): Promise<{at: ProxmoxRoot; run: CliRun; secret: string}> {
+async function readyRoot(
+  extraConfig?: Record<string, string | number | undefined>,
+): Promise<{at: ProxmoxRoot; run: CliRun; secret: string}> {
   const at = await prepareRoot(sim, {extraConfig})
   const run = await initProxmox(at)
   assert.equal(run.code, 0, run.stderr)
@@ -56,7 +58,10 @@ async function readyRoot(extraConfig?: Record<string, string | number | undefine
 async function tokenChanges(from: number): Promise<string[]> {
   return (await sim.execLog())
     .slice(from)
-    .filter((argv) => argv[0] === 'pveum' && argv[1] === 'user' && argv[2] === 'token' && (argv[3] === 'add' || argv[3] === 'remove'))
+    .filter(
+      (argv) =>
+        argv[0] === 'pveum' && argv[1] === 'user' && argv[2] === 'token' && (argv[3] === 'add' || argv[3] === 'remove'),
+    )
     .map((argv) => argv.slice(0, 4).join(' '))
 }
 
@@ -86,9 +91,13 @@ describe('hyops init proxmox against the simulated host', () => {
     // One SSH exec: the script on stdin to `bash -s`, the inputs as quoted env assignments.
     const execs = (await sim.execCommands()).slice(execBefore)
     assert.equal(execs.length, 1, execs.join('\n'))
-    assert.match(execs[0], new RegExp(`^env USER_FQ='automation@pam' TOKEN_NAME='${at.tokenName}' TOKEN_MODE='create' .* bash -s$`))
+    assert.match(
+      execs[0],
+      new RegExp(`^env USER_FQ='automation@pam' TOKEN_NAME='${at.tokenName}' TOKEN_MODE='create' .* bash -s$`),
+    )
     secretsSeen.add(secret)
-    if (!terraformChecked) t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
+    if (!terraformChecked)
+      t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
     await assertNoLeaks(at, [run])
   })
 
@@ -111,8 +120,21 @@ describe('hyops init proxmox against the simulated host', () => {
 
   it('--bootstrap with no config: writes the template and carries on from flags and environment to a ready root', async () => {
     const at = await prepareRoot(sim, {noConfig: true})
-    const flags = ['--bootstrap', '--proxmox-ip', sim.host, '--user-fq', at.userFq, '--token-name', at.tokenName, '--ssh-port', String(sim.sshPort)]
-    const run = await initProxmox(at, flags, {HYOPS_PROXMOX_API_PORT: String(sim.apiPort), HYOPS_PROXMOX_SSH_KEY: sim.clientKey.privateKeyPath})
+    const flags = [
+      '--bootstrap',
+      '--proxmox-ip',
+      sim.host,
+      '--user-fq',
+      at.userFq,
+      '--token-name',
+      at.tokenName,
+      '--ssh-port',
+      String(sim.sshPort),
+    ]
+    const run = await initProxmox(at, flags, {
+      HYOPS_PROXMOX_API_PORT: String(sim.apiPort),
+      HYOPS_PROXMOX_SSH_KEY: sim.clientKey.privateKeyPath,
+    })
     assert.equal(run.code, 0, run.stderr)
     assert.match(await readFile(at.configFile, 'utf8'), /^PROXMOX_IP = 192\.0\.2\.10$/m, 'the template was written')
     assert.equal((await readMarkerJson(at))?.status, 'ready')
@@ -203,7 +225,13 @@ describe('hyops init proxmox against the simulated host', () => {
     assert.equal(result.runtime.node, 'pve1')
     assert.equal(result.runtime.storage_vm_source, 'detected', 'runtime values come from the marker')
     assert.equal((await sim.execLog()).length, execBefore, 'no command ran on the host')
-    assert.ok(sim.apiRequests().slice(apiBefore).some((r) => r.path === '/api2/json/version' && r.status === 200), 'the token was still validated')
+    assert.ok(
+      sim
+        .apiRequests()
+        .slice(apiBefore)
+        .some((r) => r.path === '/api2/json/version' && r.status === 200),
+      'the token was still validated',
+    )
     assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
     assert.equal((await readMarkerJson(at))?.status, 'ready')
     await assertNoLeaks(at, [first, remote, run])
@@ -240,7 +268,11 @@ describe('hyops init proxmox against the simulated host', () => {
 
   it('--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged (acceptance 8)', async () => {
     const {at, run: first} = await readyRoot()
-    const before = {credentials: await fileBytes(at.credentialsFile), marker: await fileBytes(at.markerFile), vault: await fileBytes(at.vaultFile)}
+    const before = {
+      credentials: await fileBytes(at.credentialsFile),
+      marker: await fileBytes(at.markerFile),
+      vault: await fileBytes(at.vaultFile),
+    }
     const state = await sim.readState()
     const execBefore = (await sim.execLog()).length
     const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
@@ -249,7 +281,14 @@ describe('hyops init proxmox against the simulated host', () => {
     assert.equal(result.status, 'dry-run')
     assert.equal(result.token_action, 'would-rotate')
     assert.ok(result.plan.length > 0)
-    assert.deepEqual({credentials: await fileBytes(at.credentialsFile), marker: await fileBytes(at.markerFile), vault: await fileBytes(at.vaultFile)}, before)
+    assert.deepEqual(
+      {
+        credentials: await fileBytes(at.credentialsFile),
+        marker: await fileBytes(at.markerFile),
+        vault: await fileBytes(at.vaultFile),
+      },
+      before,
+    )
     assert.deepEqual(await sim.readState(), state)
     assert.equal((await sim.execLog()).length, execBefore)
     await assertNoLeaks(at, [first, run])
@@ -257,7 +296,11 @@ describe('hyops init proxmox against the simulated host', () => {
 
   it('a changed host key: exit 20 naming both fingerprints; marker and credentials untouched', async () => {
     const {at, run: first} = await readyRoot()
-    const before = {credentials: await fileBytes(at.credentialsFile), knownHosts: await fileBytes(at.knownHostsFile), marker: await fileBytes(at.markerFile)}
+    const before = {
+      credentials: await fileBytes(at.credentialsFile),
+      knownHosts: await fileBytes(at.knownHostsFile),
+      marker: await fileBytes(at.markerFile),
+    }
     await sim.updateState((s) => void (s.faults.host_key_changed = true))
     try {
       const run = await initProxmox(at)
@@ -265,7 +308,14 @@ describe('hyops init proxmox against the simulated host', () => {
       assert.ok(run.stderr.includes(sim.hostKeyFingerprint), 'the known fingerprint')
       assert.ok(run.stderr.includes(sim.changedHostKeyFingerprint), 'the offered fingerprint')
       assert.doesNotMatch(run.stderr, NO_STACK)
-      assert.deepEqual({credentials: await fileBytes(at.credentialsFile), knownHosts: await fileBytes(at.knownHostsFile), marker: await fileBytes(at.markerFile)}, before)
+      assert.deepEqual(
+        {
+          credentials: await fileBytes(at.credentialsFile),
+          knownHosts: await fileBytes(at.knownHostsFile),
+          marker: await fileBytes(at.markerFile),
+        },
+        before,
+      )
       await assertNoLeaks(at, [first, run])
     } finally {
       await sim.updateState((s) => void delete s.faults.host_key_changed)

@@ -19,7 +19,15 @@ describe('hyops init status', () => {
   it('lists each marker on one line and reports an unreadable one without failing the others', async () => {
     const root = await tempDir()
     await mkdir(join(root, 'meta'))
-    await writeFile(join(root, 'meta', 'proxmox.ready.json'), JSON.stringify({generated_at: '2026-11-25T10:00:00Z', run_id: 'init-proxmox-1', status: 'ready', target: 'proxmox'}))
+    await writeFile(
+      join(root, 'meta', 'proxmox.ready.json'),
+      JSON.stringify({
+        generated_at: '2026-11-25T10:00:00Z',
+        run_id: 'init-proxmox-1',
+        status: 'ready',
+        target: 'proxmox',
+      }),
+    )
     await writeFile(join(root, 'meta', 'broken.ready.json'), '{not json')
     const run = await runCli(['init', 'status', '--root', root])
     assert.equal(run.code, 0, run.stderr)
@@ -29,16 +37,27 @@ describe('hyops init status', () => {
     ])
     const json = await runCli(['init', 'status', '--root', root, '--json'])
     const parsed = JSON.parse(json.stdout)
-    assert.deepEqual(parsed.targets.map((t: {target: string; status: string}) => [t.target, t.status]), [['broken', 'unreadable'], ['proxmox', 'ready']])
+    assert.deepEqual(
+      parsed.targets.map((t: {target: string; status: string}) => [t.target, t.status]),
+      [
+        ['broken', 'unreadable'],
+        ['proxmox', 'ready'],
+      ],
+    )
   })
 
   it('uses HYOPS_ENV and --env under ~/.hybridops/envs', async () => {
     const home = await tempDir()
     const meta = join(home, '.hybridops', 'envs', 'dev', 'meta')
     await mkdir(meta, {recursive: true})
-    await writeFile(join(meta, 'x.ready.json'), JSON.stringify({generated_at: 'g', run_id: 'r', status: 'ready', target: 'x'}))
+    await writeFile(
+      join(meta, 'x.ready.json'),
+      JSON.stringify({generated_at: 'g', run_id: 'r', status: 'ready', target: 'x'}),
+    )
     for (const args of [['--env', 'dev'], []]) {
-      const run = await runCli(['init', 'status', ...args], {env: {HOME: home, HYOPS_ENV: args.length === 0 ? 'dev' : undefined}})
+      const run = await runCli(['init', 'status', ...args], {
+        env: {HOME: home, HYOPS_ENV: args.length === 0 ? 'dev' : undefined},
+      })
       assert.equal(run.code, 0, run.stderr)
       assert.match(run.stdout, /^x: ready/)
     }

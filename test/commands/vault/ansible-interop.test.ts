@@ -18,7 +18,13 @@ let home: string
 function ansibleVault(args: string[]): string {
   const result = spawnSync('ansible-vault', args, {
     encoding: 'utf8',
-    env: {ANSIBLE_NOCOLOR: '1', HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PATH: process.env.PATH ?? '/usr/bin:/bin'},
+    env: {
+      ANSIBLE_NOCOLOR: '1',
+      HOME: home,
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+    },
   })
   if (result.error) assert.fail(`ansible-vault cannot run (${result.error.message}); install Debian's ansible-core`)
   assert.equal(result.status, 0, `ansible-vault ${args.join(' ')} failed: ${result.stderr}`)
@@ -30,7 +36,7 @@ const OPERATOR_ENV_FILE = [
   '# written by hand, then ansible-vault encrypt',
   `BACKSLASHES=${JSON.stringify(TRICKY_VALUES.BACKSLASHES)}`,
   'BARE=plain-value',
-  "SINGLE='single \"quoted\" \\n stays'",
+  'SINGLE=\'single "quoted" \\n stays\'',
   `MULTI_LINE="line one\\nline two\\r\\nline three\\n"`,
   'EQUALS="a=b==c"',
   `QUOTES="say \\"hi\\" and 'bye'"`,
@@ -66,7 +72,11 @@ describe('ansible-vault interop', () => {
     const flags = ['--vault-file', file, '--vault-password-file', at.passwordFile]
     const keys = await runCli(['vault', 'keys', ...flags])
     assert.equal(keys.stdout, 'BACKSLASHES\nBARE\nEQUALS\nMULTI_LINE\nQUOTES\nSINGLE\nUNICODE\n', keys.stderr)
-    const expected: Record<string, string> = {...TRICKY_VALUES, BARE: 'plain-value', SINGLE: 'single "quoted" \\n stays'}
+    const expected: Record<string, string> = {
+      ...TRICKY_VALUES,
+      BARE: 'plain-value',
+      SINGLE: 'single "quoted" \\n stays',
+    }
     for (const key of ['BACKSLASHES', 'BARE', 'MULTI_LINE', 'QUOTES', 'SINGLE', 'UNICODE']) {
       const run = await runCli(['vault', 'get', key, ...flags])
       assert.equal(run.code, 0, run.stderr)
@@ -89,6 +99,9 @@ describe('ansible-vault interop', () => {
     assert.equal(set.code, 0, set.stderr)
     assert.ok((await readFile(file, 'utf8')).startsWith('$ANSIBLE_VAULT;1.2;AES256;prod\n'), 'the label is kept')
     const plaintext = ansibleVault(['view', '--vault-id', `prod@${at.passwordFile}`, file])
-    assert.deepEqual(parseEnvFile(plaintext).values, {ADDED: 'by hyops = "yes"', PROXMOX_TOKEN_SECRET: '11111111-2222-3333-4444-555555555555'})
+    assert.deepEqual(parseEnvFile(plaintext).values, {
+      ADDED: 'by hyops = "yes"',
+      PROXMOX_TOKEN_SECRET: '11111111-2222-3333-4444-555555555555',
+    })
   })
 })

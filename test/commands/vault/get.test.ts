@@ -10,7 +10,8 @@ let at: VaultRoot
 describe('hyops vault get', () => {
   before(async () => {
     at = await makeVaultRoot()
-    for (const key of ['MULTI_LINE', 'QUOTES', 'UNICODE']) assert.equal((await vaultSet(at, key, TRICKY_VALUES[key] + '\n')).code, 0)
+    for (const key of ['MULTI_LINE', 'QUOTES', 'UNICODE'])
+      assert.equal((await vaultSet(at, key, TRICKY_VALUES[key] + '\n')).code, 0)
   })
   after(cleanupTempDirs)
 
@@ -33,7 +34,10 @@ describe('hyops vault get', () => {
     const run = await runCli(['vault', 'get', 'ABSENT', ...at.flags])
     assert.equal(run.code, 1)
     assert.equal(run.stdout, '')
-    assert.match(run.stderr, /^Error: ABSENT is not in the vault .*bootstrap\.vault\.env \(list the keys with hyops vault keys/m)
+    assert.match(
+      run.stderr,
+      /^Error: ABSENT is not in the vault .*bootstrap\.vault\.env \(list the keys with hyops vault keys/m,
+    )
   })
 
   it('exits 1 when the vault does not exist, without needing a password', async () => {
@@ -44,14 +48,24 @@ describe('hyops vault get', () => {
   })
 
   it('exits 21 when the password command fails, quoting its stderr', async () => {
-    const run = await runCli(['vault', 'get', 'QUOTES', '--root', at.root, '--vault-password-command', 'echo "agent is locked" >&2; exit 4'])
+    const run = await runCli([
+      'vault',
+      'get',
+      'QUOTES',
+      '--root',
+      at.root,
+      '--vault-password-command',
+      'echo "agent is locked" >&2; exit 4',
+    ])
     assert.equal(run.code, 21)
     assert.match(run.stderr, /vault password command \(--vault-password-command\) failed \(exit 4\): agent is locked/)
     assert.equal(run.stdout, '')
   })
 
   it('reads the password from HYOPS_VAULT_PASSWORD_COMMAND', async () => {
-    const run = await runCli(['vault', 'get', 'UNICODE', '--root', at.root], {env: {HYOPS_VAULT_PASSWORD_COMMAND: `cat '${at.passwordFile}'`}})
+    const run = await runCli(['vault', 'get', 'UNICODE', '--root', at.root], {
+      env: {HYOPS_VAULT_PASSWORD_COMMAND: `cat '${at.passwordFile}'`},
+    })
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.stdout, TRICKY_VALUES.UNICODE)
   })

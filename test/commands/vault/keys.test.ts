@@ -9,7 +9,11 @@ after(cleanupTempDirs)
 describe('hyops vault keys', () => {
   it('prints the key names sorted, one a line, and never a value', async () => {
     const at = await makeVaultRoot()
-    for (const [key, value] of [['ZULU', 'value-of-zulu'], ['ALPHA', 'value-of-alpha'], ['MIKE', 'value-of-mike']]) {
+    for (const [key, value] of [
+      ['ZULU', 'value-of-zulu'],
+      ['ALPHA', 'value-of-alpha'],
+      ['MIKE', 'value-of-mike'],
+    ]) {
       assert.equal((await vaultSet(at, key, value)).code, 0)
     }
 
@@ -32,7 +36,14 @@ describe('hyops vault keys', () => {
   it('honours --vault-file over the root default', async () => {
     const at = await makeVaultRoot()
     const other = `${at.root}-elsewhere/custom.vault.env`
-    assert.equal((await runCli(['vault', 'set', 'ELSEWHERE', '--vault-file', other, '--vault-password-file', at.passwordFile], {input: 'x'})).code, 0)
+    assert.equal(
+      (
+        await runCli(['vault', 'set', 'ELSEWHERE', '--vault-file', other, '--vault-password-file', at.passwordFile], {
+          input: 'x',
+        })
+      ).code,
+      0,
+    )
     const run = await runCli(['vault', 'keys', '--vault-file', other, '--vault-password-file', at.passwordFile])
     assert.equal(run.stdout, 'ELSEWHERE\n')
   })

@@ -14,10 +14,19 @@ after(cleanupTempDirs)
  * Runs the CLI on a pseudo-terminal (util-linux `script`) and types each answer once its
  * question is on the screen. Returns the exit code and everything the terminal showed.
  */
-async function onTerminal(args: string[], dialogue: Array<[question: string, answer: string]>): Promise<{code: number | null; screen: string}> {
+async function onTerminal(
+  args: string[],
+  dialogue: Array<[question: string, answer: string]>,
+): Promise<{code: number | null; screen: string}> {
   const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
   const command = [process.execPath, CLI, ...args].map((word) => quote(word)).join(' ')
-  const env = {HOME: await tempDir('hyops-home-'), LANG: 'C.UTF-8', NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm'}
+  const env = {
+    HOME: await tempDir('hyops-home-'),
+    LANG: 'C.UTF-8',
+    NO_COLOR: '1',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    TERM: 'xterm',
+  }
   const child = spawn('script', ['-qfec', command, '/dev/null'], {env, stdio: ['pipe', 'pipe', 'pipe']})
   let screen = ''
   let sinceAnswer = ''
@@ -41,18 +50,24 @@ async function onTerminal(args: string[], dialogue: Array<[question: string, ans
 describe('hyops vault on a terminal', () => {
   it('set asks the value hidden, then the new vault password twice; get asks the password once', async () => {
     const root = join(await tempDir(), 'root')
-    const created = await onTerminal(['vault', 'set', 'TYPED_KEY', '--root', root], [
-      ['Value of TYPED_KEY', 'typed hidden value\r'],
-      ['New vault password', 'terminal pw\r'],
-      ['Repeat it', 'terminal pw\r'],
-    ])
+    const created = await onTerminal(
+      ['vault', 'set', 'TYPED_KEY', '--root', root],
+      [
+        ['Value of TYPED_KEY', 'typed hidden value\r'],
+        ['New vault password', 'terminal pw\r'],
+        ['Repeat it', 'terminal pw\r'],
+      ],
+    )
     assert.equal(created.code, 0, created.screen)
     assert.doesNotMatch(created.screen, /typed hidden value|terminal pw/, 'nothing typed is echoed')
     const vaultFile = join(root, 'vault', 'bootstrap.vault.env')
     const {plaintext} = await decryptVault(await readFile(vaultFile), 'terminal pw')
     assert.deepEqual(parseEnvFile(plaintext.toString('utf8')).values, {TYPED_KEY: 'typed hidden value'})
 
-    const read = await onTerminal(['vault', 'get', 'TYPED_KEY', '--root', root], [['Vault password for', 'terminal pw\r']])
+    const read = await onTerminal(
+      ['vault', 'get', 'TYPED_KEY', '--root', root],
+      [['Vault password for', 'terminal pw\r']],
+    )
     assert.equal(read.code, 0, read.screen)
     assert.match(read.screen, /typed hidden value/)
     assert.doesNotMatch(read.screen, /Repeat it/)

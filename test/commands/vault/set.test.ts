@@ -48,7 +48,9 @@ describe('hyops vault set', () => {
     const before = await readFile(at.vaultFile)
     const wrong = join(at.root, '..', 'wrong-pass')
     await writeFile(wrong, 'not it\n')
-    const run = await runCli(['vault', 'set', 'NEW', '--root', at.root, '--vault-password-file', wrong], {input: 'value'})
+    const run = await runCli(['vault', 'set', 'NEW', '--root', at.root, '--vault-password-file', wrong], {
+      input: 'value',
+    })
     assert.equal(run.code, 21)
     assert.match(run.stderr, /^Error: wrong vault password or damaged vault: .*bootstrap\.vault\.env/m)
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace')
@@ -66,9 +68,15 @@ describe('hyops vault set', () => {
 
   it('takes the password from --vault-password-command and the environment', async () => {
     const at = await makeVaultRoot()
-    const byCommand = await runCli(['vault', 'set', 'A', '--root', at.root, '--vault-password-command', `cat '${at.passwordFile}'`], {input: '1'})
+    const byCommand = await runCli(
+      ['vault', 'set', 'A', '--root', at.root, '--vault-password-command', `cat '${at.passwordFile}'`],
+      {input: '1'},
+    )
     assert.equal(byCommand.code, 0, byCommand.stderr)
-    const byEnvironment = await runCli(['vault', 'set', 'B', '--root', at.root], {env: {ANSIBLE_VAULT_PASSWORD_FILE: at.passwordFile}, input: '2'})
+    const byEnvironment = await runCli(['vault', 'set', 'B', '--root', at.root], {
+      env: {ANSIBLE_VAULT_PASSWORD_FILE: at.passwordFile},
+      input: '2',
+    })
     assert.equal(byEnvironment.code, 0, byEnvironment.stderr)
     assert.deepEqual(await readVaultValues(at), {A: '1', B: '2'})
   })

@@ -10,11 +10,17 @@ import {cleanupTempDirs, PROJECT_ROOT, runCli, tempDir} from '../../helpers/cli.
 
 after(cleanupTempDirs)
 
-const loadable = (id: string, extra: Record<string, unknown> = {}) => ({id, summary: `summary of ${id}`, ...extra}) as unknown as Command.Loadable
+const loadable = (id: string, extra: Record<string, unknown> = {}) =>
+  ({id, summary: `summary of ${id}`, ...extra}) as unknown as Command.Loadable
 
 describe('hyops:init-targets', () => {
   it('takes the targets from the commands that declare a static target, sorted', () => {
-    const targets = initTargetsOf([loadable('init status'), loadable('init zeta', {target: 'zeta'}), loadable('vault get'), loadable('init alpha', {summary: undefined, description: 'first line\nmore', target: 'alpha'})])
+    const targets = initTargetsOf([
+      loadable('init status'),
+      loadable('init zeta', {target: 'zeta'}),
+      loadable('vault get'),
+      loadable('init alpha', {summary: undefined, description: 'first line\nmore', target: 'alpha'}),
+    ])
     assert.deepEqual(targets, [
       {summary: 'first line', target: 'alpha'},
       {summary: 'summary of init zeta', target: 'zeta'},
@@ -28,13 +34,17 @@ describe('hyops:init-targets', () => {
     assert.ok(names.includes('proxmox'), JSON.stringify(answer))
     assert.ok(!names.includes('status'))
     // Command ids are colon-separated inside oclif, whatever the topic separator shown.
-    const coreInitCommands = config.commands.filter((c) => c.pluginName === 'hyops' && c.id.startsWith('init:') && c.id !== 'init:status').map((c) => c.id.slice('init:'.length))
+    const coreInitCommands = config.commands
+      .filter((c) => c.pluginName === 'hyops' && c.id.startsWith('init:') && c.id !== 'init:status')
+      .map((c) => c.id.slice('init:'.length))
     assert.deepEqual(names, coreInitCommands.sort())
   })
 
   it('collects the targets of every plugin: the linked hetzner plugin answers too', async () => {
     const home = await tempDir('hyops-home-')
-    const link = await runCli(['plugins', 'link', join(PROJECT_ROOT, 'plugins', 'hetzner'), '--no-install'], {env: {HOME: home}})
+    const link = await runCli(['plugins', 'link', join(PROJECT_ROOT, 'plugins', 'hetzner'), '--no-install'], {
+      env: {HOME: home},
+    })
     assert.equal(link.code, 0, link.stderr)
     const saved = process.env.XDG_DATA_HOME
     process.env.XDG_DATA_HOME = join(home, '.local', 'share')

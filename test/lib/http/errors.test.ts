@@ -13,7 +13,15 @@ function systemError(code: string, message = code): Error {
 
 describe('describeHttpError', () => {
   it('maps TLS codes to tls', () => {
-    for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO']) {
+    for (const code of [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'CERT_HAS_EXPIRED',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'EPROTO',
+    ]) {
       const failure = describeHttpError(AxiosError.from(systemError(code)), URL_)
       assert.equal(failure.kind, 'tls', code)
       assert.equal(failure.code, code)
@@ -35,10 +43,19 @@ describe('describeHttpError', () => {
   })
 
   it('maps axios timeouts, cancels and answers', () => {
-    assert.equal(describeHttpError(new AxiosError('timeout of 10ms exceeded', 'ECONNABORTED'), URL_, 10).kind, 'timeout')
+    assert.equal(
+      describeHttpError(new AxiosError('timeout of 10ms exceeded', 'ECONNABORTED'), URL_, 10).kind,
+      'timeout',
+    )
     assert.equal(describeHttpError(new AxiosError('timeout of 10ms exceeded', 'ETIMEDOUT'), URL_, 10).kind, 'timeout')
     assert.equal(describeHttpError(new CanceledError(), URL_).kind, 'cancelled')
-    const withResponse = new AxiosError('Request failed', 'ERR_BAD_REQUEST', undefined, undefined, {config: {} as never, data: {}, headers: {}, status: 403, statusText: 'Forbidden'})
+    const withResponse = new AxiosError('Request failed', 'ERR_BAD_REQUEST', undefined, undefined, {
+      config: {} as never,
+      data: {},
+      headers: {},
+      status: 403,
+      statusText: 'Forbidden',
+    })
     const failure = describeHttpError(withResponse, URL_)
     assert.equal(failure.kind, 'forbidden')
     assert.equal(failure.status, 403)
@@ -61,7 +78,9 @@ describe('describeHttpError', () => {
   })
 
   it('keeps no reference to the request configuration (which holds the Authorization header)', () => {
-    const axiosError = AxiosError.from(systemError('ECONNREFUSED'), undefined, {headers: {Authorization: 'PVEAPIToken=a@pam!t=SECRET'}} as never)
+    const axiosError = AxiosError.from(systemError('ECONNREFUSED'), undefined, {
+      headers: {Authorization: 'PVEAPIToken=a@pam!t=SECRET'},
+    } as never)
     const failure = describeHttpError(axiosError, URL_)
     assert.equal(failure.cause, undefined)
     assert.doesNotMatch(JSON.stringify(failure) + failure.message + String(failure.stack), /SECRET/)

@@ -33,10 +33,13 @@ export interface TestHttpsServer {
 /** A real HTTPS server on 127.0.0.1 and a free port, with the fixture certificate (signed by ca.pem). */
 export async function startHttpsServer(handler: Handler): Promise<TestHttpsServer> {
   const seen: SeenRequest[] = []
-  const server: Server = createServer({cert: readFileSync(join(TLS_DIR, 'server.pem')), key: readFileSync(join(TLS_DIR, 'server-key.pem'))}, (req, res) => {
-    seen.push({authorization: req.headers.authorization, method: req.method ?? '', url: req.url ?? ''})
-    handler(req, res)
-  })
+  const server: Server = createServer(
+    {cert: readFileSync(join(TLS_DIR, 'server.pem')), key: readFileSync(join(TLS_DIR, 'server-key.pem'))},
+    (req, res) => {
+      seen.push({authorization: req.headers.authorization, method: req.method ?? '', url: req.url ?? ''})
+      handler(req, res)
+    },
+  )
   const state = {connections: 0}
   server.on('secureConnection', () => state.connections++)
   // A TLS failure on the client side is expected in some tests.

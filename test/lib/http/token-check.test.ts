@@ -25,7 +25,7 @@ before(async () => {
     if (req.headers.authorization !== `Bearer ${SECRET}`) return json(res, 401, {error: 'unauthorized'})
     if (path === '/ok') return json(res, 200, {data: {ok: true}})
     if (path === '/forbidden') return json(res, 403, {error: 'forbidden'})
-    if (path === '/boom') return json(res, 500, {}, 'storage \'x\' does not exist')
+    if (path === '/boom') return json(res, 500, {}, "storage 'x' does not exist")
     json(res, 404, {})
   })
 })
@@ -33,9 +33,13 @@ before(async () => {
 after(() => server.close())
 
 async function failure(promise: Promise<unknown>): Promise<HttpFailure> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   assert.ok(error instanceof HttpFailure, `expected an HttpFailure, got ${inspect(error)}`)
-  for (const text of [error.message, inspect(error), JSON.stringify(error)]) assert.ok(!text.includes(SECRET), `no secret in ${text}`)
+  for (const text of [error.message, inspect(error), JSON.stringify(error)])
+    assert.ok(!text.includes(SECRET), `no secret in ${text}`)
   return error
 }
 
@@ -48,14 +52,21 @@ describe('validateToken', () => {
   })
 
   it('with skipVerify, any certificate is accepted', async () => {
-    assert.equal((await validateToken({headers: HEADERS, tls: {skipVerify: true}, url: `${server.url}/ok`})).status, 200)
+    assert.equal(
+      (await validateToken({headers: HEADERS, tls: {skipVerify: true}, url: `${server.url}/ok`})).status,
+      200,
+    )
   })
 
   it('401, 403 and other statuses are typed failures with the status', async () => {
-    const unauthorized = await failure(validateToken({headers: {Authorization: 'Bearer wrong'}, tls: {caPem: CA_PEM}, url: `${server.url}/ok`}))
+    const unauthorized = await failure(
+      validateToken({headers: {Authorization: 'Bearer wrong'}, tls: {caPem: CA_PEM}, url: `${server.url}/ok`}),
+    )
     assert.equal(unauthorized.kind, 'unauthorized')
     assert.equal(unauthorized.status, 401)
-    const forbidden = await failure(validateToken({headers: HEADERS, tls: {caPem: CA_PEM}, url: `${server.url}/forbidden?token=${SECRET}`}))
+    const forbidden = await failure(
+      validateToken({headers: HEADERS, tls: {caPem: CA_PEM}, url: `${server.url}/forbidden?token=${SECRET}`}),
+    )
     assert.equal(forbidden.kind, 'forbidden')
     assert.equal(forbidden.status, 403)
     assert.equal(forbidden.url, `${server.url}/forbidden`, 'no query string in the URL')
@@ -66,7 +77,9 @@ describe('validateToken', () => {
   })
 
   it('does not follow redirects (the Authorization header stays home)', async () => {
-    const redirect = await failure(validateToken({headers: HEADERS, tls: {caPem: CA_PEM}, url: `${server.url}/redirect`}))
+    const redirect = await failure(
+      validateToken({headers: HEADERS, tls: {caPem: CA_PEM}, url: `${server.url}/redirect`}),
+    )
     assert.equal(redirect.kind, 'status')
     assert.equal(redirect.status, 302)
   })
@@ -82,15 +95,22 @@ describe('validateToken', () => {
 
   it('a closed port is unreachable, naming the URL', async () => {
     const port = await closedPort()
-    const unreachable = await failure(validateToken({headers: HEADERS, tls: {caPem: CA_PEM}, url: `https://127.0.0.1:${port}/ok`}))
+    const unreachable = await failure(
+      validateToken({headers: HEADERS, tls: {caPem: CA_PEM}, url: `https://127.0.0.1:${port}/ok`}),
+    )
     assert.equal(unreachable.kind, 'unreachable')
     assert.equal(unreachable.code, 'ECONNREFUSED')
-    assert.match(unreachable.message, new RegExp(`cannot reach https://127\\.0\\.0\\.1:${port}/ok \\(connection refused, ECONNREFUSED\\)`))
+    assert.match(
+      unreachable.message,
+      new RegExp(`cannot reach https://127\\.0\\.0\\.1:${port}/ok \\(connection refused, ECONNREFUSED\\)`),
+    )
   })
 
   it('no answer in time is a timeout', async () => {
     const started = Date.now()
-    const timeout = await failure(validateToken({headers: HEADERS, timeoutMs: 200, tls: {caPem: CA_PEM}, url: `${server.url}/slow`}))
+    const timeout = await failure(
+      validateToken({headers: HEADERS, timeoutMs: 200, tls: {caPem: CA_PEM}, url: `${server.url}/slow`}),
+    )
     assert.equal(timeout.kind, 'timeout')
     assert.ok(Date.now() - started < 5000)
   })
@@ -98,13 +118,20 @@ describe('validateToken', () => {
   it('an abort cancels the request at once; an aborted signal never sends it', async () => {
     const controller = new AbortController()
     const started = Date.now()
-    const pending = validateToken({headers: HEADERS, signal: controller.signal, tls: {caPem: CA_PEM}, url: `${server.url}/slow`})
+    const pending = validateToken({
+      headers: HEADERS,
+      signal: controller.signal,
+      tls: {caPem: CA_PEM},
+      url: `${server.url}/slow`,
+    })
     setTimeout(() => controller.abort(), 50)
     const cancelled = await failure(pending)
     assert.equal(cancelled.kind, 'cancelled')
     assert.ok(Date.now() - started < 5000)
     const before = server.seen.length
-    const early = await failure(validateToken({headers: HEADERS, signal: AbortSignal.abort(), tls: {caPem: CA_PEM}, url: `${server.url}/ok`}))
+    const early = await failure(
+      validateToken({headers: HEADERS, signal: AbortSignal.abort(), tls: {caPem: CA_PEM}, url: `${server.url}/ok`}),
+    )
     assert.equal(early.kind, 'cancelled')
     assert.equal(server.seen.length, before)
   })

@@ -29,7 +29,8 @@ before(async () => {
     const storage = /^\/api2\/json\/nodes\/([^/]+)\/storage\/([^/]+)\/content$/.exec(path)
     if (storage && storage[1] === 'slow') return // never answers
     if (storage && storage[1] === 'pve1') {
-      if (!token[1].includes(storage[2])) return json(res, 403, {data: null}, `Permission check failed (/storage/${storage[2]}, Datastore.Audit)`)
+      if (!token[1].includes(storage[2]))
+        return json(res, 403, {data: null}, `Permission check failed (/storage/${storage[2]}, Datastore.Audit)`)
       if (storage[2] === 'missing') return json(res, 500, {data: null}, `storage '${storage[2]}' does not exist`)
       return json(res, 200, {data: []})
     }
@@ -42,11 +43,27 @@ before(async () => {
 after(() => api.close())
 
 function check(overrides: Partial<ProxmoxTokenCheck> = {}): ProxmoxTokenCheck {
-  return {apiUrl, caPem: CA_PEM, node: 'pve1', secret: GOOD, storage: 'local', tlsSkip: false, tokenId: 'automation@pam!infra-token', ...overrides}
+  return {
+    apiUrl,
+    caPem: CA_PEM,
+    node: 'pve1',
+    secret: GOOD,
+    storage: 'local',
+    tlsSkip: false,
+    tokenId: 'automation@pam!infra-token',
+    ...overrides,
+  }
 }
 
-async function rejected(promise: Promise<unknown>, reason: string, ...parts: Array<RegExp | string>): Promise<HyopsError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+async function rejected(
+  promise: Promise<unknown>,
+  reason: string,
+  ...parts: Array<RegExp | string>
+): Promise<HyopsError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   assert.ok(error instanceof HyopsError, `expected a HyopsError, got ${inspect(error)}`)
   assert.equal(error.exitCode, ExitCode.Secrets)
   assert.equal(error.reason, reason, error.line)
@@ -68,7 +85,10 @@ describe('validateProxmoxToken', () => {
     const opened = api.connections
     const result = await validateProxmoxToken(check())
     assert.equal(result.version, '8.2.4')
-    assert.deepEqual(api.seen.slice(seen).map((r) => r.url), ['/api2/json/version', '/api2/json/nodes/pve1/storage/local/content'])
+    assert.deepEqual(
+      api.seen.slice(seen).map((r) => r.url),
+      ['/api2/json/version', '/api2/json/nodes/pve1/storage/local/content'],
+    )
     assert.equal(api.seen.at(-1)?.authorization, `PVEAPIToken=automation@pam!infra-token=${GOOD}`)
     assert.equal(api.connections - opened, 1)
   })
@@ -78,28 +98,55 @@ describe('validateProxmoxToken', () => {
   })
 
   it('a wrong secret is 401: token-rejected, exit 21', async () => {
-    await rejected(validateProxmoxToken(check({secret: 'ffffffff-0000-0000-0000-000000000000'})), 'token-rejected', 'Proxmox rejected the token automation@pam!infra-token (401)', '--force')
+    await rejected(
+      validateProxmoxToken(check({secret: 'ffffffff-0000-0000-0000-000000000000'})),
+      'token-rejected',
+      'Proxmox rejected the token automation@pam!infra-token (401)',
+      '--force',
+    )
     await rejected(validateProxmoxToken(check({tokenId: 'ghost@pam!gone'})), 'token-rejected', 'ghost@pam!gone')
   })
 
   it('a token without rights on the storage is 403: token-forbidden, naming /storage/<id>', async () => {
-    await rejected(validateProxmoxToken(check({secret: LIMITED, tokenId: 'limited@pve!ro'})), 'token-forbidden', 'token limited@pve!ro lacks permission on /storage/local (403)')
+    await rejected(
+      validateProxmoxToken(check({secret: LIMITED, tokenId: 'limited@pve!ro'})),
+      'token-forbidden',
+      'token limited@pve!ro lacks permission on /storage/local (403)',
+    )
   })
 
   it('another answer is api-error with the status and the reason phrase', async () => {
-    await rejected(validateProxmoxToken(check({storage: 'missing'})), 'api-error', "500 storage 'missing' does not exist", 'FALLBACK_STORAGE_SNIPPETS')
+    await rejected(
+      validateProxmoxToken(check({storage: 'missing'})),
+      'api-error',
+      "500 storage 'missing' does not exist",
+      'FALLBACK_STORAGE_SNIPPETS',
+    )
     await rejected(validateProxmoxToken(check({node: 'other'})), 'api-error', /500/)
   })
 
   it('verification on without the CA, or with another CA, is a tls failure naming TLS_SKIP and TLS_CA_FILE', async () => {
-    const noCa = await rejected(validateProxmoxToken(check({caPem: undefined})), 'tls', 'TLS verification', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'TLS_SKIP', 'TLS_CA_FILE')
+    const noCa = await rejected(
+      validateProxmoxToken(check({caPem: undefined})),
+      'tls',
+      'TLS verification',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'TLS_SKIP',
+      'TLS_CA_FILE',
+    )
     assert.match(noCa.line, /system CAs/)
     await rejected(validateProxmoxToken(check({caPem: OTHER_CA_PEM})), 'tls', 'TLS verification', 'TLS_CA_FILE')
   })
 
   it('an unreachable API names the URL', async () => {
     const port = await closedPort()
-    await rejected(validateProxmoxToken(check({apiUrl: proxmoxUrl('127.0.0.1', port)})), 'unreachable', `https://127.0.0.1:${port}/api2/json/version`, 'connection refused', 'PROXMOX_API_PORT')
+    await rejected(
+      validateProxmoxToken(check({apiUrl: proxmoxUrl('127.0.0.1', port)})),
+      'unreachable',
+      `https://127.0.0.1:${port}/api2/json/version`,
+      'connection refused',
+      'PROXMOX_API_PORT',
+    )
   })
 
   it('no answer in time counts as unreachable', async () => {
@@ -134,7 +181,11 @@ describe('validateProxmoxToken', () => {
 
   it('a secret with whitespace or control characters is refused without sending it or showing it', async () => {
     const seen = api.seen.length
-    const error = await rejected(validateProxmoxToken(check({secret: 'abc def\r\nX-Evil: 1'})), 'invalid-secret', 'automation@pam!infra-token')
+    const error = await rejected(
+      validateProxmoxToken(check({secret: 'abc def\r\nX-Evil: 1'})),
+      'invalid-secret',
+      'automation@pam!infra-token',
+    )
     assert.doesNotMatch(error.line, /abc def|Evil/)
     assert.equal(api.seen.length, seen)
   })

@@ -35,7 +35,10 @@ export function testInputs(overrides: Partial<ProxmoxInputs> = {}): ProxmoxInput
  * stdin piped), with `pathDirs` first in PATH: the bootstrap script against stub commands,
  * without an SSH server in between. Every command line is kept in `commands`.
  */
-export function localBashSession(pathDirs: string[], env: Record<string, string> = {}): SshSession & {commands: string[]} {
+export function localBashSession(
+  pathDirs: string[],
+  env: Record<string, string> = {},
+): SshSession & {commands: string[]} {
   const commands: string[] = []
   return {
     commands,
@@ -44,14 +47,22 @@ export function localBashSession(pathDirs: string[], env: Record<string, string>
       const line = options.env ? `${envPrefix(options.env)} ${command}` : command
       commands.push(line)
       return new Promise((resolve, reject) => {
-        const child = spawn('bash', ['-c', line], {env: {LANG: 'C.UTF-8', PATH: [...pathDirs, '/usr/local/bin', '/usr/bin', '/bin'].join(':'), ...env}, stdio: ['pipe', 'pipe', 'pipe']})
+        const child = spawn('bash', ['-c', line], {
+          env: {LANG: 'C.UTF-8', PATH: [...pathDirs, '/usr/local/bin', '/usr/bin', '/bin'].join(':'), ...env},
+          stdio: ['pipe', 'pipe', 'pipe'],
+        })
         const out: Buffer[] = []
         const err: Buffer[] = []
         child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
         child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
         child.on('error', reject)
         child.on('close', (code, signal) =>
-          resolve({code: code ?? 255, ...(signal ? {signal} : {}), stderr: Buffer.concat(err).toString('utf8'), stdout: Buffer.concat(out).toString('utf8')}),
+          resolve({
+            code: code ?? 255,
+            ...(signal ? {signal} : {}),
+            stderr: Buffer.concat(err).toString('utf8'),
+            stdout: Buffer.concat(out).toString('utf8'),
+          }),
         )
         child.stdin.on('error', () => {})
         child.stdin.end(options.stdin ?? '')

@@ -20,7 +20,16 @@ interface Host {
   statePath: string
   stubs: string
   stubLog: string
-  run(tokenMode: TokenMode, options?: {wantCa?: boolean; readOnly?: boolean; onTokenSecret?: (secret: string) => Promise<void>; inputs?: Parameters<typeof testInputs>[0]; path?: string[]}): ReturnType<typeof runRemoteBootstrap>
+  run(
+    tokenMode: TokenMode,
+    options?: {
+      wantCa?: boolean
+      readOnly?: boolean
+      onTokenSecret?: (secret: string) => Promise<void>
+      inputs?: Parameters<typeof testInputs>[0]
+      path?: string[]
+    },
+  ): ReturnType<typeof runRemoteBootstrap>
   state(): Promise<SimState>
   execLog(): Promise<string[][]>
 }
@@ -52,7 +61,10 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
       dir,
       async execLog() {
         const text = await readFile(join(dir, 'exec.log'), 'utf8').catch(() => '')
-        return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[])
+        return text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as string[])
       },
       run: (tokenMode, options = {}) =>
         runRemoteBootstrap(localBashSession(options.path ?? [stubs, SIM_BIN_DIR], env), {
@@ -69,7 +81,11 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     }
   }
 
-  async function rejectsWithReason(promise: Promise<unknown>, reason: string, check?: (error: HyopsError) => void): Promise<void> {
+  async function rejectsWithReason(
+    promise: Promise<unknown>,
+    reason: string,
+    check?: (error: HyopsError) => void,
+  ): Promise<void> {
     await assert.rejects(promise, (error: unknown) => {
       assert.ok(error instanceof HyopsError, `not a HyopsError: ${String(error)}`)
       assert.equal(error.exitCode, 20)
@@ -91,7 +107,9 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     assert.deepEqual(secrets, [found.tokenSecret])
     assert.equal(found.tokenExisted, false)
     assert.equal(found.caPem, await readFile(CA, 'utf8'))
-    const grants = state.acls.map((a) => `${a.type} ${a.ugid} ${a.path} ${[...a.roles].sort().join(',')} ${a.propagate}`).sort()
+    const grants = state.acls
+      .map((a) => `${a.type} ${a.ugid} ${a.path} ${[...a.roles].sort().join(',')} ${a.propagate}`)
+      .sort()
     assert.deepEqual(grants, [
       'token hyops@pve!hyops / PVEAuditor,PVEVMAdmin 1',
       'token hyops@pve!hyops /sdn/zones PVESDNUser 1',
@@ -129,7 +147,11 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
 
   it('on a host without the PVESDNUser role (Proxmox VE 7) grants the rest', async () => {
     const h = await host()
-    await writeStub(h.stubs, 'pveum', `if [ "$1 $2" = "role list" ]; then echo '[{"roleid":"PVEVMAdmin"},{"roleid":"PVEAuditor"},{"roleid":"PVEDatastoreAdmin"}]'; exit 0; fi\nexec ${SIM_BIN_DIR}/pveum "$@"`)
+    await writeStub(
+      h.stubs,
+      'pveum',
+      `if [ "$1 $2" = "role list" ]; then echo '[{"roleid":"PVEVMAdmin"},{"roleid":"PVEAuditor"},{"roleid":"PVEDatastoreAdmin"}]'; exit 0; fi\nexec ${SIM_BIN_DIR}/pveum "$@"`,
+    )
     await h.run('create')
     const paths = (await h.state()).acls.map((a) => a.path)
     assert.ok(!paths.includes('/sdn/zones'))
@@ -147,20 +169,35 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
       {content: 'snippets-not,backup', storage: 'nosnip', type: 'dir'},
     ]
     await writeStub(h.stubs, 'pvesh', `printf '%s\\n' '${JSON.stringify(storages)}'`)
-    const found = await h.run('keep', {inputs: {fallbackStorageIso: 'wanted-iso', fallbackStorageSnippets: 'snips', fallbackStorageVm: 'disabled-vm'}})
+    const found = await h.run('keep', {
+      inputs: {fallbackStorageIso: 'wanted-iso', fallbackStorageSnippets: 'snips', fallbackStorageVm: 'disabled-vm'},
+    })
     assert.deepEqual(
-      [found.storageVm, found.storageVmSource, found.storageIso, found.storageIsoSource, found.storageSnippets, found.storageSnippetsSource],
+      [
+        found.storageVm,
+        found.storageVmSource,
+        found.storageIso,
+        found.storageIsoSource,
+        found.storageSnippets,
+        found.storageSnippetsSource,
+      ],
       ['mine', 'detected', 'wanted-iso', 'detected', 'snips', 'fallback'],
     )
   })
 
   it('finds the first qualifying storage when the fallback does not qualify', async () => {
-    const h = await host({storages: [{content: 'iso', storage: 'a', type: 'dir'}, {content: 'images', storage: 'b', type: 'dir'}, {content: 'iso,snippets', storage: 'c', type: 'dir'}]})
+    const h = await host({
+      storages: [
+        {content: 'iso', storage: 'a', type: 'dir'},
+        {content: 'images', storage: 'b', type: 'dir'},
+        {content: 'iso,snippets', storage: 'c', type: 'dir'},
+      ],
+    })
     const found = await h.run('keep', {inputs: {fallbackStorageIso: 'nope'}})
     assert.deepEqual([found.storageVm, found.storageIso, found.storageSnippets], ['b', 'a', 'c'])
   })
 
-  it('picks an UP vmbr bridge that is nobody\'s port, and the configured bridge when it is UP', async () => {
+  it("picks an UP vmbr bridge that is nobody's port, and the configured bridge when it is UP", async () => {
     const interfaces: SimState['interfaces'] = [
       {ifname: 'lo', operstate: 'UNKNOWN'},
       {ifname: 'eno1', master: 'vmbr0', operstate: 'UP'},
@@ -179,14 +216,23 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
   })
 
   it('falls back on the configured bridge when no bridge is UP', async () => {
-    const h = await host({interfaces: [{ifname: 'eno1', master: 'vmbr0', operstate: 'UP'}, {ifname: 'vmbr0', operstate: 'DOWN'}]})
+    const h = await host({
+      interfaces: [
+        {ifname: 'eno1', master: 'vmbr0', operstate: 'UP'},
+        {ifname: 'vmbr0', operstate: 'DOWN'},
+      ],
+    })
     const found = await h.run('keep', {inputs: {fallbackBridge: 'vmbr0'}})
     assert.deepEqual([found.bridge, found.bridgeSource], ['vmbr0', 'fallback'])
   })
 
   it('takes the node from an FQDN hostname and the first non-loopback IPv4 of hostname -i', async () => {
     const h = await host()
-    await writeStub(h.stubs, 'hostname', `if [ "\${1:-}" = -i ]; then echo 'fe80::1 127.0.1.1 192.168.7.7 10.0.0.9'; else echo pve9.example.com; fi`)
+    await writeStub(
+      h.stubs,
+      'hostname',
+      `if [ "\${1:-}" = -i ]; then echo 'fe80::1 127.0.1.1 192.168.7.7 10.0.0.9'; else echo pve9.example.com; fi`,
+    )
     const found = await h.run('keep', {inputs: {host: 'pve9.example.com'}})
     assert.equal(found.node, 'pve9')
     assert.equal(found.apiIp, '192.168.7.7')
@@ -201,8 +247,15 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
   })
 
   it('reads privsep as a string or a number', async () => {
-    const h = await host({tokens: {'hyops@pve!hyops': {expire: 0, privsep: 1, secret: 'old'}}, users: {'hyops@pve': {}, 'root@pam': {}}})
-    await writeStub(h.stubs, 'pveum', `if [ "$1 $2 $3" = "user token list" ]; then echo '[{"tokenid":"other","privsep":0},{"tokenid":"hyops","privsep":"1","expire":"0"}]'; exit 0; fi\nexec ${SIM_BIN_DIR}/pveum "$@"`)
+    const h = await host({
+      tokens: {'hyops@pve!hyops': {expire: 0, privsep: 1, secret: 'old'}},
+      users: {'hyops@pve': {}, 'root@pam': {}},
+    })
+    await writeStub(
+      h.stubs,
+      'pveum',
+      `if [ "$1 $2 $3" = "user token list" ]; then echo '[{"tokenid":"other","privsep":0},{"tokenid":"hyops","privsep":"1","expire":"0"}]'; exit 0; fi\nexec ${SIM_BIN_DIR}/pveum "$@"`,
+    )
     const found = await h.run('create')
     assert.equal(found.tokenExisted, true)
     assert.equal(found.tokenSecret, undefined)
@@ -218,7 +271,11 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     assert.equal(found.tokenSecret, undefined)
     assert.ok(found.caPem)
     assert.equal(await readFile(h.statePath, 'utf8'), before)
-    assert.ok(!(await h.execLog()).some((argv) => ['add', 'modify', 'remove'].includes(argv[2]) || ['add', 'remove'].includes(argv[3])))
+    assert.ok(
+      !(await h.execLog()).some(
+        (argv) => ['add', 'modify', 'remove'].includes(argv[2]) || ['add', 'remove'].includes(argv[3]),
+      ),
+    )
   })
 
   it('fails before changing anything when the CA cannot be read', async () => {
@@ -241,13 +298,21 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
 
   it('hands over a secret it made before reporting a later failure, which never holds the secret', async () => {
     const h = await host()
-    await writeStub(h.stubs, 'pveum', `if [ "$1 $2" = "acl modify" ]; then echo "permission check failed" >&2; exit 5; fi\nexec ${SIM_BIN_DIR}/pveum "$@"`)
+    await writeStub(
+      h.stubs,
+      'pveum',
+      `if [ "$1 $2" = "acl modify" ]; then echo "permission check failed" >&2; exit 5; fi\nexec ${SIM_BIN_DIR}/pveum "$@"`,
+    )
     const kept: string[] = []
-    await rejectsWithReason(h.run('create', {onTokenSecret: async (s) => void kept.push(s)}), 'script-failed', (error) => {
-      assert.match(error.message, /cannot grant .* on \/ to hyops@pve and hyops@pve!hyops: permission check failed/)
-      assert.match(error.hint ?? '', /secret was kept/)
-      assert.ok(!error.line.includes(kept[0]))
-    })
+    await rejectsWithReason(
+      h.run('create', {onTokenSecret: async (s) => void kept.push(s)}),
+      'script-failed',
+      (error) => {
+        assert.match(error.message, /cannot grant .* on \/ to hyops@pve and hyops@pve!hyops: permission check failed/)
+        assert.match(error.hint ?? '', /secret was kept/)
+        assert.ok(!error.line.includes(kept[0]))
+      },
+    )
     assert.equal(kept.length, 1)
     assert.equal(kept[0], (await h.state()).tokens['hyops@pve!hyops'].secret)
     const argv = await readFile(h.stubLog, 'utf8')
@@ -258,13 +323,18 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
   it('names the failing command and its message when token creation fails', async () => {
     const h = await host({faults: {token_add_fails: true}})
     await rejectsWithReason(h.run('create'), 'script-failed', (error) => {
-      assert.match(error.message, /^remote bootstrap on root@local-bash:22 failed \(exit 1\): cannot create the token hyops@pve!hyops: simulated failure/)
+      assert.match(
+        error.message,
+        /^remote bootstrap on root@local-bash:22 failed \(exit 1\): cannot create the token hyops@pve!hyops: simulated failure/,
+      )
     })
     assert.deepEqual((await h.state()).tokens, {})
   })
 
   it('rejects an unknown token mode', async () => {
     const h = await host()
-    await rejectsWithReason(h.run('bogus' as TokenMode), 'script-failed', (error) => assert.match(error.message, /TOKEN_MODE must be keep, create or rotate/))
+    await rejectsWithReason(h.run('bogus' as TokenMode), 'script-failed', (error) =>
+      assert.match(error.message, /TOKEN_MODE must be keep, create or rotate/),
+    )
   })
 })

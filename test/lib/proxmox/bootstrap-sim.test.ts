@@ -19,10 +19,20 @@ const TOKEN = 'hyops@pve!hyops'
 /** GET /api2/json/version with the token, verifying TLS against the CA: the HTTP status. */
 async function apiStatus(sim: PveSim, ca: string, secret: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ca, headers: {Authorization: `PVEAPIToken=${TOKEN}=${secret}`}, host: '127.0.0.1', method: 'GET', path: '/api2/json/version', port: sim.apiPort}, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
+    const req = request(
+      {
+        ca,
+        headers: {Authorization: `PVEAPIToken=${TOKEN}=${secret}`},
+        host: '127.0.0.1',
+        method: 'GET',
+        path: '/api2/json/version',
+        port: sim.apiPort,
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -45,9 +55,11 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
   const changes = async (from: number) =>
     (await sim.execLog())
       .slice(from)
-      .filter((argv) => argv[0] === 'pveum' && ['add', 'modify', 'remove', 'delete'].some((verb) => argv.slice(1, 4).includes(verb)))
+      .filter(
+        (argv) =>
+          argv[0] === 'pveum' && ['add', 'modify', 'remove', 'delete'].some((verb) => argv.slice(1, 4).includes(verb)),
+      )
       .map((argv) => argv.join(' '))
-
 
   async function withFaults(faults: SimFaults, fn: () => Promise<void>): Promise<void> {
     await sim.updateState((state) => void Object.assign(state.faults, faults))
@@ -90,12 +102,24 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
     assert.equal(state.tokens[TOKEN].privsep, 0)
     assert.ok(state.users['hyops@pve'])
     for (const type of ['user', 'token']) {
-      const paths = state.acls.filter((a) => a.type === type).map((a) => a.path).sort()
+      const paths = state.acls
+        .filter((a) => a.type === type)
+        .map((a) => a.path)
+        .sort()
       assert.deepEqual(paths, ['/', '/sdn/zones', '/storage'], type)
     }
 
     assert.deepEqual(
-      [found.storageVm, found.storageVmSource, found.storageIso, found.storageIsoSource, found.storageSnippets, found.storageSnippetsSource, found.bridge, found.bridgeSource],
+      [
+        found.storageVm,
+        found.storageVmSource,
+        found.storageIso,
+        found.storageIsoSource,
+        found.storageSnippets,
+        found.storageSnippetsSource,
+        found.bridge,
+        found.bridgeSource,
+      ],
       ['local-lvm', 'detected', 'local', 'detected', 'local', 'detected', 'vmbr0', 'detected'],
     )
     const ca = await readFile(sim.caFile, 'utf8')
@@ -133,7 +157,10 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
     const made = await changes(from)
     assert.equal(made[0], `pveum user token remove hyops@pve hyops`)
     assert.equal(made[1], `pveum user token add hyops@pve hyops --privsep 0 --expire 0 --output-format json`)
-    assert.ok(made.slice(2).every((c) => c.startsWith('pveum acl modify ') && c.includes(`--tokens ${TOKEN}`)), made.join('\n'))
+    assert.ok(
+      made.slice(2).every((c) => c.startsWith('pveum acl modify ') && c.includes(`--tokens ${TOKEN}`)),
+      made.join('\n'),
+    )
     const state = await sim.readState()
     assert.equal(state.acls.filter((a) => a.type === 'token').length, 3)
     const ca = await readFile(sim.caFile, 'utf8')
@@ -162,7 +189,9 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
 
   it('a failing token creation is exit 20 with the host message', async () => {
     await withFaults({token_add_fails: true}, async () => {
-      const message = new RegExp(`^remote bootstrap on root@127\\.0\\.0\\.1:${sim.sshPort} failed \\(exit 1\\): cannot create the token ${TOKEN}: simulated failure`)
+      const message = new RegExp(
+        `^remote bootstrap on root@127\\.0\\.0\\.1:${sim.sshPort} failed \\(exit 1\\): cannot create the token ${TOKEN}: simulated failure`,
+      )
       // rotate removes the old token first: after the failure the host has none
       await rejectsWithReason(run('rotate'), 'script-failed', (error) => assert.match(error.message, message))
       assert.equal(await hostSecret(), undefined)
@@ -183,7 +212,9 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
     const before = await readFile(sim.statePath, 'utf8')
     const from = (await sim.execLog()).length
     await withFaults({pvesh_fails: true}, async () => {
-      await rejectsWithReason(run('rotate'), 'script-failed', (error) => assert.match(error.message, /cannot list storages .*: ipcc_send_rec/))
+      await rejectsWithReason(run('rotate'), 'script-failed', (error) =>
+        assert.match(error.message, /cannot list storages .*: ipcc_send_rec/),
+      )
     })
     assert.deepEqual(await changes(from), [])
     const after = JSON.parse(await readFile(sim.statePath, 'utf8'))
@@ -209,6 +240,7 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
     // Each bootstrap was one `env ... bash -s` exec with the script on stdin.
     const commands = await sim.execCommands()
     assert.ok(commands.length >= 9)
-    for (const command of commands) assert.match(command, /^env USER_FQ='hyops@pve' TOKEN_NAME='hyops' TOKEN_MODE='(keep|create|rotate)' .* bash -s$/)
+    for (const command of commands)
+      assert.match(command, /^env USER_FQ='hyops@pve' TOKEN_NAME='hyops' TOKEN_MODE='(keep|create|rotate)' .* bash -s$/)
   })
 })

@@ -48,7 +48,13 @@ describe('parseExports', () => {
       'EXPORT:=novalue',
       '',
     ].join('\n')
-    assert.deepEqual(parseExports(stdout), {CA_PEM_B64: 'QUJD==', EMPTY: '', NODE: 'pve1', STORAGE_VM: 'fast store', TOKEN_SECRET: 'a=b=c'})
+    assert.deepEqual(parseExports(stdout), {
+      CA_PEM_B64: 'QUJD==',
+      EMPTY: '',
+      NODE: 'pve1',
+      STORAGE_VM: 'fast store',
+      TOKEN_SECRET: 'a=b=c',
+    })
   })
 
   it('reads nothing from empty output', () => {
@@ -74,10 +80,35 @@ describe('discoveryFromExports', () => {
   })
 
   it('falls back on the inputs for what is missing or empty, and keeps a fallback source', () => {
-    const inputs = testInputs({fallbackBridge: 'vmbr9', fallbackStorageIso: 'iso-fb', fallbackStorageSnippets: 'snip-fb', fallbackStorageVm: 'vm-fb', host: 'pve.lab'})
-    const found = discoveryFromExports({NODE: 'pve1', STORAGE_ISO: '', STORAGE_SNIPPETS: 'snip-fb', STORAGE_SNIPPETS_SOURCE: 'fallback', STORAGE_VM_SOURCE: 'detected'}, inputs)
+    const inputs = testInputs({
+      fallbackBridge: 'vmbr9',
+      fallbackStorageIso: 'iso-fb',
+      fallbackStorageSnippets: 'snip-fb',
+      fallbackStorageVm: 'vm-fb',
+      host: 'pve.lab',
+    })
+    const found = discoveryFromExports(
+      {
+        NODE: 'pve1',
+        STORAGE_ISO: '',
+        STORAGE_SNIPPETS: 'snip-fb',
+        STORAGE_SNIPPETS_SOURCE: 'fallback',
+        STORAGE_VM_SOURCE: 'detected',
+      },
+      inputs,
+    )
     assert.deepEqual(
-      [found.storageVm, found.storageVmSource, found.storageIso, found.storageIsoSource, found.storageSnippets, found.storageSnippetsSource, found.bridge, found.bridgeSource, found.apiIp],
+      [
+        found.storageVm,
+        found.storageVmSource,
+        found.storageIso,
+        found.storageIsoSource,
+        found.storageSnippets,
+        found.storageSnippetsSource,
+        found.bridge,
+        found.bridgeSource,
+        found.apiIp,
+      ],
       ['vm-fb', 'fallback', 'iso-fb', 'fallback', 'snip-fb', 'fallback', 'vmbr9', 'fallback', 'pve.lab'],
     )
   })
@@ -90,9 +121,18 @@ describe('discoveryFromExports', () => {
   })
 
   it('uses the SSH host when the host reports a loopback API address but was reached at another', () => {
-    assert.equal(discoveryFromExports({...ALL_DETECTED, IP: '127.0.1.1'}, testInputs({host: 'pve.lab'})).apiIp, 'pve.lab')
-    assert.equal(discoveryFromExports({...ALL_DETECTED, IP: '127.0.0.1'}, testInputs({host: '127.0.0.1'})).apiIp, '127.0.0.1')
-    assert.equal(discoveryFromExports({...ALL_DETECTED, IP: '192.168.1.20'}, testInputs({host: 'pve.lab'})).apiIp, '192.168.1.20')
+    assert.equal(
+      discoveryFromExports({...ALL_DETECTED, IP: '127.0.1.1'}, testInputs({host: 'pve.lab'})).apiIp,
+      'pve.lab',
+    )
+    assert.equal(
+      discoveryFromExports({...ALL_DETECTED, IP: '127.0.0.1'}, testInputs({host: '127.0.0.1'})).apiIp,
+      '127.0.0.1',
+    )
+    assert.equal(
+      discoveryFromExports({...ALL_DETECTED, IP: '192.168.1.20'}, testInputs({host: 'pve.lab'})).apiIp,
+      '192.168.1.20',
+    )
   })
 
   it('fails with no-node without a node name', () => {
@@ -102,19 +142,29 @@ describe('discoveryFromExports', () => {
 
   it('reports the token state, the secret and the CA', async () => {
     const pem = await readFile(join(PROJECT_ROOT, 'test', 'fixtures', 'tls', 'ca.pem'), 'utf8')
-    const found = discoveryFromExports({...ALL_DETECTED, CA_PEM_B64: Buffer.from(pem).toString('base64'), TOKEN_EXISTS: '1', TOKEN_SECRET: 'abc-123'}, testInputs())
+    const found = discoveryFromExports(
+      {...ALL_DETECTED, CA_PEM_B64: Buffer.from(pem).toString('base64'), TOKEN_EXISTS: '1', TOKEN_SECRET: 'abc-123'},
+      testInputs(),
+    )
     assert.equal(found.tokenExisted, true)
     assert.equal(found.tokenSecret, 'abc-123')
     assert.equal(found.caPem, pem)
     assert.equal('tokenSecret' in discoveryFromExports(ALL_DETECTED, testInputs()), false)
-    rejectsWithReason(() => discoveryFromExports({...ALL_DETECTED, CA_PEM_B64: Buffer.from('not a cert').toString('base64')}, testInputs()), 'bad-ca')
+    rejectsWithReason(
+      () =>
+        discoveryFromExports({...ALL_DETECTED, CA_PEM_B64: Buffer.from('not a cert').toString('base64')}, testInputs()),
+      'bad-ca',
+    )
   })
 })
 
 describe('summarizeStderr', () => {
   it('gives the last line, with the cause when the last line is the script own message', () => {
     assert.equal(summarizeStderr('warning\nsomething broke\n'), 'something broke')
-    assert.equal(summarizeStderr("noise\ntoken_add_fails: no\nhyops-bootstrap: cannot create the token a@pve!t\n\n"), 'cannot create the token a@pve!t: token_add_fails: no')
+    assert.equal(
+      summarizeStderr('noise\ntoken_add_fails: no\nhyops-bootstrap: cannot create the token a@pve!t\n\n'),
+      'cannot create the token a@pve!t: token_add_fails: no',
+    )
     assert.equal(summarizeStderr('hyops-bootstrap: one\nhyops-bootstrap: two\n'), 'two')
     assert.equal(summarizeStderr(''), 'no error output')
     assert.equal(summarizeStderr('x'.repeat(500)).length, 300)
@@ -130,14 +180,27 @@ describe('isLoopback', () => {
 
 describe('bootstrapCommand', () => {
   it('passes every input as a quoted environment assignment to bash -s, whatever the values hold', () => {
-    const inputs = testInputs({fallbackBridge: "br'0 $(id)", fallbackStorageIso: 'iso `x`', fallbackStorageSnippets: 'a b', fallbackStorageVm: '$HOME', tokenName: 'tok', userFq: "o'brien@pve"})
+    const inputs = testInputs({
+      fallbackBridge: "br'0 $(id)",
+      fallbackStorageIso: 'iso `x`',
+      fallbackStorageSnippets: 'a b',
+      fallbackStorageVm: '$HOME',
+      tokenName: 'tok',
+      userFq: "o'brien@pve",
+    })
     const request = {inputs, readOnly: true, tokenMode: 'rotate' as const, wantCa: true}
     const command = bootstrapCommand(request)
     assert.ok(command.startsWith('env USER_FQ=') && command.endsWith(' bash -s'), command)
-    const printer = 'for n in USER_FQ TOKEN_NAME TOKEN_MODE FALLBACK_STORAGE_VM FALLBACK_STORAGE_ISO FALLBACK_STORAGE_SNIPPETS FALLBACK_BRIDGE WANT_CA READ_ONLY; do printf "%s=%s\\n" "$n" "${!n}"; done'
+    const printer =
+      'for n in USER_FQ TOKEN_NAME TOKEN_MODE FALLBACK_STORAGE_VM FALLBACK_STORAGE_ISO FALLBACK_STORAGE_SNIPPETS FALLBACK_BRIDGE WANT_CA READ_ONLY; do printf "%s=%s\\n" "$n" "${!n}"; done'
     const out = execFileSync('bash', ['-c', command], {encoding: 'utf8', input: printer})
     const env = bootstrapEnv(request)
-    assert.equal(out, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''))
+    assert.equal(
+      out,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    )
     assert.equal(env.FALLBACK_BRIDGE, "br'0 $(id)")
     assert.equal(env.WANT_CA, '1')
     assert.equal(env.READ_ONLY, '1')

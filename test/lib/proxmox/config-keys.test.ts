@@ -4,11 +4,19 @@ import {describe, it} from 'node:test'
 import {Parser} from '@oclif/core'
 
 import {resolveProxmoxInputs} from '../../../src/lib/proxmox/config.js'
-import {CONFIG_KEYS, configKeyForName, configKeySpec, envVarForKey, proxmoxConfigFlags} from '../../../src/lib/proxmox/config-keys.js'
+import {
+  CONFIG_KEYS,
+  configKeyForName,
+  configKeySpec,
+  envVarForKey,
+  proxmoxConfigFlags,
+} from '../../../src/lib/proxmox/config-keys.js'
 
 describe('config key table', () => {
   it('holds every annex key with its default, and the decisions file extras', () => {
-    const defaults = Object.fromEntries(CONFIG_KEYS.map((spec) => [spec.key, 'default' in spec ? spec.default : undefined]))
+    const defaults = Object.fromEntries(
+      CONFIG_KEYS.map((spec) => [spec.key, 'default' in spec ? spec.default : undefined]),
+    )
     assert.deepEqual(
       {
         FALLBACK_BRIDGE: defaults.FALLBACK_BRIDGE,
@@ -35,10 +43,36 @@ describe('config key table', () => {
         TOKEN_NAME: 'infra-token',
       },
     )
-    const annex = CONFIG_KEYS.filter((spec) => spec.annex).map((spec) => spec.key).sort()
-    assert.deepEqual(annex, ['FALLBACK_BRIDGE', 'FALLBACK_STORAGE_ISO', 'FALLBACK_STORAGE_VM', 'HTTP_BIND_ADDRESS', 'HTTP_PORT', 'PROXMOX_IP', 'PROXMOX_SSH_KEY', 'PROXMOX_SSH_USERNAME', 'TLS_SKIP', 'TOKEN_NAME', 'USER_FQ'])
-    for (const extra of ['PROXMOX_API_PORT', 'PROXMOX_SSH_PORT', 'FALLBACK_STORAGE_SNIPPETS', 'TLS_CA_FILE', 'SSH_PUBLIC_KEY'] as const) assert.ok(configKeySpec(extra))
-    assert.deepEqual(CONFIG_KEYS.filter((spec) => 'required' in spec).map((spec) => spec.key).sort(), ['PROXMOX_IP', 'USER_FQ'])
+    const annex = CONFIG_KEYS.filter((spec) => spec.annex)
+      .map((spec) => spec.key)
+      .sort()
+    assert.deepEqual(annex, [
+      'FALLBACK_BRIDGE',
+      'FALLBACK_STORAGE_ISO',
+      'FALLBACK_STORAGE_VM',
+      'HTTP_BIND_ADDRESS',
+      'HTTP_PORT',
+      'PROXMOX_IP',
+      'PROXMOX_SSH_KEY',
+      'PROXMOX_SSH_USERNAME',
+      'TLS_SKIP',
+      'TOKEN_NAME',
+      'USER_FQ',
+    ])
+    for (const extra of [
+      'PROXMOX_API_PORT',
+      'PROXMOX_SSH_PORT',
+      'FALLBACK_STORAGE_SNIPPETS',
+      'TLS_CA_FILE',
+      'SSH_PUBLIC_KEY',
+    ] as const)
+      assert.ok(configKeySpec(extra))
+    assert.deepEqual(
+      CONFIG_KEYS.filter((spec) => 'required' in spec)
+        .map((spec) => spec.key)
+        .sort(),
+      ['PROXMOX_IP', 'USER_FQ'],
+    )
   })
 
   it('env vars follow HYOPS_PROXMOX_<KEY> with a leading PROXMOX_ dropped', () => {
@@ -75,8 +109,27 @@ describe('config key table', () => {
   it('every key has a distinct string flag in the PROXMOX help group', () => {
     const names = CONFIG_KEYS.map((spec) => spec.flag)
     assert.equal(new Set(names).size, names.length)
-    for (const name of ['proxmox-ip', 'user-fq', 'token-name', 'tls-skip', 'http-port', 'api-port', 'ssh-port', 'ssh-username', 'ssh-key', 'ssh-public-key', 'tls-ca-file', 'http-bind-address', 'fallback-storage-vm', 'fallback-storage-iso', 'fallback-storage-snippets', 'fallback-bridge']) {
-      const flag = (proxmoxConfigFlags as Record<string, {type: string; helpGroup?: string; description?: string}>)[name]
+    for (const name of [
+      'proxmox-ip',
+      'user-fq',
+      'token-name',
+      'tls-skip',
+      'http-port',
+      'api-port',
+      'ssh-port',
+      'ssh-username',
+      'ssh-key',
+      'ssh-public-key',
+      'tls-ca-file',
+      'http-bind-address',
+      'fallback-storage-vm',
+      'fallback-storage-iso',
+      'fallback-storage-snippets',
+      'fallback-bridge',
+    ]) {
+      const flag = (proxmoxConfigFlags as Record<string, {type: string; helpGroup?: string; description?: string}>)[
+        name
+      ]
       assert.ok(flag, name)
       assert.equal(flag.type, 'option')
       assert.equal(flag.helpGroup, 'PROXMOX')
@@ -85,7 +138,10 @@ describe('config key table', () => {
   })
 
   it('oclif parses them as strings that resolve like any other source (--tls-skip false works)', async () => {
-    const {flags} = await Parser.parse(['--proxmox-ip', '10.0.0.7', '--user-fq', 'a@pam', '--tls-skip', 'false', '--api-port', '8443'], {flags: proxmoxConfigFlags})
+    const {flags} = await Parser.parse(
+      ['--proxmox-ip', '10.0.0.7', '--user-fq', 'a@pam', '--tls-skip', 'false', '--api-port', '8443'],
+      {flags: proxmoxConfigFlags},
+    )
     const tlsSkip: string | undefined = flags['tls-skip']
     assert.equal(tlsSkip, 'false')
     const inputs = resolveProxmoxInputs({configPath: '/c.conf', environment: {}, flags})

@@ -5,7 +5,11 @@ import {after, describe, it} from 'node:test'
 
 import {ExitCode, HyopsError} from '../../../src/lib/errors.js'
 import {readProxmoxConfig, resolveProxmoxInputs} from '../../../src/lib/proxmox/config.js'
-import {renderProxmoxConfigTemplate, templateRemediation, writeProxmoxConfigTemplate} from '../../../src/lib/proxmox/config-template.js'
+import {
+  renderProxmoxConfigTemplate,
+  templateRemediation,
+  writeProxmoxConfigTemplate,
+} from '../../../src/lib/proxmox/config-template.js'
 import {cleanupTempDirs, tempDir} from '../../helpers/cli.js'
 
 after(cleanupTempDirs)
@@ -33,7 +37,14 @@ describe('config template', () => {
     })
     const text = await readFile(path, 'utf8')
     assert.match(text, /^\[proxmox\]$/m)
-    for (const key of ['HTTP_BIND_ADDRESS', 'PROXMOX_API_PORT', 'PROXMOX_SSH_PORT', 'FALLBACK_STORAGE_SNIPPETS', 'TLS_CA_FILE', 'SSH_PUBLIC_KEY']) {
+    for (const key of [
+      'HTTP_BIND_ADDRESS',
+      'PROXMOX_API_PORT',
+      'PROXMOX_SSH_PORT',
+      'FALLBACK_STORAGE_SNIPPETS',
+      'TLS_CA_FILE',
+      'SSH_PUBLIC_KEY',
+    ]) {
       assert.match(text, new RegExp(`^# ${key} = `, 'm'), `${key} documented, commented out`)
     }
 
@@ -48,10 +59,18 @@ describe('config template', () => {
     const read = await readProxmoxConfig(path)
     assert.throws(
       () => resolveProxmoxInputs({config: read, configPath: path, environment: {}, flags: {}}),
-      (error: unknown) => error instanceof HyopsError && error.exitCode === ExitCode.ConfigInvalid && error.line.includes(`edit ${path}: set PROXMOX_IP`),
+      (error: unknown) =>
+        error instanceof HyopsError &&
+        error.exitCode === ExitCode.ConfigInvalid &&
+        error.line.includes(`edit ${path}: set PROXMOX_IP`),
     )
     await writeFile(path, (await readFile(path, 'utf8')).replace('PROXMOX_IP = 192.0.2.10', 'PROXMOX_IP = 10.20.30.40'))
-    const inputs = resolveProxmoxInputs({config: await readProxmoxConfig(path), configPath: path, environment: {}, flags: {}})
+    const inputs = resolveProxmoxInputs({
+      config: await readProxmoxConfig(path),
+      configPath: path,
+      environment: {},
+      flags: {},
+    })
     assert.equal(inputs.host, '10.20.30.40')
     assert.equal(inputs.tokenId, 'automation@pam!infra-token')
   })

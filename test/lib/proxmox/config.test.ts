@@ -46,16 +46,27 @@ function assertConfigError(fn: () => unknown, ...parts: Array<RegExp | string>):
 }
 
 async function assertConfigErrorAsync(promise: Promise<unknown>, ...parts: string[]): Promise<HyopsError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  return assertConfigError(() => {
-    throw error ?? new Error('no error')
-  }, ...parts)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  return assertConfigError(
+    () => {
+      throw error ?? new Error('no error')
+    },
+    ...parts,
+  )
 }
 
 const MINIMAL = '[proxmox]\nPROXMOX_IP = 10.1.2.3\nUSER_FQ = automation@pam\n'
 
 function resolve(text: string | undefined, flags: Record<string, unknown> = {}, environment: NodeJS.ProcessEnv = {}) {
-  return resolveProxmoxInputs({config: text === undefined ? undefined : config(text), configPath: CONF, environment, flags})
+  return resolveProxmoxInputs({
+    config: text === undefined ? undefined : config(text),
+    configPath: CONF,
+    environment,
+    flags,
+  })
 }
 
 describe('readProxmoxConfig', () => {
@@ -69,22 +80,25 @@ describe('readProxmoxConfig', () => {
   it('reads annex keys, legacy aliases (any case), quotes and comments, with line numbers', async () => {
     const dir = await tempDir()
     const path = join(dir, 'proxmox.conf')
-    await writeFile(path, [
-      '# comment',
-      '; another',
-      '[other]',
-      'host = 9.9.9.9',
-      '',
-      '[proxmox]',
-      'host = 10.0.0.5',
-      '  user_fq = "ops@pve"  ',
-      'Token_Name = ci-token ; inline comment',
-      'port=8443',
-      'tls_skip = false',
-      'api_token_id =',
-      'SOMETHING_ELSE = x',
-      'ssh_private_key = ~/.ssh/id_rsa',
-    ].join('\r\n'))
+    await writeFile(
+      path,
+      [
+        '# comment',
+        '; another',
+        '[other]',
+        'host = 9.9.9.9',
+        '',
+        '[proxmox]',
+        'host = 10.0.0.5',
+        '  user_fq = "ops@pve"  ',
+        'Token_Name = ci-token ; inline comment',
+        'port=8443',
+        'tls_skip = false',
+        'api_token_id =',
+        'SOMETHING_ELSE = x',
+        'ssh_private_key = ~/.ssh/id_rsa',
+      ].join('\r\n'),
+    )
     const read = await readProxmoxConfig(path)
     assert.equal(read.exists, true)
     assert.deepEqual(read.values, {
@@ -111,7 +125,12 @@ describe('readProxmoxConfig', () => {
 
   it('a key before any section, a key set twice, and no [proxmox] section are exit 11', () => {
     assertConfigError(() => config('PROXMOX_IP = 1.2.3.4\n[proxmox]\n'), 'line 1', 'before any [section]')
-    assertConfigError(() => config('[proxmox]\nhost = 1.2.3.4\nPROXMOX_IP = 1.2.3.5\n'), 'line 3', 'PROXMOX_IP', 'line 2')
+    assertConfigError(
+      () => config('[proxmox]\nhost = 1.2.3.4\nPROXMOX_IP = 1.2.3.5\n'),
+      'line 3',
+      'PROXMOX_IP',
+      'line 2',
+    )
     const error = assertConfigError(() => config('# nothing\n[other]\nPROXMOX_IP = 1.2.3.4\n'), CONF, '[proxmox]')
     assert.equal(error.reason, 'config-malformed')
     assertConfigError(() => config(''), '[proxmox]')
@@ -120,7 +139,14 @@ describe('readProxmoxConfig', () => {
   it('a file that is not UTF-8 is exit 11 naming the line', async () => {
     const dir = await tempDir()
     const path = join(dir, 'latin1.conf')
-    await writeFile(path, Buffer.concat([Buffer.from('[proxmox]\nPROXMOX_IP = 1.2.3.4\nUSER_FQ = caf'), Buffer.from([0xe9]), Buffer.from('@pam\n')]))
+    await writeFile(
+      path,
+      Buffer.concat([
+        Buffer.from('[proxmox]\nPROXMOX_IP = 1.2.3.4\nUSER_FQ = caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('@pam\n'),
+      ]),
+    )
     await assertConfigErrorAsync(readProxmoxConfig(path), path, 'line 3', 'UTF-8')
   })
 
@@ -167,12 +193,19 @@ describe('resolveProxmoxInputs', () => {
   it('FALLBACK_STORAGE_SNIPPETS defaults to the resolved FALLBACK_STORAGE_ISO', () => {
     const inputs = resolve(MINIMAL + 'FALLBACK_STORAGE_ISO = nfs-iso\n')
     assert.equal(inputs.fallbackStorageSnippets, 'nfs-iso')
-    assert.equal(resolve(MINIMAL + 'FALLBACK_STORAGE_ISO = a1\nFALLBACK_STORAGE_SNIPPETS = b2\n').fallbackStorageSnippets, 'b2')
+    assert.equal(
+      resolve(MINIMAL + 'FALLBACK_STORAGE_ISO = a1\nFALLBACK_STORAGE_SNIPPETS = b2\n').fallbackStorageSnippets,
+      'b2',
+    )
   })
 
   it('precedence: flags > env > config > defaults, per key', () => {
     const text = MINIMAL + 'TOKEN_NAME = from-config\nHTTP_PORT = 1111\nTLS_SKIP = yes\nPROXMOX_API_PORT = 2222\n'
-    const environment = {HYOPS_PROXMOX_HTTP_PORT: '3333', HYOPS_PROXMOX_IP: 'env-host.example', HYOPS_PROXMOX_TOKEN_NAME: 'from-env'}
+    const environment = {
+      HYOPS_PROXMOX_HTTP_PORT: '3333',
+      HYOPS_PROXMOX_IP: 'env-host.example',
+      HYOPS_PROXMOX_TOKEN_NAME: 'from-env',
+    }
     const flags = {'proxmox-ip': 'flag-host.example', 'tls-skip': 'FALSE'}
     const inputs = resolve(text, flags, environment)
     assert.equal(inputs.host, 'flag-host.example')
@@ -201,7 +234,12 @@ describe('resolveProxmoxInputs', () => {
     const inputs = resolve(undefined, {'user-fq': 'a@pve'}, {HYOPS_PROXMOX_IP: 'fd00::10'})
     assert.equal(inputs.host, 'fd00::10')
     assert.equal(inputs.userFq, 'a@pve')
-    const missing = {config: {exists: false, lines: {}, path: CONF, unknown: [], values: {}}, configPath: CONF, environment: {}, flags: {'proxmox-ip': '[fd00::10]', 'user-fq': 'a@pve'}}
+    const missing = {
+      config: {exists: false, lines: {}, path: CONF, unknown: [], values: {}},
+      configPath: CONF,
+      environment: {},
+      flags: {'proxmox-ip': '[fd00::10]', 'user-fq': 'a@pve'},
+    }
     assert.equal(resolveProxmoxInputs(missing).host, 'fd00::10', 'brackets around an IPv6 address are dropped')
   })
 
@@ -210,27 +248,66 @@ describe('resolveProxmoxInputs', () => {
     assert.equal(inputs.userFq, 'terraform@pve')
     assert.equal(inputs.tokenName, 'tf-token')
     assert.equal(inputs.tokenId, 'terraform@pve!tf-token')
-    assert.equal(resolve('[proxmox]\nhost = 10.0.0.1\napi_token_id = terraform@pve!tf-token\n', {'token-name': 'other'}).tokenId, 'terraform@pve!other')
-    assertConfigError(() => resolve('[proxmox]\nhost = 10.0.0.1\nuser_fq = a@pam\napi_token_id = b@pam!x1\n'), 'API_TOKEN_ID', 'USER_FQ', 'a@pam', 'line 4')
-    assertConfigError(() => resolve('[proxmox]\nhost = 10.0.0.1\napi_token_id = no-bang@pam\n'), 'API_TOKEN_ID', '"no-bang@pam"')
+    assert.equal(
+      resolve('[proxmox]\nhost = 10.0.0.1\napi_token_id = terraform@pve!tf-token\n', {'token-name': 'other'}).tokenId,
+      'terraform@pve!other',
+    )
+    assertConfigError(
+      () => resolve('[proxmox]\nhost = 10.0.0.1\nuser_fq = a@pam\napi_token_id = b@pam!x1\n'),
+      'API_TOKEN_ID',
+      'USER_FQ',
+      'a@pam',
+      'line 4',
+    )
+    assertConfigError(
+      () => resolve('[proxmox]\nhost = 10.0.0.1\napi_token_id = no-bang@pam\n'),
+      'API_TOKEN_ID',
+      '"no-bang@pam"',
+    )
     assert.equal(resolve(MINIMAL, {}, {HYOPS_PROXMOX_API_TOKEN_ID: 'x@pve!y1'}).tokenId, 'x@pve!y1')
   })
 
   it('missing PROXMOX_IP or USER_FQ is exit 11 naming the key, the file, the flag and the env var', () => {
-    const noHost = assertConfigError(() => resolve('[proxmox]\nUSER_FQ = a@pam\n'), 'PROXMOX_IP', CONF, '--proxmox-ip', 'HYOPS_PROXMOX_IP')
+    const noHost = assertConfigError(
+      () => resolve('[proxmox]\nUSER_FQ = a@pam\n'),
+      'PROXMOX_IP',
+      CONF,
+      '--proxmox-ip',
+      'HYOPS_PROXMOX_IP',
+    )
     assert.equal(noHost.reason, 'missing-key')
-    assertConfigError(() => resolve('[proxmox]\nPROXMOX_IP = 1.2.3.4\n'), 'USER_FQ', CONF, '--user-fq', 'HYOPS_PROXMOX_USER_FQ')
+    assertConfigError(
+      () => resolve('[proxmox]\nPROXMOX_IP = 1.2.3.4\n'),
+      'USER_FQ',
+      CONF,
+      '--user-fq',
+      'HYOPS_PROXMOX_USER_FQ',
+    )
   })
 
   it('refuses the template placeholder host unless allowed', () => {
     for (const host of ['192.0.2.10', 'pve.example.local']) {
-      const error = assertConfigError(() => resolve(`[proxmox]\nPROXMOX_IP = ${host}\nUSER_FQ = a@pam\n`), 'PROXMOX_IP', host, `edit ${CONF}: set PROXMOX_IP`)
+      const error = assertConfigError(
+        () => resolve(`[proxmox]\nPROXMOX_IP = ${host}\nUSER_FQ = a@pam\n`),
+        'PROXMOX_IP',
+        host,
+        `edit ${CONF}: set PROXMOX_IP`,
+      )
       assert.equal(error.reason, 'placeholder-host')
     }
 
-    const allowed = resolveProxmoxInputs({allowPlaceholderHost: true, config: config('[proxmox]\nPROXMOX_IP = 192.0.2.10\nUSER_FQ = a@pam\n'), configPath: CONF, environment: {}, flags: {}})
+    const allowed = resolveProxmoxInputs({
+      allowPlaceholderHost: true,
+      config: config('[proxmox]\nPROXMOX_IP = 192.0.2.10\nUSER_FQ = a@pam\n'),
+      configPath: CONF,
+      environment: {},
+      flags: {},
+    })
     assert.equal(allowed.host, '192.0.2.10')
-    assert.equal(resolve('[proxmox]\nPROXMOX_IP = 192.0.2.10\nUSER_FQ = a@pam\n', {'proxmox-ip': '10.0.0.9'}).host, '10.0.0.9')
+    assert.equal(
+      resolve('[proxmox]\nPROXMOX_IP = 192.0.2.10\nUSER_FQ = a@pam\n', {'proxmox-ip': '10.0.0.9'}).host,
+      '10.0.0.9',
+    )
   })
 
   const bad: Array<[string, string, string]> = [
@@ -276,7 +353,12 @@ describe('resolveProxmoxInputs', () => {
 
   it('names the flag or env var a bad value came from, and the alias used in the file', () => {
     assertConfigError(() => resolve(MINIMAL, {'api-port': '99999'}), 'PROXMOX_API_PORT', '--api-port', '"99999"')
-    assertConfigError(() => resolve(MINIMAL, {}, {HYOPS_PROXMOX_TLS_SKIP: 'sometimes'}), 'TLS_SKIP', 'HYOPS_PROXMOX_TLS_SKIP', '"sometimes"')
+    assertConfigError(
+      () => resolve(MINIMAL, {}, {HYOPS_PROXMOX_TLS_SKIP: 'sometimes'}),
+      'TLS_SKIP',
+      'HYOPS_PROXMOX_TLS_SKIP',
+      '"sometimes"',
+    )
     assertConfigError(() => resolve(MINIMAL + 'port = 0\n'), 'PROXMOX_API_PORT', 'line 4 (port)')
   })
 
@@ -285,12 +367,28 @@ describe('resolveProxmoxInputs', () => {
   })
 
   it('accepts the valid forms', () => {
-    for (const host of ['10.0.0.1', '::1', 'fd00::10', 'pve', 'pve-1.lab.example.', 'PVE.Example.COM', '1host.example']) {
+    for (const host of [
+      '10.0.0.1',
+      '::1',
+      'fd00::10',
+      'pve',
+      'pve-1.lab.example.',
+      'PVE.Example.COM',
+      '1host.example',
+    ]) {
       assert.equal(resolve(MINIMAL, {'proxmox-ip': host}).host, host)
     }
 
-    for (const userFq of ['a@pam', 'a.b-c_d@my-realm.1', 'first@last@pve', 'ünïcode@pve', `${'u'.repeat(60)}@pam`]) assert.equal(resolve(MINIMAL, {'user-fq': userFq}).userFq, userFq)
-    for (const [text, value] of [['1', true], ['0', false], ['YES', true], ['No', false], ['True', true], ['false', false]] as const) {
+    for (const userFq of ['a@pam', 'a.b-c_d@my-realm.1', 'first@last@pve', 'ünïcode@pve', `${'u'.repeat(60)}@pam`])
+      assert.equal(resolve(MINIMAL, {'user-fq': userFq}).userFq, userFq)
+    for (const [text, value] of [
+      ['1', true],
+      ['0', false],
+      ['YES', true],
+      ['No', false],
+      ['True', true],
+      ['false', false],
+    ] as const) {
       assert.equal(resolve(MINIMAL, {'tls-skip': text}).tlsSkip, value)
     }
 
@@ -300,7 +398,9 @@ describe('resolveProxmoxInputs', () => {
   })
 
   it('expands ~ in paths; relative paths in the file resolve against its directory', () => {
-    const inputs = resolve(MINIMAL + 'PROXMOX_SSH_KEY = keys/id\nTLS_CA_FILE = ~/ca.pem\nSSH_PUBLIC_KEY = ~/.ssh/x.pub\n')
+    const inputs = resolve(
+      MINIMAL + 'PROXMOX_SSH_KEY = keys/id\nTLS_CA_FILE = ~/ca.pem\nSSH_PUBLIC_KEY = ~/.ssh/x.pub\n',
+    )
     assert.equal(inputs.sshKey, '/r/config/keys/id')
     assert.equal(inputs.tlsCaFile, join(homedir(), 'ca.pem'))
     assert.equal(inputs.sshPublicKey, join(homedir(), '.ssh/x.pub'))

@@ -22,7 +22,12 @@ const RUNTIME: MarkerDiscovery = {
   storageVmSource: 'detected',
 }
 
-const PATHS = {config: '/r/config/proxmox.conf', credentials: '/r/credentials/proxmox.credentials.tfvars', evidenceDir: '/r/logs/init/proxmox/x', vault: '/r/vault/bootstrap.vault.env'}
+const PATHS = {
+  config: '/r/config/proxmox.conf',
+  credentials: '/r/credentials/proxmox.credentials.tfvars',
+  evidenceDir: '/r/logs/init/proxmox/x',
+  vault: '/r/vault/bootstrap.vault.env',
+}
 
 describe('buildProxmoxMarker', () => {
   it('has the fields the Python hyops wrote, plus token info', () => {
@@ -38,11 +43,24 @@ describe('buildProxmoxMarker', () => {
     assert.deepEqual(marker, {
       context: {ssh_public_key: 'ssh-ed25519 AAAA ops@host'},
       generated_at: '2026-01-02T03:04:05.000Z',
-      paths: {config: PATHS.config, credentials: PATHS.credentials, evidence_dir: PATHS.evidenceDir, vault: PATHS.vault},
+      paths: {
+        config: PATHS.config,
+        credentials: PATHS.credentials,
+        evidence_dir: PATHS.evidenceDir,
+        vault: PATHS.vault,
+      },
       run_id: 'init-proxmox-20260102T030405Z-0123abcd',
       runtime: {
-        api_ip: '10.0.0.5', bridge: 'vmbr0', bridge_source: 'detected', node: 'pve1', storage_iso: 'local', storage_iso_source: 'detected',
-        storage_snippets: 'local', storage_snippets_source: 'fallback', storage_vm: 'local-lvm', storage_vm_source: 'detected',
+        api_ip: '10.0.0.5',
+        bridge: 'vmbr0',
+        bridge_source: 'detected',
+        node: 'pve1',
+        storage_iso: 'local',
+        storage_iso_source: 'detected',
+        storage_snippets: 'local',
+        storage_snippets_source: 'fallback',
+        storage_vm: 'local-lvm',
+        storage_vm_source: 'detected',
       },
       status: 'ready',
       target: 'proxmox',
@@ -51,7 +69,12 @@ describe('buildProxmoxMarker', () => {
   })
 
   it('a failed marker carries its reason; optional parts are left out', () => {
-    const marker = buildProxmoxMarker({paths: PATHS, reason: 'token rotated, then validation failed', runId: 'r', status: 'failed'})
+    const marker = buildProxmoxMarker({
+      paths: PATHS,
+      reason: 'token rotated, then validation failed',
+      runId: 'r',
+      status: 'failed',
+    })
     assert.equal(marker.status, 'failed')
     assert.equal(marker.reason, 'token rotated, then validation failed')
     assert.equal(marker.runtime, undefined)
@@ -79,13 +102,32 @@ describe('discoveryFromMarker', () => {
       generated_at: '2025-05-01T10:00:00+00:00',
       paths: {},
       run_id: 'init-proxmox-x',
-      runtime: {api_ip: '192.168.1.5', bridge: 'vmbr1', bridge_source: 'detected', node: 'hv1', storage_iso: 'nas', storage_iso_source: 'fallback', storage_snippets: 'nas', storage_snippets_source: 'fallback', storage_vm: 'zfs', storage_vm_source: 'detected'},
+      runtime: {
+        api_ip: '192.168.1.5',
+        bridge: 'vmbr1',
+        bridge_source: 'detected',
+        node: 'hv1',
+        storage_iso: 'nas',
+        storage_iso_source: 'fallback',
+        storage_snippets: 'nas',
+        storage_snippets_source: 'fallback',
+        storage_vm: 'zfs',
+        storage_vm_source: 'detected',
+      },
       status: 'ready',
       target: 'proxmox',
     }
     assert.deepEqual(discoveryFromMarker(python), {
-      apiIp: '192.168.1.5', bridge: 'vmbr1', bridgeSource: 'detected', node: 'hv1', storageIso: 'nas', storageIsoSource: 'fallback',
-      storageSnippets: 'nas', storageSnippetsSource: 'fallback', storageVm: 'zfs', storageVmSource: 'detected',
+      apiIp: '192.168.1.5',
+      bridge: 'vmbr1',
+      bridgeSource: 'detected',
+      node: 'hv1',
+      storageIso: 'nas',
+      storageIsoSource: 'fallback',
+      storageSnippets: 'nas',
+      storageSnippetsSource: 'fallback',
+      storageVm: 'zfs',
+      storageVmSource: 'detected',
     })
   })
 
@@ -98,10 +140,21 @@ describe('discoveryFromMarker', () => {
   })
 
   it('fills what an older marker lacks from the fallbacks, with source fallback', () => {
-    const found = discoveryFromMarker({runtime: {bridge: 'vmbr2', bridge_source: 'weird', node: 'n1', storage_vm: 42}}, FALLBACKS)
+    const found = discoveryFromMarker(
+      {runtime: {bridge: 'vmbr2', bridge_source: 'weird', node: 'n1', storage_vm: 42}},
+      FALLBACKS,
+    )
     assert.deepEqual(found, {
-      apiIp: '10.9.9.9', bridge: 'vmbr2', bridgeSource: 'fallback', node: 'n1', storageIso: 'iso9', storageIsoSource: 'fallback',
-      storageSnippets: 'snip9', storageSnippetsSource: 'fallback', storageVm: 'vm9', storageVmSource: 'fallback',
+      apiIp: '10.9.9.9',
+      bridge: 'vmbr2',
+      bridgeSource: 'fallback',
+      node: 'n1',
+      storageIso: 'iso9',
+      storageIsoSource: 'fallback',
+      storageSnippets: 'snip9',
+      storageSnippetsSource: 'fallback',
+      storageVm: 'vm9',
+      storageVmSource: 'fallback',
     })
   })
 })

@@ -66,10 +66,26 @@ describe('renderProxmoxTfvars', () => {
     assert.match(text, /^http_port\s+= 8802$/m)
     assert.match(text, /^proxmox_url\s+= "https:\/\/10\.0\.0\.5:8006\/api2\/json"$/m)
     assert.doesNotMatch(text, /ssh_public_key/)
-    const withKey = parseTfvars(renderProxmoxTfvars({...BASE, proxmox_skip_tls: false, ssh_public_key: 'ssh-ed25519 AAAA ops@host'}))
+    const withKey = parseTfvars(
+      renderProxmoxTfvars({...BASE, proxmox_skip_tls: false, ssh_public_key: 'ssh-ed25519 AAAA ops@host'}),
+    )
     assert.equal(withKey.ssh_public_key, 'ssh-ed25519 AAAA ops@host')
     assert.equal(withKey.proxmox_skip_tls, false)
-    for (const name of ['proxmox_url', 'proxmox_token_id', 'proxmox_token_secret', 'proxmox_node', 'proxmox_skip_tls', 'proxmox_ssh_username', 'proxmox_ssh_key', 'storage_pool', 'storage_iso', 'storage_snippets', 'network_bridge', 'http_bind_address', 'http_port']) {
+    for (const name of [
+      'proxmox_url',
+      'proxmox_token_id',
+      'proxmox_token_secret',
+      'proxmox_node',
+      'proxmox_skip_tls',
+      'proxmox_ssh_username',
+      'proxmox_ssh_key',
+      'storage_pool',
+      'storage_iso',
+      'storage_snippets',
+      'network_bridge',
+      'http_bind_address',
+      'http_port',
+    ]) {
       assert.ok(Object.hasOwn(parsed, name), name)
     }
   })
@@ -81,11 +97,22 @@ describe('renderProxmoxTfvars', () => {
     assert.equal(hclString('cost $5 or 5%'), '"cost $5 or 5%"')
     for (const value of TRICKY) {
       const text = renderProxmoxTfvars({...BASE, network_bridge: value, proxmox_token_secret: value})
-      assert.doesNotMatch(text.split('\n').filter((l) => !l.startsWith('#')).join('\n'), /(^|[^$])\$\{|(^|[^%])%\{/, `no live template in ${JSON.stringify(value)}`)
+      assert.doesNotMatch(
+        text
+          .split('\n')
+          .filter((l) => !l.startsWith('#'))
+          .join('\n'),
+        /(^|[^$])\$\{|(^|[^%])%\{/,
+        `no live template in ${JSON.stringify(value)}`,
+      )
       const parsed = parseTfvars(text)
       assert.equal(parsed.proxmox_token_secret, value, JSON.stringify(value))
       assert.equal(parsed.network_bridge, value)
-      assert.equal(text.split('\n').filter((line) => line.startsWith('proxmox_token_secret')).length, 1, 'one line per value')
+      assert.equal(
+        text.split('\n').filter((line) => line.startsWith('proxmox_token_secret')).length,
+        1,
+        'one line per value',
+      )
     }
   })
 
@@ -94,22 +121,43 @@ describe('renderProxmoxTfvars', () => {
   })
 
   const terraform = spawnSync('terraform', ['version'], {encoding: 'utf8'}).status === 0
-  it('terraform reads the file to the same values and finds it formatted (when terraform is installed)', {skip: terraform ? false : 'terraform is not installed'}, async () => {
-    const dir = await tempDir()
-    const values = {...BASE, network_bridge: TRICKY.join('|'), ssh_public_key: 'ssh-ed25519 AAAA ${x} %{y}'}
-    const names = Object.keys(values) as Array<keyof ProxmoxTfvars>
-    const decl = names.map((name) => `variable "${name}" { type = ${typeof values[name] === 'boolean' ? 'bool' : typeof values[name] === 'number' ? 'number' : 'string'} }`)
-    await writeFile(join(dir, 'main.tf'), decl.join('\n') + '\n')
-    await writeFile(join(dir, 'proxmox.credentials.tfvars'), renderProxmoxTfvars(values))
-    const env = {...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1'}
-    // base64 keeps terraform's own string quoting out of the way.
-    const expression = `base64encode(jsonencode({${names.map((name) => `${name} = var.${name}`).join(', ')}}))\n`
-    const run = spawnSync('terraform', ['console', '-var-file=proxmox.credentials.tfvars'], {cwd: dir, encoding: 'utf8', env, input: expression, timeout: 60_000})
-    assert.equal(run.status, 0, run.stderr)
-    assert.deepEqual(JSON.parse(Buffer.from(JSON.parse(run.stdout.trim()) as string, 'base64').toString('utf8')), values)
-    const fmt = spawnSync('terraform', ['fmt', '-check', '-diff', 'proxmox.credentials.tfvars'], {cwd: dir, encoding: 'utf8', env, timeout: 60_000})
-    assert.equal(fmt.status, 0, fmt.stdout + fmt.stderr)
-  })
+  it(
+    'terraform reads the file to the same values and finds it formatted (when terraform is installed)',
+    {skip: terraform ? false : 'terraform is not installed'},
+    async () => {
+      const dir = await tempDir()
+      const values = {...BASE, network_bridge: TRICKY.join('|'), ssh_public_key: 'ssh-ed25519 AAAA ${x} %{y}'}
+      const names = Object.keys(values) as Array<keyof ProxmoxTfvars>
+      const decl = names.map(
+        (name) =>
+          `variable "${name}" { type = ${typeof values[name] === 'boolean' ? 'bool' : typeof values[name] === 'number' ? 'number' : 'string'} }`,
+      )
+      await writeFile(join(dir, 'main.tf'), decl.join('\n') + '\n')
+      await writeFile(join(dir, 'proxmox.credentials.tfvars'), renderProxmoxTfvars(values))
+      const env = {...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1'}
+      // base64 keeps terraform's own string quoting out of the way.
+      const expression = `base64encode(jsonencode({${names.map((name) => `${name} = var.${name}`).join(', ')}}))\n`
+      const run = spawnSync('terraform', ['console', '-var-file=proxmox.credentials.tfvars'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env,
+        input: expression,
+        timeout: 60_000,
+      })
+      assert.equal(run.status, 0, run.stderr)
+      assert.deepEqual(
+        JSON.parse(Buffer.from(JSON.parse(run.stdout.trim()) as string, 'base64').toString('utf8')),
+        values,
+      )
+      const fmt = spawnSync('terraform', ['fmt', '-check', '-diff', 'proxmox.credentials.tfvars'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env,
+        timeout: 60_000,
+      })
+      assert.equal(fmt.status, 0, fmt.stdout + fmt.stderr)
+    },
+  )
 })
 
 describe('parseTfvars', () => {
@@ -125,7 +173,14 @@ describe('parseTfvars', () => {
       'ssh_public_key = ""',
       '  indented = "x"  ',
     ].join('\r\n')
-    assert.deepEqual(parseTfvars(text), {http_port: 8802, indented: 'x', proxmox_skip_tls: true, proxmox_url: 'https://10.0.0.5:8006/api2/json', ratio: -150, ssh_public_key: ''})
+    assert.deepEqual(parseTfvars(text), {
+      http_port: 8802,
+      indented: 'x',
+      proxmox_skip_tls: true,
+      proxmox_url: 'https://10.0.0.5:8006/api2/json',
+      ratio: -150,
+      ssh_public_key: '',
+    })
     assert.deepEqual(parseTfvars('a = "\\u00e9\\U0001F600"'), {a: 'é😀'})
   })
 
@@ -146,7 +201,10 @@ describe('parseTfvars', () => {
   ]
   for (const [text, line] of garbage) {
     it(`throws TfvarsParseError on ${JSON.stringify(text)}`, () => {
-      assert.throws(() => parseTfvars(text), (error: unknown) => error instanceof TfvarsParseError && error.line === line)
+      assert.throws(
+        () => parseTfvars(text),
+        (error: unknown) => error instanceof TfvarsParseError && error.line === line,
+      )
     })
   }
 
@@ -186,19 +244,63 @@ describe('proxmox URLs', () => {
 describe('proxmoxTfvarsFrom', () => {
   it('assembles the values from inputs and discovery', () => {
     const inputs = {
-      apiPort: 8443, fallbackBridge: 'vmbr0', fallbackStorageIso: 'local', fallbackStorageSnippets: 'local', fallbackStorageVm: 'local-lvm',
-      host: '10.0.0.5', httpPort: 8802, sources: {}, sshKey: '/k/id', sshPort: 22, sshUsername: 'root', tlsSkip: false,
-      tokenId: 'a@pam!t1', tokenName: 't1', userFq: 'a@pam',
+      apiPort: 8443,
+      fallbackBridge: 'vmbr0',
+      fallbackStorageIso: 'local',
+      fallbackStorageSnippets: 'local',
+      fallbackStorageVm: 'local-lvm',
+      host: '10.0.0.5',
+      httpPort: 8802,
+      sources: {},
+      sshKey: '/k/id',
+      sshPort: 22,
+      sshUsername: 'root',
+      tlsSkip: false,
+      tokenId: 'a@pam!t1',
+      tokenName: 't1',
+      userFq: 'a@pam',
     } satisfies ProxmoxInputs
-    const runtime = {apiIp: '10.0.0.6', bridge: 'vmbr1', bridgeSource: 'detected', node: 'pve2', storageIso: 'iso', storageIsoSource: 'detected', storageSnippets: 'snip', storageSnippetsSource: 'fallback', storageVm: 'zfs', storageVmSource: 'detected'} as const
+    const runtime = {
+      apiIp: '10.0.0.6',
+      bridge: 'vmbr1',
+      bridgeSource: 'detected',
+      node: 'pve2',
+      storageIso: 'iso',
+      storageIsoSource: 'detected',
+      storageSnippets: 'snip',
+      storageSnippetsSource: 'fallback',
+      storageVm: 'zfs',
+      storageVmSource: 'detected',
+    } as const
     const values = proxmoxTfvarsFrom({detectedHttpBindAddress: '10.0.0.99', inputs, runtime, tokenSecret: 'sec'})
     assert.deepEqual(values, {
-      http_bind_address: '10.0.0.99', http_port: 8802, network_bridge: 'vmbr1', proxmox_node: 'pve2', proxmox_skip_tls: false,
-      proxmox_ssh_key: '/k/id', proxmox_ssh_username: 'root', proxmox_token_id: 'a@pam!t1', proxmox_token_secret: 'sec',
-      proxmox_url: 'https://10.0.0.6:8443/api2/json', storage_iso: 'iso', storage_pool: 'zfs', storage_snippets: 'snip',
+      http_bind_address: '10.0.0.99',
+      http_port: 8802,
+      network_bridge: 'vmbr1',
+      proxmox_node: 'pve2',
+      proxmox_skip_tls: false,
+      proxmox_ssh_key: '/k/id',
+      proxmox_ssh_username: 'root',
+      proxmox_token_id: 'a@pam!t1',
+      proxmox_token_secret: 'sec',
+      proxmox_url: 'https://10.0.0.6:8443/api2/json',
+      storage_iso: 'iso',
+      storage_pool: 'zfs',
+      storage_snippets: 'snip',
     })
-    assert.equal(proxmoxTfvarsFrom({inputs: {...inputs, httpBindAddress: '0.0.0.0'}, runtime, sshPublicKey: 'ssh-ed25519 K', tokenSecret: 's'}).http_bind_address, '0.0.0.0')
-    assert.equal(proxmoxTfvarsFrom({inputs, runtime, sshPublicKey: 'ssh-ed25519 K', tokenSecret: 's'}).ssh_public_key, 'ssh-ed25519 K')
+    assert.equal(
+      proxmoxTfvarsFrom({
+        inputs: {...inputs, httpBindAddress: '0.0.0.0'},
+        runtime,
+        sshPublicKey: 'ssh-ed25519 K',
+        tokenSecret: 's',
+      }).http_bind_address,
+      '0.0.0.0',
+    )
+    assert.equal(
+      proxmoxTfvarsFrom({inputs, runtime, sshPublicKey: 'ssh-ed25519 K', tokenSecret: 's'}).ssh_public_key,
+      'ssh-ed25519 K',
+    )
     assert.equal(proxmoxTfvarsFrom({inputs, runtime, tokenSecret: 's'}).http_bind_address, '')
   })
 })

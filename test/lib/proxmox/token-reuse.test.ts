@@ -9,7 +9,12 @@ import {after, before, describe, it} from 'node:test'
 
 import {HyopsError} from '../../../src/lib/errors.js'
 import type {ProxmoxTokenCheck} from '../../../src/lib/proxmox/api-validation.js'
-import {findReusableToken, matchesTarget, siblingEnvsDir, type TokenReuseQuery} from '../../../src/lib/proxmox/token-reuse.js'
+import {
+  findReusableToken,
+  matchesTarget,
+  siblingEnvsDir,
+  type TokenReuseQuery,
+} from '../../../src/lib/proxmox/token-reuse.js'
 import {listSiblingEnvs, readSiblingCredentials} from '../../../src/lib/proxmox/token-reuse-siblings.js'
 import {openVault} from '../../../src/lib/vault/open-vault.js'
 import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
@@ -58,7 +63,12 @@ async function sibling(envsDir: string, name: string, spec: SiblingSpec = {}): P
   if (spec.vaultSecret !== undefined) {
     const file = join(dir(spec.vaultPassword), 'pass')
     await writeFile(file, (spec.vaultPassword ?? PASSWORD) + '\n', {mode: 0o600})
-    const vault = await openVault({environment: {}, interactive: false, passwordFile: file, vaultFile: join(root, 'vault', 'bootstrap.vault.env')})
+    const vault = await openVault({
+      environment: {},
+      interactive: false,
+      passwordFile: file,
+      vaultFile: join(root, 'vault', 'bootstrap.vault.env'),
+    })
     await vault.update({PROXMOX_TOKEN_SECRET: spec.vaultSecret})
   }
 
@@ -106,13 +116,28 @@ function query(root: string, extra: Partial<TokenReuseQuery> = {}): TokenReuseQu
   }
 }
 
-const rejected = (check: ProxmoxTokenCheck) => new HyopsError(21, `Proxmox rejected the token ${check.tokenId} (401)`, {reason: 'token-rejected'})
+const rejected = (check: ProxmoxTokenCheck) =>
+  new HyopsError(21, `Proxmox rejected the token ${check.tokenId} (401)`, {reason: 'token-rejected'})
 
 /** A validator that accepts `valid` (after `validMs`) and rejects the rest (after `badMs`), logging calls. */
 function fakeValidator(valid: string | undefined, options: {validMs?: number; badMs?: number} = {}) {
-  const calls: Array<{secret: string; node: string; storage: string; apiUrl: string; aborted: () => boolean; caPem?: string}> = []
+  const calls: Array<{
+    secret: string
+    node: string
+    storage: string
+    apiUrl: string
+    aborted: () => boolean
+    caPem?: string
+  }> = []
   const validate = async (check: ProxmoxTokenCheck) => {
-    calls.push({apiUrl: check.apiUrl, aborted: () => check.signal?.aborted ?? false, caPem: check.caPem, node: check.node, secret: check.secret, storage: check.storage})
+    calls.push({
+      apiUrl: check.apiUrl,
+      aborted: () => check.signal?.aborted ?? false,
+      caPem: check.caPem,
+      node: check.node,
+      secret: check.secret,
+      storage: check.storage,
+    })
     const ms = check.secret === valid ? (options.validMs ?? 1) : (options.badMs ?? 1)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, ms)
@@ -157,7 +182,13 @@ describe('matchesTarget', () => {
   })
 
   it('compares IPv6 addresses without their brackets', () => {
-    assert.equal(matchesTarget({host: '[fd00::5]', port: PORT, tokenId: TOKEN}, {apiPort: PORT, hosts: ['FD00::5'], tokenId: TOKEN}), true)
+    assert.equal(
+      matchesTarget(
+        {host: '[fd00::5]', port: PORT, tokenId: TOKEN},
+        {apiPort: PORT, hosts: ['FD00::5'], tokenId: TOKEN},
+      ),
+      true,
+    )
   })
 })
 
@@ -174,7 +205,10 @@ describe('siblingEnvsDir and listSiblingEnvs', () => {
     await symlink(root, join(envsDir, 'self-link'))
     await writeFile(join(envsDir, 'notes.txt'), 'not an env')
     const {envs, notes} = await listSiblingEnvs(envsDir, root)
-    assert.deepEqual(envs.map((e) => e.name), ['a'])
+    assert.deepEqual(
+      envs.map((e) => e.name),
+      ['a'],
+    )
     assert.deepEqual(notes, [])
   })
 
@@ -191,7 +225,10 @@ describe('readSiblingCredentials', () => {
     const read = await readSiblingCredentials({name: 'a', root})
     assert.equal(read.kind, 'credentials')
     const c = read.kind === 'credentials' ? read.credentials : undefined
-    assert.deepEqual([c?.host, c?.port, c?.tokenId, c?.secret, c?.node, c?.storage], ['fd00::5', 443, TOKEN, 's3cr3t', 'pve1', 'local'])
+    assert.deepEqual(
+      [c?.host, c?.port, c?.tokenId, c?.secret, c?.node, c?.storage],
+      ['fd00::5', 443, TOKEN, 's3cr3t', 'pve1', 'local'],
+    )
   })
 
   it('a URL without a port has none', async () => {
@@ -210,13 +247,46 @@ describe('readSiblingCredentials', () => {
   it('broken files are notes that name the env and hold no value', async () => {
     const {envsDir} = await envsFolder()
     const cases: Array<[string, (root: string) => Promise<void>, RegExp]> = [
-      ['garbage', async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), randomBytes(512)), /not UTF-8 text|not a tfvars file/],
-      ['template', async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), 'proxmox_url = "${var.secret-value}"\n'), /not a tfvars file \(tfvars line 1/],
-      ['nourl', async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), `proxmox_token_id = "${TOKEN}"\nproxmox_token_secret = "hidden-value"\n`), /no proxmox_url/],
-      ['ftp', async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), `proxmox_url = "ftp://h/"\nproxmox_token_id = "${TOKEN}"\n`), /not an http\(s\) URL/],
+      [
+        'garbage',
+        async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), randomBytes(512)),
+        /not UTF-8 text|not a tfvars file/,
+      ],
+      [
+        'template',
+        async (root) =>
+          writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), 'proxmox_url = "${var.secret-value}"\n'),
+        /not a tfvars file \(tfvars line 1/,
+      ],
+      [
+        'nourl',
+        async (root) =>
+          writeFile(
+            join(root, 'credentials', 'proxmox.credentials.tfvars'),
+            `proxmox_token_id = "${TOKEN}"\nproxmox_token_secret = "hidden-value"\n`,
+          ),
+        /no proxmox_url/,
+      ],
+      [
+        'ftp',
+        async (root) =>
+          writeFile(
+            join(root, 'credentials', 'proxmox.credentials.tfvars'),
+            `proxmox_url = "ftp://h/"\nproxmox_token_id = "${TOKEN}"\n`,
+          ),
+        /not an http\(s\) URL/,
+      ],
       ['dir', async (root) => mkdir(join(root, 'credentials', 'proxmox.credentials.tfvars')), /not a regular file/],
-      ['fifo', async (root) => void execFileSync('mkfifo', [join(root, 'credentials', 'proxmox.credentials.tfvars')]), /not a regular file/],
-      ['huge', async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), '# x\n'.repeat(100_000)), /larger than/],
+      [
+        'fifo',
+        async (root) => void execFileSync('mkfifo', [join(root, 'credentials', 'proxmox.credentials.tfvars')]),
+        /not a regular file/,
+      ],
+      [
+        'huge',
+        async (root) => writeFile(join(root, 'credentials', 'proxmox.credentials.tfvars'), '# x\n'.repeat(100_000)),
+        /larger than/,
+      ],
     ]
     for (const [name, make, why] of cases) {
       const root = join(envsDir, name)
@@ -240,7 +310,11 @@ describe('findReusableToken (validation stubbed)', () => {
     await sibling(envsDir, 'other-port', {secret: 'decoy-2', url: `https://${HOST}:8443/api2/json`})
     await sibling(envsDir, 'other-token', {secret: 'decoy-3', tokenId: 'automation@pam!ci'})
     // A non-matching sibling's vault has another password: it is never decrypted, so no note.
-    await sibling(envsDir, 'other-vault', {tokenId: 'automation@pam!ci', vaultPassword: 'another', vaultSecret: 'decoy-4'})
+    await sibling(envsDir, 'other-vault', {
+      tokenId: 'automation@pam!ci',
+      vaultPassword: 'another',
+      vaultSecret: 'decoy-4',
+    })
     await sibling(envsDir, 'garbage', {raw: 'this is { not hcl'})
     const fake = fakeValidator('good-secret')
     const scan = await findReusableToken(query(root, {validate: fake.validate}))
@@ -249,10 +323,16 @@ describe('findReusableToken (validation stubbed)', () => {
     assert.equal(scan.found?.secret, 'good-secret')
     assert.equal(scan.found?.version, '8.2.4')
     assert.deepEqual(scan.matched, ['good'])
-    assert.deepEqual(fake.calls.map((c) => c.secret), ['good-secret'])
+    assert.deepEqual(
+      fake.calls.map((c) => c.secret),
+      ['good-secret'],
+    )
     assert.equal(scan.envs, 6)
     assert.equal(scan.notes.length, 1)
-    assert.match(scan.notes[0], /^skipped env "garbage": credentials\/proxmox\.credentials\.tfvars is not a tfvars file/)
+    assert.match(
+      scan.notes[0],
+      /^skipped env "garbage": credentials\/proxmox\.credentials\.tfvars is not a tfvars file/,
+    )
   })
 
   it('validates on this run URL, with the node and storage it knows, else the sibling ones', async () => {
@@ -285,7 +365,10 @@ describe('findReusableToken (validation stubbed)', () => {
     const fake = fakeValidator('mid-secret')
     const scan = await findReusableToken(query(root, {concurrency: 1, validate: fake.validate}))
     assert.deepEqual(scan.matched, ['new', 'older', 'mid', 'mid-copy', 'old'])
-    assert.deepEqual(fake.calls.map((c) => c.secret), ['new-secret', 'older-secret', 'mid-secret'])
+    assert.deepEqual(
+      fake.calls.map((c) => c.secret),
+      ['new-secret', 'older-secret', 'mid-secret'],
+    )
     assert.equal(scan.found?.envName, 'mid')
     assert.equal(scan.tried, 3)
     assert.deepEqual(
@@ -323,15 +406,20 @@ describe('findReusableToken (validation stubbed)', () => {
     assert.equal(vaultNotes.length, 1, scan.notes.join('\n'))
     assert.match(vaultNotes[0], /^skipped the vault of envs "foreign", "foreign2": /)
 
-    const none = await findReusableToken(query(root, {vault: {environment: {}}, validate: fakeValidator('fresh-in-vault').validate}))
+    const none = await findReusableToken(
+      query(root, {vault: {environment: {}}, validate: fakeValidator('fresh-in-vault').validate}),
+    )
     assert.equal(none.found, undefined)
-    assert.deepEqual(none.notes, ['skipped the vault of envs "foreign", "foreign2", "vaulted": no vault password source (--vault-password-file, --vault-password-command)'])
+    assert.deepEqual(none.notes, [
+      'skipped the vault of envs "foreign", "foreign2", "vaulted": no vault password source (--vault-password-file, --vault-password-command)',
+    ])
   })
 
   it('validates concurrently and cancels the others once one is accepted', async () => {
     const {envsDir, root} = await envsFolder()
     const now = Math.floor(Date.now() / 1000)
-    for (let i = 0; i < 40; i++) await sibling(envsDir, `stale-${String(i).padStart(2, '0')}`, {mtime: now - i, secret: `stale-${i}`})
+    for (let i = 0; i < 40; i++)
+      await sibling(envsDir, `stale-${String(i).padStart(2, '0')}`, {mtime: now - i, secret: `stale-${i}`})
     await sibling(envsDir, 'valid', {mtime: now - 9999, secret: 'valid'})
     const fake = fakeValidator('valid', {badMs: 3000, validMs: 30})
     const started = Date.now()
@@ -341,7 +429,10 @@ describe('findReusableToken (validation stubbed)', () => {
     assert.ok(elapsed < 1500, `the scan took ${elapsed} ms`)
     assert.equal(fake.calls.length, 41)
     assert.equal(fake.calls.at(-1)?.secret, 'valid', 'the oldest is started last')
-    assert.ok(fake.calls.every((c) => c.aborted()), 'every validation was cancelled once one won')
+    assert.ok(
+      fake.calls.every((c) => c.aborted()),
+      'every validation was cancelled once one won',
+    )
     assert.deepEqual(scan.failures, [], 'cancelled candidates are not failures')
   })
 
@@ -374,18 +465,29 @@ describe('findReusableToken against the simulated Proxmox API', () => {
   after(async () => sim?.stop())
 
   const simQuery = (root: string, extra: Partial<TokenReuseQuery> = {}) =>
-    query(root, {apiPort: sim.apiPort, apiUrl: `https://127.0.0.1:${sim.apiPort}/api2/json`, hosts: ['127.0.0.1'], ...extra})
+    query(root, {
+      apiPort: sim.apiPort,
+      apiUrl: `https://127.0.0.1:${sim.apiPort}/api2/json`,
+      hosts: ['127.0.0.1'],
+      ...extra,
+    })
   const simUrl = () => `https://127.0.0.1:${sim.apiPort}/api2/json`
 
   it('forty stale siblings (401 after 3 s each) and the valid one oldest: found well under the 3 s delay', async () => {
     const {envsDir, root} = await envsFolder()
     const now = Math.floor(Date.now() / 1000)
     for (let i = 0; i < 40; i++) {
-      await sibling(envsDir, `stale-${i}`, {mtime: now - i, secret: randomBytes(18).toString('hex'), url: simUrl(), ...(i % 4 === 0 ? {vaultSecret: randomBytes(18).toString('hex')} : {})})
+      await sibling(envsDir, `stale-${i}`, {
+        mtime: now - i,
+        secret: randomBytes(18).toString('hex'),
+        url: simUrl(),
+        ...(i % 4 === 0 ? {vaultSecret: randomBytes(18).toString('hex')} : {}),
+      })
     }
 
     await sibling(envsDir, 'valid', {mtime: now - 86_400, secret: valid, url: simUrl()})
-    for (let i = 0; i < 10; i++) await sibling(envsDir, `decoy-${i}`, {secret: valid, url: `https://127.0.0.2:${sim.apiPort}/api2/json`})
+    for (let i = 0; i < 10; i++)
+      await sibling(envsDir, `decoy-${i}`, {secret: valid, url: `https://127.0.0.2:${sim.apiPort}/api2/json`})
     const started = Date.now()
     const scan = await findReusableToken(simQuery(root))
     const elapsed = Date.now() - started
@@ -401,7 +503,10 @@ describe('findReusableToken against the simulated Proxmox API', () => {
     await sibling(envsDir, 'no-ca', {secret: valid, url: simUrl()})
     const withoutCa = await findReusableToken(simQuery(root, {tlsSkip: false}))
     assert.equal(withoutCa.found, undefined)
-    assert.deepEqual(withoutCa.failures.map((f) => f.reason), ['tls'])
+    assert.deepEqual(
+      withoutCa.failures.map((f) => f.reason),
+      ['tls'],
+    )
 
     await sibling(envsDir, 'with-ca', {caPem: await readFile(sim.caFile, 'utf8'), secret: valid, url: simUrl()})
     const scan = await findReusableToken(simQuery(root, {tlsSkip: false}))

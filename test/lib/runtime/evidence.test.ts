@@ -24,7 +24,10 @@ async function allFiles(dir: string): Promise<string[]> {
 
 describe('evidence', () => {
   it('run ids follow init-<target>-<UTC stamp>-<8 hex>', () => {
-    assert.match(newRunId('proxmox', new Date('2026-01-02T03:04:05.678Z')), /^init-proxmox-20260102T030405Z-[0-9a-f]{8}$/)
+    assert.match(
+      newRunId('proxmox', new Date('2026-01-02T03:04:05.678Z')),
+      /^init-proxmox-20260102T030405Z-[0-9a-f]{8}$/,
+    )
     assert.notEqual(newRunId('x'), newRunId('x'))
   })
 
@@ -36,11 +39,21 @@ describe('evidence', () => {
     redactor.addSecret(secret)
     const evidence = await Evidence.start({dir, redactor, runId: 'init-t-1', target: 't'})
     await evidence.record({inputs: {note: `the secret is ${secret}`, password: patterned, token_name: 'infra-token'}})
-    await evidence.step('bootstrap', async () => `EXPORT:TOKEN_SECRET=${patterned}`, (out) => out)
-    await evidence.step('validate', async () => 0, () => `Authorization: PVEAPIToken=automation@pam!infra-token=${patterned}`)
-    await assert.rejects(evidence.step('fails', async () => {
-      throw new HyopsError(ExitCode.Remote, `ssh said ${secret} and HCLOUD_TOKEN=${patterned}`)
-    }))
+    await evidence.step(
+      'bootstrap',
+      async () => `EXPORT:TOKEN_SECRET=${patterned}`,
+      (out) => out,
+    )
+    await evidence.step(
+      'validate',
+      async () => 0,
+      () => `Authorization: PVEAPIToken=automation@pam!infra-token=${patterned}`,
+    )
+    await assert.rejects(
+      evidence.step('fails', async () => {
+        throw new HyopsError(ExitCode.Remote, `ssh said ${secret} and HCLOUD_TOKEN=${patterned}`)
+      }),
+    )
     evidence.fileWritten('/tmp/x.tfvars')
     await evidence.finish(ExitCode.Remote, `failed with secret=${patterned} ${JSON.stringify({s: secret + '\n'})}`)
 
@@ -58,8 +71,18 @@ describe('evidence', () => {
     assert.equal(meta.status, 'failed')
     assert.equal(meta.exit_code, 20)
     assert.equal(meta.inputs.token_name, 'infra-token', 'non-secret names are kept')
-    const steps = (await readFile(join(dir, 'steps.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
-    assert.deepEqual(steps.map((s) => [s.step, s.result, s.exit_code]), [['bootstrap', 'ok', 0], ['validate', 'ok', 0], ['fails', 'failed', 20]])
+    const steps = (await readFile(join(dir, 'steps.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.result, s.exit_code]),
+      [
+        ['bootstrap', 'ok', 0],
+        ['validate', 'ok', 0],
+        ['fails', 'failed', 20],
+      ],
+    )
     assert.ok(steps.every((s) => typeof s.duration_ms === 'number'))
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'files.json'), 'utf8')), ['/tmp/x.tfvars'])
     assert.equal((await stat(dir)).mode & 0o777, 0o700)

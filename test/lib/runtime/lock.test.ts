@@ -13,7 +13,10 @@ describe('acquireLock', () => {
   it('makes a second holder wait, then fail with a clear message', async () => {
     const path = join(await tempDir(), '.lock')
     const lock = await acquireLock(path)
-    await assert.rejects(acquireLock(path, {purpose: 'another init', waitMs: 150}), (e: HyopsError) => /another init is in progress/.test(e.message) && e.message.includes(String(process.pid)))
+    await assert.rejects(
+      acquireLock(path, {purpose: 'another init', waitMs: 150}),
+      (e: HyopsError) => /another init is in progress/.test(e.message) && e.message.includes(String(process.pid)),
+    )
     await lock.release()
     const again = await acquireLock(path, {waitMs: 150})
     await again.release()

@@ -18,7 +18,11 @@ describe('runtime root resolution', () => {
     assert.equal(resolveRuntimeRoot({environment, root: '/x/y'}).root, '/x/y')
     assert.equal(resolveRuntimeRoot({env: 'dev', environment}).root, join(home, 'envs', 'dev'))
     assert.equal(resolveRuntimeRoot({environment}).root, '/srv/rt')
-    assert.deepEqual(resolveRuntimeRoot({environment: {HYOPS_ENV: 'staging'}}), {envName: 'staging', root: join(home, 'envs', 'staging'), source: 'HYOPS_ENV'})
+    assert.deepEqual(resolveRuntimeRoot({environment: {HYOPS_ENV: 'staging'}}), {
+      envName: 'staging',
+      root: join(home, 'envs', 'staging'),
+      source: 'HYOPS_ENV',
+    })
   })
 
   it('makes a relative --root absolute and expands ~', () => {
@@ -27,12 +31,18 @@ describe('runtime root resolution', () => {
   })
 
   it('refuses --root with --env as a usage error', () => {
-    assert.throws(() => resolveRuntimeRoot({env: 'a', environment: {}, root: '/r'}), (e: HyopsError) => e.exitCode === ExitCode.Usage)
+    assert.throws(
+      () => resolveRuntimeRoot({env: 'a', environment: {}, root: '/r'}),
+      (e: HyopsError) => e.exitCode === ExitCode.Usage,
+    )
   })
 
   for (const bad of ['../x', 'a/b', '..', '', '-lead', 'x'.repeat(65), 'sp ace', 'dot.dot']) {
     it(`rejects env name ${JSON.stringify(bad)}`, () => {
-      assert.throws(() => validateEnvName(bad), (e: HyopsError) => e.exitCode === ExitCode.Usage && e.message.includes('not a valid env name'))
+      assert.throws(
+        () => validateEnvName(bad),
+        (e: HyopsError) => e.exitCode === ExitCode.Usage && e.message.includes('not a valid env name'),
+      )
     })
   }
 

@@ -53,7 +53,10 @@ describe('writeFileSafely', () => {
     const dir = await tempDir()
     const path = join(dir, 'creds.tfvars')
     await mkdir(path)
-    await assert.rejects(writeFileSafely(path, 'secret'), (e: HyopsError) => e.exitCode === ExitCode.Write && e.message.includes(path) && e.message.includes('directory'))
+    await assert.rejects(
+      writeFileSafely(path, 'secret'),
+      (e: HyopsError) => e.exitCode === ExitCode.Write && e.message.includes(path) && e.message.includes('directory'),
+    )
     assert.ok((await stat(path)).isDirectory())
     assert.deepEqual(await readdir(dir), ['creds.tfvars'])
   })

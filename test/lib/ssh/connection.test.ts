@@ -7,10 +7,14 @@ import {after, before, describe, it} from 'node:test'
 
 import ssh2 from 'ssh2'
 
-import {connectSsh, mapConnectError, preferHostKeyAlgorithms, type SshConnectOptions} from '../../../src/lib/ssh/connection.js'
+import {
+  connectSsh,
+  mapConnectError,
+  preferHostKeyAlgorithms,
+  type SshConnectOptions,
+} from '../../../src/lib/ssh/connection.js'
 import {type PveSim, startPveSim} from '../../fixtures/pve-sim/index.js'
 import {rejectsWithReason} from '../../helpers/errors.js'
-
 
 /** A TCP port nobody listens on (bound once, then closed). */
 async function closedPort(): Promise<number> {
@@ -61,7 +65,12 @@ describe('SSH connection (against the simulated Proxmox host)', () => {
     const first = await connectSsh(opts)
     try {
       assert.equal(first.target, `root@127.0.0.1:${sim.sshPort}`)
-      assert.deepEqual(first.hostKey, {fingerprint: sim.hostKeyFingerprint, keyType: 'ssh-ed25519', line: 1, status: 'recorded'})
+      assert.deepEqual(first.hostKey, {
+        fingerprint: sim.hostKeyFingerprint,
+        keyType: 'ssh-ed25519',
+        line: 1,
+        status: 'recorded',
+      })
     } finally {
       first.dispose()
     }
@@ -80,7 +89,10 @@ describe('SSH connection (against the simulated Proxmox host)', () => {
     try {
       const plain = await session.exec('echo out; echo err >&2; exit 3')
       assert.deepEqual(plain, {code: 3, stderr: 'err\n', stdout: 'out\n'})
-      const piped = await session.exec(`bash -c 'cat; printf "[%s]" "$GREETING"'`, {env: {GREETING: "it's $HOME `x`"}, stdin: 'from stdin ü\n'})
+      const piped = await session.exec(`bash -c 'cat; printf "[%s]" "$GREETING"'`, {
+        env: {GREETING: "it's $HOME `x`"},
+        stdin: 'from stdin ü\n',
+      })
       assert.equal(piped.code, 0)
       assert.equal(piped.stdout, "from stdin ü\n[it's $HOME `x`]")
       const big = await session.exec(`perl -e 'print "\\xc3\\xa9" x 150001'`)
@@ -201,16 +213,26 @@ describe('SSH connection (against the simulated Proxmox host)', () => {
       assert.ok(error.message.includes(`PROXMOX_SSH_KEY=${missing}`))
       assert.match(error.message, /does not exist/)
     })
-    await rejectsWithReason(connectSsh(options({privateKeyPath: dir})), 'key-missing', (error) => assert.match(error.message, /is a directory/))
+    await rejectsWithReason(connectSsh(options({privateKeyPath: dir})), 'key-missing', (error) =>
+      assert.match(error.message, /is a directory/),
+    )
 
     const encrypted = join(dir, 'encrypted_key')
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', {cipher: 'aes256-ctr', passphrase: 'correct horse', rounds: 4})
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', {
+      cipher: 'aes256-ctr',
+      passphrase: 'correct horse',
+      rounds: 4,
+    })
     await writeFile(encrypted, pair.private, {mode: 0o600})
     await rejectsWithReason(connectSsh(options({privateKeyPath: encrypted})), 'key-encrypted', (error) => {
       assert.match(error.message, /passphrase/)
       assert.ok(error.message.includes(encrypted))
     })
-    await rejectsWithReason(connectSsh(options({passphrase: 'wrong', privateKeyPath: encrypted})), 'key-encrypted', (error) => assert.match(error.message, /does not open/))
+    await rejectsWithReason(
+      connectSsh(options({passphrase: 'wrong', privateKeyPath: encrypted})),
+      'key-encrypted',
+      (error) => assert.match(error.message, /does not open/),
+    )
     // The right passphrase opens it; the host does not know the key, so authentication fails.
     await rejectsWithReason(connectSsh(options({passphrase: 'correct horse', privateKeyPath: encrypted})), 'auth')
 
@@ -251,7 +273,10 @@ describe('SSH connection (against the simulated Proxmox host)', () => {
       [{level: 'protocol', message: 'Bad identification start\nmore'}, 'handshake'],
     ]
     for (const [error, reason] of cases) {
-      const mapped = mapConnectError(target, Object.assign(new Error((error as {message?: string}).message ?? 'x'), error))
+      const mapped = mapConnectError(
+        target,
+        Object.assign(new Error((error as {message?: string}).message ?? 'x'), error),
+      )
       assert.equal(mapped.reason, reason, JSON.stringify(error))
       assert.equal(mapped.exitCode, 20)
       assert.ok(mapped.message.startsWith(`SSH to ${target}: `))

@@ -38,7 +38,14 @@ describe('installAuthorizedKey on the simulated Proxmox host', () => {
   }
 
   async function keySession(privateKeyPath: string): Promise<SshSession> {
-    const session = await connectSsh({host: sim.host, hostKeyPolicy: 'accept-new', knownHostsFile: join(work, 'known_hosts'), port: sim.sshPort, privateKeyPath, username: 'root'})
+    const session = await connectSsh({
+      host: sim.host,
+      hostKeyPolicy: 'accept-new',
+      knownHostsFile: join(work, 'known_hosts'),
+      port: sim.sshPort,
+      privateKeyPath,
+      username: 'root',
+    })
     sessions.push(session)
     return session
   }
@@ -68,7 +75,10 @@ describe('installAuthorizedKey on the simulated Proxmox host', () => {
   })
 
   it('the operator key is refused before, installed once, then present; modes 700/600; the key works', async () => {
-    await assert.rejects(keySession(operatorKey.privatePath), (error: unknown) => error instanceof HyopsError && error.reason === 'auth')
+    await assert.rejects(
+      keySession(operatorKey.privatePath),
+      (error: unknown) => error instanceof HyopsError && error.reason === 'auth',
+    )
 
     const session = await passwordSession()
     assert.equal(await installAuthorizedKey(session, operatorKey.publicKey), 'installed')
@@ -89,7 +99,8 @@ describe('installAuthorizedKey on the simulated Proxmox host', () => {
     const blob = operatorKey.publicKey.split(' ')[1]
     const commands = await sim.execCommands()
     assert.ok(commands.length > 0)
-    for (const argv of await sim.execLog()) for (const arg of argv) assert.ok(!arg.includes(blob), `the key is in an argv: ${arg.slice(0, 80)}`)
+    for (const argv of await sim.execLog())
+      for (const arg of argv) assert.ok(!arg.includes(blob), `the key is in an argv: ${arg.slice(0, 80)}`)
   })
 
   it('creates ~/.ssh (0700) and authorized_keys (0600) when they are missing', async () => {
@@ -112,7 +123,11 @@ describe('installAuthorizedKey on the simulated Proxmox host', () => {
   it('the same key with another comment, options or spacing is present; a commented-out one is not', async () => {
     const [type, blob] = operatorKey.publicKey.split(' ')
     const session = await passwordSession()
-    for (const existing of [`${type} ${blob}`, `${type} ${blob} someone-else@old`, `from="10.0.0.0/8",no-pty ${type}  ${blob} x  `]) {
+    for (const existing of [
+      `${type} ${blob}`,
+      `${type} ${blob} someone-else@old`,
+      `from="10.0.0.0/8",no-pty ${type}  ${blob} x  `,
+    ]) {
       await writeFile(authorizedKeys, `${sim.clientKey.publicKey}\n${existing}\n`)
       assert.equal(await installAuthorizedKey(session, operatorKey.publicKey), 'present', existing)
       assert.equal(await readFile(authorizedKeys, 'utf8'), `${sim.clientKey.publicKey}\n${existing}\n`)
@@ -142,7 +157,12 @@ describe('installAuthorizedKey on the simulated Proxmox host', () => {
 
   it('works over a plain node-ssh connection too', async () => {
     const ssh = new NodeSSH()
-    await ssh.connect({host: sim.host, password: (await sim.readState()).root_password, port: sim.sshPort, username: 'root'})
+    await ssh.connect({
+      host: sim.host,
+      password: (await sim.readState()).root_password,
+      port: sim.sshPort,
+      username: 'root',
+    })
     ssh.connection?.on('error', () => {})
     try {
       assert.equal(await installAuthorizedKey(ssh, operatorKey.publicKey), 'installed')
@@ -158,20 +178,26 @@ describe('installAuthorizedKey on the simulated Proxmox host', () => {
     await sim.updateState((state) => {
       state.faults.script_exit = 1
     })
-    await assert.rejects(installAuthorizedKey(session, operatorKey.publicKey, {target: 'root@pve1'}), (error: unknown) => {
-      assert.ok(error instanceof HyopsError)
-      assert.equal(error.exitCode, ExitCode.Remote)
-      assert.equal(error.reason, 'key-install')
-      assert.match(error.message, /^installing the public key on root@pve1 failed: .*script_exit/)
-      return true
-    })
+    await assert.rejects(
+      installAuthorizedKey(session, operatorKey.publicKey, {target: 'root@pve1'}),
+      (error: unknown) => {
+        assert.ok(error instanceof HyopsError)
+        assert.equal(error.exitCode, ExitCode.Remote)
+        assert.equal(error.reason, 'key-install')
+        assert.match(error.message, /^installing the public key on root@pve1 failed: .*script_exit/)
+        return true
+      },
+    )
     assert.equal(await readFile(authorizedKeys, 'utf8'), sim.clientKey.publicKey + '\n')
   })
 
   it('a line that is not a public key is exit 11 and never reaches the host', async () => {
     const before = (await sim.execCommands()).length
     for (const bad of ['', 'ssh-ed25519', `${operatorKey.publicKey}\nssh-ed25519 AAAA injected`]) {
-      await assert.rejects(installAuthorizedKey({exec: () => assert.fail('the host was contacted')}, bad), (error: unknown) => error instanceof HyopsError && error.exitCode === ExitCode.ConfigInvalid)
+      await assert.rejects(
+        installAuthorizedKey({exec: () => assert.fail('the host was contacted')}, bad),
+        (error: unknown) => error instanceof HyopsError && error.exitCode === ExitCode.ConfigInvalid,
+      )
     }
 
     assert.equal((await sim.execCommands()).length, before)

@@ -6,7 +6,13 @@ import {after, describe, it} from 'node:test'
 import ssh2 from 'ssh2'
 
 import {ExitCode, HyopsError} from '../../../src/lib/errors.ts'
-import {generateEd25519KeyPair, isWellFormedEd25519Pair, parsePublicKeyLine, publicKeyPath, readPublicKey} from '../../../src/lib/ssh/keygen.ts'
+import {
+  generateEd25519KeyPair,
+  isWellFormedEd25519Pair,
+  parsePublicKeyLine,
+  publicKeyPath,
+  readPublicKey,
+} from '../../../src/lib/ssh/keygen.ts'
 import {cleanupTempDirs, tempDir} from '../../helpers/cli.ts'
 
 after(cleanupTempDirs)
@@ -77,7 +83,10 @@ describe('generateEd25519KeyPair', () => {
 
     const other = join(dir, 'id_other')
     await writeFile(`${other}.pub`, 'ssh-ed25519 AAAA old\n')
-    await assert.rejects(generateEd25519KeyPair(other, 'c'), (error: unknown) => error instanceof HyopsError && error.message.includes(`${other}.pub`))
+    await assert.rejects(
+      generateEd25519KeyPair(other, 'c'),
+      (error: unknown) => error instanceof HyopsError && error.message.includes(`${other}.pub`),
+    )
     await assert.rejects(stat(other), {code: 'ENOENT'})
     assert.equal(await readFile(`${other}.pub`, 'utf8'), 'ssh-ed25519 AAAA old\n')
   })
@@ -140,7 +149,15 @@ describe('parsePublicKeyLine', () => {
 
   it('refuses what is not one key line', () => {
     const [type, blob] = line.split(' ')
-    for (const bad of ['', 'ssh-ed25519', `${type} ${blob.slice(0, 20)}`, `ssh-rsa ${blob}`, `${type} ${blob} x\ny`, `${line}\n${line}`, 'ssh-ed25519 !!!!']) {
+    for (const bad of [
+      '',
+      'ssh-ed25519',
+      `${type} ${blob.slice(0, 20)}`,
+      `ssh-rsa ${blob}`,
+      `${type} ${blob} x\ny`,
+      `${line}\n${line}`,
+      'ssh-ed25519 !!!!',
+    ]) {
       assert.equal(parsePublicKeyLine(bad), undefined, JSON.stringify(bad))
     }
   })
@@ -162,7 +179,10 @@ describe('ssh2 generator bug: a public key that starts with a zero byte', () => 
     assert.equal(await isWellFormedEd25519Pair(broken), false)
     assert.equal(parsePublicKeyLine(broken.public), undefined, 'a 31-byte ed25519 public key passed as a key line')
     const good = await generateEd25519KeyPair(join(await tempDir(), 'good'), 'c')
-    assert.equal(await isWellFormedEd25519Pair({private: await readFile(good.privatePath, 'utf8'), public: good.publicKey}), true)
+    assert.equal(
+      await isWellFormedEd25519Pair({private: await readFile(good.privatePath, 'utf8'), public: good.publicKey}),
+      true,
+    )
   })
 
   it('every generated pair loads in ssh2', async () => {

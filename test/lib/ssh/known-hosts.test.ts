@@ -22,7 +22,12 @@ import {
 
 /** A fresh public key blob of the given type, and its `ssh-... AAAA` line. */
 function newKey(type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519'): {blob: Buffer; line: string} {
-  const generate = () => (type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', {bits: 256}) : type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', {bits: 2048}) : ssh2.utils.generateKeyPairSync('ed25519'))
+  const generate = () =>
+    type === 'ecdsa'
+      ? ssh2.utils.generateKeyPairSync('ecdsa', {bits: 256})
+      : type === 'rsa'
+        ? ssh2.utils.generateKeyPairSync('rsa', {bits: 2048})
+        : ssh2.utils.generateKeyPairSync('ed25519')
   // ssh2 makes an unloadable ed25519 key about once in 256 draws (see isWellFormedEd25519Pair).
   let pair = generate()
   let parsed = ssh2.utils.parseKey(pair.public)
@@ -35,7 +40,11 @@ function newKey(type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519'): {blob: Buffer; l
   return {blob: (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH(), line: pair.public.trim()}
 }
 
-async function rejectsWithReason(promise: Promise<unknown>, reason: string, check?: (error: HyopsError) => void): Promise<void> {
+async function rejectsWithReason(
+  promise: Promise<unknown>,
+  reason: string,
+  check?: (error: HyopsError) => void,
+): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof HyopsError, `not a HyopsError: ${String(error)}`)
     assert.equal(error.exitCode, 20)
@@ -67,7 +76,9 @@ describe('known_hosts', () => {
         const key = newKey(type)
         const file = join(dir, `fp-${type}.pub`)
         await writeFile(file, `${key.line}\n`)
-        const expected = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', file], {encoding: 'utf8'}).split(' ')[1]
+        const expected = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', file], {encoding: 'utf8'}).split(
+          ' ',
+        )[1]
         assert.match(expected, /^SHA256:[A-Za-z0-9+/]{43}$/)
         assert.equal(fingerprintSha256(key.blob), expected)
       }
@@ -84,13 +95,25 @@ describe('known_hosts', () => {
     it('skips comments, blank and malformed lines and keeps line numbers and markers', () => {
       const a = newKey()
       const [type, body] = a.line.split(' ')
-      const text = ['# comment', '', `pve1,10.0.0.5 ${type} ${body} a comment`, 'broken-line', `@revoked old.lab ${type} ${body}`, `@cert-authority *.lab ${type} ${body}`, '@unknown x y z', `host ${type} not*base64`].join('\n')
+      const text = [
+        '# comment',
+        '',
+        `pve1,10.0.0.5 ${type} ${body} a comment`,
+        'broken-line',
+        `@revoked old.lab ${type} ${body}`,
+        `@cert-authority *.lab ${type} ${body}`,
+        '@unknown x y z',
+        `host ${type} not*base64`,
+      ].join('\n')
       const entries = parseKnownHosts(text)
-      assert.deepEqual(entries.map((e) => [e.line, e.marker, e.hosts]), [
-        [3, undefined, 'pve1,10.0.0.5'],
-        [5, 'revoked', 'old.lab'],
-        [6, 'cert-authority', '*.lab'],
-      ])
+      assert.deepEqual(
+        entries.map((e) => [e.line, e.marker, e.hosts]),
+        [
+          [3, undefined, 'pve1,10.0.0.5'],
+          [5, 'revoked', 'old.lab'],
+          [6, 'cert-authority', '*.lab'],
+        ],
+      )
       assert.equal(entries[0].keyBase64, body)
     })
 
@@ -119,8 +142,19 @@ describe('known_hosts', () => {
       assert.ok(!entryMatchesHost(entries[0], '10.1.2.4', 22))
       assert.ok(entryMatchesHost(entries[1], '10.1.2.3', 2222))
       assert.ok(!entryMatchesHost(entries[1], '10.1.2.3', 22))
-      const check = await verifyHostKey({host: '10.1.2.3', key: key.blob, knownHostsFile: file, policy: 'strict', port: 2222})
-      assert.deepEqual(check, {fingerprint: fingerprintSha256(key.blob), keyType: 'ssh-ed25519', line: 2, status: 'known'})
+      const check = await verifyHostKey({
+        host: '10.1.2.3',
+        key: key.blob,
+        knownHostsFile: file,
+        policy: 'strict',
+        port: 2222,
+      })
+      assert.deepEqual(check, {
+        fingerprint: fingerprintSha256(key.blob),
+        keyType: 'ssh-ed25519',
+        line: 2,
+        status: 'known',
+      })
     })
 
     it('reads a missing file as empty', async () => {
@@ -138,7 +172,10 @@ describe('known_hosts', () => {
       assert.equal((await stat(file)).mode & 0o777, 0o600)
       assert.equal((await stat(join(dir, 'state'))).mode & 0o777, 0o700)
       const text = await readFile(file, 'utf8')
-      assert.equal(text, `[127.0.0.1]:2222 ${a.line.split(' ').slice(0, 2).join(' ')}\npve.lab ${b.line.split(' ').slice(0, 2).join(' ')}\n`)
+      assert.equal(
+        text,
+        `[127.0.0.1]:2222 ${a.line.split(' ').slice(0, 2).join(' ')}\npve.lab ${b.line.split(' ').slice(0, 2).join(' ')}\n`,
+      )
       const found = execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file], {encoding: 'utf8'})
       assert.match(found, /found: line 1/)
     })
@@ -155,7 +192,10 @@ describe('known_hosts', () => {
     it('fails with exit 20 when the file cannot be written', async () => {
       const blocker = join(dir, 'blocker')
       await writeFile(blocker, '')
-      await rejectsWithReason(appendKnownHost(join(blocker, 'known_hosts'), 'h', 22, newKey().blob), 'known-hosts-unwritable')
+      await rejectsWithReason(
+        appendKnownHost(join(blocker, 'known_hosts'), 'h', 22, newKey().blob),
+        'known-hosts-unwritable',
+      )
     })
   })
 
@@ -163,11 +203,23 @@ describe('known_hosts', () => {
     it('accept-new records an unknown key once, then knows it', async () => {
       const file = join(dir, 'accept-new')
       const key = newKey()
-      const first = await verifyHostKey({host: '127.0.0.1', key: key.blob, knownHostsFile: file, policy: 'accept-new', port: 2200})
+      const first = await verifyHostKey({
+        host: '127.0.0.1',
+        key: key.blob,
+        knownHostsFile: file,
+        policy: 'accept-new',
+        port: 2200,
+      })
       assert.equal(first.status, 'recorded')
       assert.equal(first.line, 1)
       assert.equal(first.fingerprint, fingerprintSha256(key.blob))
-      const second = await verifyHostKey({host: '127.0.0.1', key: key.blob, knownHostsFile: file, policy: 'accept-new', port: 2200})
+      const second = await verifyHostKey({
+        host: '127.0.0.1',
+        key: key.blob,
+        knownHostsFile: file,
+        policy: 'accept-new',
+        port: 2200,
+      })
       assert.equal(second.status, 'known')
       assert.equal((await readFile(file, 'utf8')).split('\n').filter(Boolean).length, 1)
       assert.deepEqual(await knownKeyTypes(file, '127.0.0.1', 2200), ['ssh-ed25519'])
@@ -182,11 +234,15 @@ describe('known_hosts', () => {
       await appendKnownHost(file, '10.0.0.5', 22, old.blob)
       const before = await readFile(file, 'utf8')
       for (const policy of ['accept-new', 'strict'] as const) {
-        await rejectsWithReason(verifyHostKey({host: '10.0.0.5', key: offered.blob, knownHostsFile: file, policy, port: 22}), 'host-key-changed', (error) => {
-          assert.ok(error.message.includes(fingerprintSha256(old.blob)), error.message)
-          assert.ok(error.message.includes(fingerprintSha256(offered.blob)), error.message)
-          assert.ok(error.hint?.includes(`remove line 3 of ${file}`), error.hint)
-        })
+        await rejectsWithReason(
+          verifyHostKey({host: '10.0.0.5', key: offered.blob, knownHostsFile: file, policy, port: 22}),
+          'host-key-changed',
+          (error) => {
+            assert.ok(error.message.includes(fingerprintSha256(old.blob)), error.message)
+            assert.ok(error.message.includes(fingerprintSha256(offered.blob)), error.message)
+            assert.ok(error.hint?.includes(`remove line 3 of ${file}`), error.hint)
+          },
+        )
       }
 
       assert.equal(await readFile(file, 'utf8'), before)
@@ -195,16 +251,24 @@ describe('known_hosts', () => {
     it('treats a key of another type for a known host as a change', async () => {
       const file = join(dir, 'other-type')
       await appendKnownHost(file, 'pve', 22, newKey('ecdsa').blob)
-      await rejectsWithReason(verifyHostKey({host: 'pve', key: newKey().blob, knownHostsFile: file, policy: 'accept-new', port: 22}), 'host-key-changed', (error) => {
-        assert.match(error.message, /ecdsa-sha2-nistp256.*ssh-ed25519/)
-      })
+      await rejectsWithReason(
+        verifyHostKey({host: 'pve', key: newKey().blob, knownHostsFile: file, policy: 'accept-new', port: 22}),
+        'host-key-changed',
+        (error) => {
+          assert.match(error.message, /ecdsa-sha2-nistp256.*ssh-ed25519/)
+        },
+      )
     })
 
     it('strict fails on an unknown host without recording it', async () => {
       const file = join(dir, 'strict')
-      await rejectsWithReason(verifyHostKey({host: 'pve', key: newKey().blob, knownHostsFile: file, policy: 'strict', port: 22}), 'host-key-unknown', (error) => {
-        assert.match(error.message, /strict/)
-      })
+      await rejectsWithReason(
+        verifyHostKey({host: 'pve', key: newKey().blob, knownHostsFile: file, policy: 'strict', port: 22}),
+        'host-key-unknown',
+        (error) => {
+          assert.match(error.message, /strict/)
+        },
+      )
       await assert.rejects(stat(file), {code: 'ENOENT'})
     })
 
@@ -212,7 +276,13 @@ describe('known_hosts', () => {
       const file = join(dir, 'off')
       await appendKnownHost(file, 'pve', 22, newKey().blob)
       const before = await readFile(file, 'utf8')
-      const check = await verifyHostKey({host: 'pve', key: newKey().blob, knownHostsFile: file, policy: 'off', port: 22})
+      const check = await verifyHostKey({
+        host: 'pve',
+        key: newKey().blob,
+        knownHostsFile: file,
+        policy: 'off',
+        port: 22,
+      })
       assert.equal(check.status, 'unchecked')
       assert.equal(await readFile(file, 'utf8'), before)
     })
@@ -238,7 +308,14 @@ describe('known_hosts', () => {
       )
       assert.deepEqual(asked, [`${fingerprintSha256(key.blob)} ssh-ed25519 pve:22`])
       await assert.rejects(stat(file), {code: 'ENOENT'})
-      const check = await verifyHostKey({confirmNewHostKey: async () => true, host: 'pve', key: key.blob, knownHostsFile: file, policy: 'accept-new', port: 22})
+      const check = await verifyHostKey({
+        confirmNewHostKey: async () => true,
+        host: 'pve',
+        key: key.blob,
+        knownHostsFile: file,
+        policy: 'accept-new',
+        port: 22,
+      })
       assert.equal(check.status, 'recorded')
     })
 
@@ -261,7 +338,10 @@ describe('known_hosts', () => {
       const file = join(dir, 'revoked')
       const key = newKey()
       await writeFile(file, `@revoked * ${key.line}\n`)
-      await rejectsWithReason(verifyHostKey({host: 'pve', key: key.blob, knownHostsFile: file, policy: 'accept-new', port: 22}), 'host-key-revoked')
+      await rejectsWithReason(
+        verifyHostKey({host: 'pve', key: key.blob, knownHostsFile: file, policy: 'accept-new', port: 22}),
+        'host-key-revoked',
+      )
     })
   })
 })

@@ -4,11 +4,32 @@ import {describe, it} from 'node:test'
 
 import {envPrefix, shellQuote} from '../../../src/lib/ssh/shell-quote.js'
 
-const TRICKY = ["it's", "'", "''", 'two words', '$HOME', '${PATH}', '$(touch /tmp/hyops-pwned)', '`id`', 'a\\b', 'line\nbreak', '', ' ', '!x', '*', 'ünïcode', 'a"b', "--x='y'"]
+const TRICKY = [
+  "it's",
+  "'",
+  "''",
+  'two words',
+  '$HOME',
+  '${PATH}',
+  '$(touch /tmp/hyops-pwned)',
+  '`id`',
+  'a\\b',
+  'line\nbreak',
+  '',
+  ' ',
+  '!x',
+  '*',
+  'ünïcode',
+  'a"b',
+  "--x='y'",
+]
 
 /** What bash makes of a command line (run for real). */
 function bash(line: string): string {
-  return execFileSync('bash', ['-c', line], {encoding: 'utf8', env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent'}})
+  return execFileSync('bash', ['-c', line], {
+    encoding: 'utf8',
+    env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent'},
+  })
 }
 
 describe('shellQuote', () => {
@@ -41,7 +62,8 @@ describe('envPrefix', () => {
   })
 
   it('refuses names a shell would not read as one variable', () => {
-    for (const name of ['1A', 'A-B', 'A B', '', 'A=B', '$A']) assert.throws(() => envPrefix({[name]: 'x'}), TypeError, name)
+    for (const name of ['1A', 'A-B', 'A B', '', 'A=B', '$A'])
+      assert.throws(() => envPrefix({[name]: 'x'}), TypeError, name)
   })
 
   it('is empty without variables', () => {

@@ -45,7 +45,10 @@ export class FakeTerminal {
         return
       }
 
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; screen after the last match: ${JSON.stringify(this.screen.slice(this.seen))}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${JSON.stringify(text)}; screen after the last match: ${JSON.stringify(this.screen.slice(this.seen))}`,
+        )
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   }

@@ -58,7 +58,12 @@ describe('plain progress', () => {
     assert.equal(progress.mode, 'plain')
     assert.equal(await progress.step('connect root@10.0.0.5', async () => 42), 42)
     assert.equal(await progress.step('bootstrap', async () => 'x'), 'x')
-    assert.match(stream.text, new RegExp(`^\\[hyops\\] connect root@10\\.0\\.0\\.5 \\.\\.\\. ok \\(${DURATION}\\)\\n\\[hyops\\] bootstrap \\.\\.\\. ok \\(${DURATION}\\)\\n$`))
+    assert.match(
+      stream.text,
+      new RegExp(
+        `^\\[hyops\\] connect root@10\\.0\\.0\\.5 \\.\\.\\. ok \\(${DURATION}\\)\\n\\[hyops\\] bootstrap \\.\\.\\. ok \\(${DURATION}\\)\\n$`,
+      ),
+    )
     assert.deepEqual(
       progress.steps.map((s) => [s.label, s.ok]),
       [
@@ -89,7 +94,12 @@ describe('plain progress', () => {
     await progress.step('connect', async () => {
       progress.note('recording the host key of pve1')
     })
-    assert.match(stream.text, new RegExp(`^\\[hyops\\] connect \\.\\.\\.\\nrecording the host key of pve1\\n\\[hyops\\] connect \\.\\.\\. ok \\(${DURATION}\\)\\n$`))
+    assert.match(
+      stream.text,
+      new RegExp(
+        `^\\[hyops\\] connect \\.\\.\\.\\nrecording the host key of pve1\\n\\[hyops\\] connect \\.\\.\\. ok \\(${DURATION}\\)\\n$`,
+      ),
+    )
   })
 
   it('nested steps each get their own line', async () => {
@@ -137,7 +147,11 @@ describe('spinner progress (TTY)', () => {
 
   it('a failed step ends with ✖', async () => {
     const stream = new CapturedStream(true)
-    await assert.rejects(new Progress({environment: {}, intervalMs: 15, stream}).step('validate', async () => Promise.reject(new Error('no'))))
+    await assert.rejects(
+      new Progress({environment: {}, intervalMs: 15, stream}).step('validate', async () =>
+        Promise.reject(new Error('no')),
+      ),
+    )
     assert.match(stripVTControlCharacters(stream.text), /✖ validate \(0\.0s\)\n$/)
   })
 
@@ -165,7 +179,8 @@ describe('spinner progress (TTY)', () => {
   it('cuts a label that would wrap, so the line can be redrawn in place', async () => {
     const stream = new CapturedStream(true, 30)
     await new Progress({environment: {}, stream}).step('x'.repeat(100), async () => {})
-    for (const line of stripVTControlCharacters(stream.text).split(/\r|\n/)) assert.ok(line.length <= 30, `line too long: ${line}`)
+    for (const line of stripVTControlCharacters(stream.text).split(/\r|\n/))
+      assert.ok(line.length <= 30, `line too long: ${line}`)
     assert.match(stream.text, /…/)
   })
 })

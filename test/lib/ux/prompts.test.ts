@@ -36,7 +36,10 @@ interface Rendered<T> {
  * render() assumes: wait for it before pressing keys.
  */
 async function renderQuestion<T>(ask: (streams: PromptStreams) => Promise<T>): Promise<Rendered<T>> {
-  const rendered = (await render(((_props: unknown, context: PromptStreams) => ask(context)) as never, {})) as unknown as Rendered<T>
+  const rendered = (await render(
+    ((_props: unknown, context: PromptStreams) => ask(context)) as never,
+    {},
+  )) as unknown as Rendered<T>
   const deadline = Date.now() + 3000
   while (rendered.getScreen() === '') {
     if (Date.now() > deadline) throw new Error('the prompt was never drawn')
@@ -56,38 +59,39 @@ async function assertCancelled(answer: Promise<unknown>): Promise<void> {
 }
 
 describe('operator questions (rendered with @inquirer/testing)', () => {
-  const cases: Array<{name: string; ask: (s: PromptStreams) => Promise<boolean>; expected: boolean; shows: RegExp[]}> = [
-    {
-      ask: (s) => confirmTrustHostKey('pve.example:22', 'SHA256:abcDEF123+/xyz', s),
-      expected: false,
-      name: 'trust a new host key: shows the fingerprint, Enter means no',
-      shows: [/pve\.example:22/, /SHA256:abcDEF123\+\/xyz/, /\(y\/N\)/],
-    },
-    {
-      ask: (s) => confirmReuseToken('lab', '10.0.0.5', s),
-      expected: true,
-      name: 'reuse a token of another env: Enter means yes',
-      shows: [/"lab"/, /10\.0\.0\.5/, /Reuse it\?/, /\(Y\/n\)/],
-    },
-    {
-      ask: (s) => confirmRotateToken('automation@pam!infra-token', s),
-      expected: false,
-      name: 'rotate an existing token: Enter means no',
-      shows: [/automation@pam!infra-token/, /Rotate it \(breaks its current users\)\?/, /\(y\/N\)/],
-    },
-    {
-      ask: (s) => confirmInstallKey('root', 'pve1', '/home/op/.ssh/id_ed25519.pub', s),
-      expected: true,
-      name: 'install the public key: names the key and the host, Enter means yes',
-      shows: [/root@pve1/, /\/home\/op\/\.ssh\/id_ed25519\.pub/, /authorized_keys/, /\(Y\/n\)/],
-    },
-    {
-      ask: (s) => confirmGenerateKey('/home/op/.ssh/id_ed25519', s),
-      expected: true,
-      name: 'generate a key pair: Enter means yes',
-      shows: [/\/home\/op\/\.ssh\/id_ed25519/, /ed25519/, /\(Y\/n\)/],
-    },
-  ]
+  const cases: Array<{name: string; ask: (s: PromptStreams) => Promise<boolean>; expected: boolean; shows: RegExp[]}> =
+    [
+      {
+        ask: (s) => confirmTrustHostKey('pve.example:22', 'SHA256:abcDEF123+/xyz', s),
+        expected: false,
+        name: 'trust a new host key: shows the fingerprint, Enter means no',
+        shows: [/pve\.example:22/, /SHA256:abcDEF123\+\/xyz/, /\(y\/N\)/],
+      },
+      {
+        ask: (s) => confirmReuseToken('lab', '10.0.0.5', s),
+        expected: true,
+        name: 'reuse a token of another env: Enter means yes',
+        shows: [/"lab"/, /10\.0\.0\.5/, /Reuse it\?/, /\(Y\/n\)/],
+      },
+      {
+        ask: (s) => confirmRotateToken('automation@pam!infra-token', s),
+        expected: false,
+        name: 'rotate an existing token: Enter means no',
+        shows: [/automation@pam!infra-token/, /Rotate it \(breaks its current users\)\?/, /\(y\/N\)/],
+      },
+      {
+        ask: (s) => confirmInstallKey('root', 'pve1', '/home/op/.ssh/id_ed25519.pub', s),
+        expected: true,
+        name: 'install the public key: names the key and the host, Enter means yes',
+        shows: [/root@pve1/, /\/home\/op\/\.ssh\/id_ed25519\.pub/, /authorized_keys/, /\(Y\/n\)/],
+      },
+      {
+        ask: (s) => confirmGenerateKey('/home/op/.ssh/id_ed25519', s),
+        expected: true,
+        name: 'generate a key pair: Enter means yes',
+        shows: [/\/home\/op\/\.ssh\/id_ed25519/, /ed25519/, /\(Y\/n\)/],
+      },
+    ]
 
   for (const {ask, expected, name, shows} of cases) {
     it(name, async () => {
@@ -209,7 +213,11 @@ describe('prompts driven through a byte stream', () => {
       terminal.type(`b${attempt}` + ENTER)
     }
 
-    await assert.rejects(answer, (error: unknown) => error instanceof HyopsError && error.exitCode === ExitCode.Secrets && /differed/.test(error.message))
+    await assert.rejects(
+      answer,
+      (error: unknown) =>
+        error instanceof HyopsError && error.exitCode === ExitCode.Secrets && /differed/.test(error.message),
+    )
   })
 
   it('askVaultPassword: twice for a new vault, once for an existing one', async () => {

@@ -61,7 +61,11 @@ describe('summary', () => {
   })
 
   it('a dry run can name its paths differently; no rows, no blank first line', () => {
-    const text = renderSummary({paths: [{label: 'credentials', path: '/r/c.tfvars'}], pathsTitle: 'Would write:', rows: []})
+    const text = renderSummary({
+      paths: [{label: 'credentials', path: '/r/c.tfvars'}],
+      pathsTitle: 'Would write:',
+      rows: [],
+    })
     assert.equal(text, 'Would write:\n  credentials  /r/c.tfvars\n')
   })
 
@@ -80,7 +84,12 @@ describe('summary', () => {
   })
 
   it('a long value without a source does not push the source column out', () => {
-    const text = renderSummary({rows: [{label: 'Host', source: 'config', value: 'root@h:22'}, {label: 'Step 1', value: 'x'.repeat(150)}]})
+    const text = renderSummary({
+      rows: [
+        {label: 'Host', source: 'config', value: 'root@h:22'},
+        {label: 'Step 1', value: 'x'.repeat(150)},
+      ],
+    })
     assert.equal(text.split('\n')[0], '  Host    root@h:22  config')
   })
 })

@@ -16,7 +16,9 @@ interface KnownAnswer {
   vault_text: string
 }
 
-const fixture = JSON.parse(await readFile(join(PROJECT_ROOT, 'test', 'fixtures', 'vault', 'known-answer.json'), 'utf8')) as {cases: KnownAnswer[]}
+const fixture = JSON.parse(
+  await readFile(join(PROJECT_ROOT, 'test', 'fixtures', 'vault', 'known-answer.json'), 'utf8'),
+) as {cases: KnownAnswer[]}
 
 /** Expects a HyopsError with exit 21 and the given reason. */
 async function rejectsWith(promise: Promise<unknown>, reason: string, message?: RegExp): Promise<void> {
@@ -44,7 +46,10 @@ describe('ansible-vault codec', () => {
 
   for (const vector of fixture.cases) {
     it(`encrypts exactly as ansible-core: ${vector.name}`, async () => {
-      const text = await encryptVault(vector.plaintext, vector.password, {label: vector.vault_id ?? undefined, salt: Buffer.from(vector.salt_hex, 'hex')})
+      const text = await encryptVault(vector.plaintext, vector.password, {
+        label: vector.vault_id ?? undefined,
+        salt: Buffer.from(vector.salt_hex, 'hex'),
+      })
       assert.equal(text, vector.vault_text)
     })
 
@@ -79,12 +84,19 @@ describe('ansible-vault codec', () => {
   it('writes a 1.2 header only for a label other than "default"', async () => {
     assert.ok((await encryptVault('x', 'pw', {label: 'default'})).startsWith('$ANSIBLE_VAULT;1.1;AES256\n'))
     assert.ok((await encryptVault('x', 'pw', {label: 'prod'})).startsWith('$ANSIBLE_VAULT;1.2;AES256;prod\n'))
-    await assert.rejects(encryptVault('x', 'pw', {label: 'a;b'}), (error: unknown) => error instanceof HyopsError && error.exitCode === 2)
+    await assert.rejects(
+      encryptVault('x', 'pw', {label: 'a;b'}),
+      (error: unknown) => error instanceof HyopsError && error.exitCode === 2,
+    )
   })
 
   it('reports a wrong password as exit 21 naming the source, never garbage', async () => {
     const vector = fixture.cases[0]
-    await rejectsWith(decryptVault(vector.vault_text, vector.password + 'x', {source: '/v/bootstrap.vault.env'}), 'wrong-password', /^wrong vault password or damaged vault: \/v\/bootstrap\.vault\.env$/)
+    await rejectsWith(
+      decryptVault(vector.vault_text, vector.password + 'x', {source: '/v/bootstrap.vault.env'}),
+      'wrong-password',
+      /^wrong vault password or damaged vault: \/v\/bootstrap\.vault\.env$/,
+    )
   })
 
   it('detects a changed byte in the ciphertext, the HMAC or the salt by the HMAC', async () => {
@@ -94,7 +106,10 @@ describe('ansible-vault codec', () => {
     for (const index of [2, 140, Math.floor(bodyLength / 2), bodyLength - 4]) {
       const tampered = flipBodyDigit(vector.vault_text, index)
       assert.notEqual(tampered, vector.vault_text)
-      await assert.rejects(decryptVault(tampered, vector.password), (error: unknown) => error instanceof HyopsError && error.exitCode === 21)
+      await assert.rejects(
+        decryptVault(tampered, vector.password),
+        (error: unknown) => error instanceof HyopsError && error.exitCode === 21,
+      )
     }
   })
 
@@ -104,7 +119,10 @@ describe('ansible-vault codec', () => {
     await rejectsWith(decryptVault(lines.slice(0, 3).join('\n') + 'z\n', vector.password), 'damaged')
     await rejectsWith(decryptVault(lines.slice(0, 3).join('\n') + '\n', vector.password), 'damaged')
     await rejectsWith(decryptVault('$ANSIBLE_VAULT;1.1;AES256\n', vector.password), 'damaged')
-    await rejectsWith(decryptVault(`$ANSIBLE_VAULT;1.1;AES256\n${Buffer.from('00\n11\n22').toString('hex')}\n`, vector.password), 'damaged')
+    await rejectsWith(
+      decryptVault(`$ANSIBLE_VAULT;1.1;AES256\n${Buffer.from('00\n11\n22').toString('hex')}\n`, vector.password),
+      'damaged',
+    )
   })
 
   it('refuses text that is not a vault, and unknown versions or ciphers', async () => {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {TRICKY_VALUES as VALUES} from '../../fixtures/vault/tricky-values.js'
-import {DEFAULT_ENV_HEADER, formatEnvFile, isValidEnvKey, parseEnvFile, quoteEnvValue} from '../../../src/lib/vault/env-file.js'
+import {
+  DEFAULT_ENV_HEADER,
+  formatEnvFile,
+  isValidEnvKey,
+  parseEnvFile,
+  quoteEnvValue,
+} from '../../../src/lib/vault/env-file.js'
 
 describe('env-file codec', () => {
   it('writes comment lines, then sorted KEY="value" lines with the four escapes', () => {
@@ -19,7 +25,11 @@ describe('env-file codec', () => {
   it('round-trips tricky values exactly', () => {
     const TRICKY_VALUES = {...VALUES, EMPTY: ''}
     const text = formatEnvFile(TRICKY_VALUES)
-    assert.equal(text.split('\n').length, Object.keys(TRICKY_VALUES).length + DEFAULT_ENV_HEADER.length + 1, 'one line per key')
+    assert.equal(
+      text.split('\n').length,
+      Object.keys(TRICKY_VALUES).length + DEFAULT_ENV_HEADER.length + 1,
+      'one line per key',
+    )
     const parsed = parseEnvFile(text)
     assert.deepEqual(parsed.values, TRICKY_VALUES)
     assert.deepEqual(parsed.invalidLines, [])
@@ -32,7 +42,7 @@ describe('env-file codec', () => {
         '# comment',
         '',
         'BARE=  plain value  ',
-        "SINGLE='it\\n stays \"as\" written'",
+        'SINGLE=\'it\\n stays "as" written\'',
         'DOUBLE="tab \\t and \\q kept, \\n decoded"  # trailing comment',
         'export EXPORTED="x"',
         '  SPACED = "y"',

@@ -109,7 +109,10 @@ describe('openVault', () => {
     await writeVault(file, 'A="1"\n')
     await chmod(file, 0o640)
     const before = await readFile(file)
-    await assert.rejects(openVault(options(file, {passwordFile: wrongPasswordFile})), isExit(21, /wrong vault password or damaged vault: .*bootstrap\.vault\.env/))
+    await assert.rejects(
+      openVault(options(file, {passwordFile: wrongPasswordFile})),
+      isExit(21, /wrong vault password or damaged vault: .*bootstrap\.vault\.env/),
+    )
     const damaged = Buffer.from(before)
     damaged[damaged.length - 5] ^= 1
     await writeFile(file, damaged)
@@ -143,7 +146,10 @@ describe('openVault', () => {
     const writers = await Promise.all(Array.from({length: 8}, () => openVault(options(file))))
     await Promise.all(writers.map((vault, i) => vault.update({[`KEY_${i}`]: `value ${i}`})))
     const final = await openVault(options(file))
-    assert.deepEqual(Object.keys(final.values).sort(), ['BASE', ...Array.from({length: 8}, (_, i) => `KEY_${i}`)].sort())
+    assert.deepEqual(
+      Object.keys(final.values).sort(),
+      ['BASE', ...Array.from({length: 8}, (_, i) => `KEY_${i}`)].sort(),
+    )
   })
 
   it('does not rewrite the file when an update changes nothing', async () => {

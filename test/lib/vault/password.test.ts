@@ -15,11 +15,18 @@ let fileA: string
 let fileB: string
 
 async function resolve(options: Partial<VaultAccessOptions>, creating = false) {
-  const result = await resolveVaultPassword({environment: {}, interactive: false, vaultFile, ...options}, {creating, vaultFile})
+  const result = await resolveVaultPassword(
+    {environment: {}, interactive: false, vaultFile, ...options},
+    {creating, vaultFile},
+  )
   return {password: result.bytes.toString('utf8'), source: result.source}
 }
 
-async function rejects21(promise: Promise<unknown>, message: RegExp, check?: (error: HyopsError) => void): Promise<void> {
+async function rejects21(
+  promise: Promise<unknown>,
+  message: RegExp,
+  check?: (error: HyopsError) => void,
+): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof HyopsError, String(error))
     assert.equal(error.exitCode, 21)
@@ -40,42 +47,77 @@ describe('vault password sources', () => {
   after(cleanupTempDirs)
 
   it('takes --vault-password-file first, stripped of surrounding whitespace as ansible does', async () => {
-    const environment = {ANSIBLE_VAULT_PASSWORD_FILE: fileB, HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd', HYOPS_VAULT_PASSWORD_FILE: fileB}
-    assert.deepEqual(await resolve({environment, passwordCommand: 'echo cmd', passwordFile: fileA}), {password: 'pass A with inner spaces', source: '--vault-password-file'})
+    const environment = {
+      ANSIBLE_VAULT_PASSWORD_FILE: fileB,
+      HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd',
+      HYOPS_VAULT_PASSWORD_FILE: fileB,
+    }
+    assert.deepEqual(await resolve({environment, passwordCommand: 'echo cmd', passwordFile: fileA}), {
+      password: 'pass A with inner spaces',
+      source: '--vault-password-file',
+    })
   })
 
   it('then --vault-password-command, less its trailing newline', async () => {
     const environment = {HYOPS_VAULT_PASSWORD_FILE: fileB}
-    assert.deepEqual(await resolve({environment, passwordCommand: "printf 'from command \\n'"}), {password: 'from command ', source: '--vault-password-command'})
+    assert.deepEqual(await resolve({environment, passwordCommand: "printf 'from command \\n'"}), {
+      password: 'from command ',
+      source: '--vault-password-command',
+    })
   })
 
   it('then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE, HYOPS_VAULT_PASSWORD_COMMAND in that order', async () => {
-    const all = {ANSIBLE_VAULT_PASSWORD_FILE: fileA, HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd', HYOPS_VAULT_PASSWORD_FILE: fileB}
+    const all = {
+      ANSIBLE_VAULT_PASSWORD_FILE: fileA,
+      HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd',
+      HYOPS_VAULT_PASSWORD_FILE: fileB,
+    }
     assert.deepEqual(await resolve({environment: all}), {password: 'pass-B', source: 'HYOPS_VAULT_PASSWORD_FILE'})
     const {HYOPS_VAULT_PASSWORD_FILE: _, ...two} = all
-    assert.deepEqual(await resolve({environment: two}), {password: 'pass A with inner spaces', source: 'ANSIBLE_VAULT_PASSWORD_FILE'})
-    assert.deepEqual(await resolve({environment: {HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd'}}), {password: 'env-cmd', source: 'HYOPS_VAULT_PASSWORD_COMMAND'})
+    assert.deepEqual(await resolve({environment: two}), {
+      password: 'pass A with inner spaces',
+      source: 'ANSIBLE_VAULT_PASSWORD_FILE',
+    })
+    assert.deepEqual(await resolve({environment: {HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd'}}), {
+      password: 'env-cmd',
+      source: 'HYOPS_VAULT_PASSWORD_COMMAND',
+    })
   })
 
   it('without any source and without a terminal: exit 21 naming the flags and variables', async () => {
-    await rejects21(resolve({}), /no vault password for \/nonexistent\/vault\/bootstrap\.vault\.env.*--vault-password-file.*--vault-password-command.*HYOPS_VAULT_PASSWORD_FILE/)
+    await rejects21(
+      resolve({}),
+      /no vault password for \/nonexistent\/vault\/bootstrap\.vault\.env.*--vault-password-file.*--vault-password-command.*HYOPS_VAULT_PASSWORD_FILE/,
+    )
   })
 
   it('refuses a missing, an empty and an executable password file with exit 21', async () => {
-    await rejects21(resolve({passwordFile: join(dir, 'missing')}), /cannot read the vault password file .*missing.*no such file/)
+    await rejects21(
+      resolve({passwordFile: join(dir, 'missing')}),
+      /cannot read the vault password file .*missing.*no such file/,
+    )
     const empty = join(dir, 'empty.pass')
     await writeFile(empty, ' \n')
     await rejects21(resolve({passwordFile: empty}), /is empty/)
     const script = join(dir, 'script.pass')
     await writeFile(script, '#!/bin/sh\necho pw\n')
     await chmod(script, 0o755)
-    await rejects21(resolve({environment: {ANSIBLE_VAULT_PASSWORD_FILE: script}}), /is a script.*--vault-password-command/)
+    await rejects21(
+      resolve({environment: {ANSIBLE_VAULT_PASSWORD_FILE: script}}),
+      /is a script.*--vault-password-command/,
+    )
   })
 
   it('reports a failing command with its stderr, never its stdout', async () => {
-    await rejects21(runPasswordCommand('echo the-secret-output; echo "vault locked" >&2; exit 3', {source: '--vault-password-command'}), /failed \(exit 3\): vault locked/, (error) => {
-      assert.doesNotMatch(error.line, /the-secret-output/)
-    })
+    await rejects21(
+      runPasswordCommand('echo the-secret-output; echo "vault locked" >&2; exit 3', {
+        source: '--vault-password-command',
+      }),
+      /failed \(exit 3\): vault locked/,
+      (error) => {
+        assert.doesNotMatch(error.line, /the-secret-output/)
+      },
+    )
   })
 
   it('refuses a command that prints nothing, and gives it no stdin to read', async () => {
@@ -115,7 +157,10 @@ describe('vault password sources', () => {
  * Drives the hidden prompt through streams: each answer is typed once the screen shows the
  * question it answers (`password for`, then `Repeat it`).
  */
-async function promptWith(answers: string[], creating: boolean): Promise<{result: {password: string; source: string}; screen: string}> {
+async function promptWith(
+  answers: string[],
+  creating: boolean,
+): Promise<{result: {password: string; source: string}; screen: string}> {
   const questions = ['password for', 'Repeat it']
   const input = new PassThrough()
   const output = new PassThrough()

@@ -37,14 +37,23 @@ export async function validateHetznerToken(token: string, target: HetznerApiTarg
   const caPem = target.caFile ? [...rootCertificates, await readCaFile(target.caFile)].join('\n') : undefined
   let answer
   try {
-    answer = await validateToken({headers: {Authorization: `Bearer ${token}`}, timeoutMs: target.timeoutMs, tls: {caPem}, url})
+    answer = await validateToken({
+      headers: {Authorization: `Bearer ${token}`},
+      timeoutMs: target.timeoutMs,
+      tls: {caPem},
+      url,
+    })
   } catch (error) {
     throw asHyopsError(url, error)
   }
 
   const servers = (answer.data as {servers?: unknown} | undefined)?.servers
   if (!Array.isArray(servers)) {
-    throw new HyopsError(ExitCode.Remote, `${url} answered ${answer.status} but not like the Hetzner API (no servers list)`, {hint: 'check HCLOUD_API', reason: 'api-error'})
+    throw new HyopsError(
+      ExitCode.Remote,
+      `${url} answered ${answer.status} but not like the Hetzner API (no servers list)`,
+      {hint: 'check HCLOUD_API', reason: 'api-error'},
+    )
   }
 
   return {servers: servers.length, status: answer.status, url}
@@ -55,10 +64,14 @@ async function readCaFile(path: string): Promise<string> {
   try {
     pem = await readFile(path, 'utf8')
   } catch (error) {
-    throw configError(`cannot read HCLOUD_CA_FILE ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give a readable PEM file')
+    throw configError(
+      `cannot read HCLOUD_CA_FILE ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'give a readable PEM file',
+    )
   }
 
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw configError(`HCLOUD_CA_FILE ${path} holds no PEM certificate`, 'give a PEM CA bundle')
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw configError(`HCLOUD_CA_FILE ${path} holds no PEM certificate`, 'give a PEM CA bundle')
   return pem
 }
 
@@ -68,7 +81,10 @@ function asHyopsError(url: string, error: unknown): unknown {
   switch (error.kind) {
     case 'unauthorized':
     case 'forbidden': {
-      const what = error.kind === 'unauthorized' ? `rejected the token (${error.detail})` : `refused the token access to the servers (${error.detail})`
+      const what =
+        error.kind === 'unauthorized'
+          ? `rejected the token (${error.detail})`
+          : `refused the token access to the servers (${error.detail})`
       return new HyopsError(ExitCode.Remote, `the Hetzner API at ${url} ${what}`, {
         hint: 'create a token with read access in the Hetzner Cloud console (project → Security → API tokens) and give it again',
         reason: 'token-rejected',
@@ -76,7 +92,10 @@ function asHyopsError(url: string, error: unknown): unknown {
     }
 
     case 'status': {
-      return new HyopsError(ExitCode.Remote, `the Hetzner API at ${url} answered ${error.detail}`, {hint: 'check HCLOUD_API and retry later', reason: 'api-error'})
+      return new HyopsError(ExitCode.Remote, `the Hetzner API at ${url} answered ${error.detail}`, {
+        hint: 'check HCLOUD_API and retry later',
+        reason: 'api-error',
+      })
     }
 
     case 'tls': {
@@ -87,11 +106,17 @@ function asHyopsError(url: string, error: unknown): unknown {
     }
 
     case 'timeout': {
-      return new HyopsError(ExitCode.Remote, `no answer from the Hetzner API at ${url} within ${error.detail}`, {hint: 'check HCLOUD_API and the network', reason: 'unreachable'})
+      return new HyopsError(ExitCode.Remote, `no answer from the Hetzner API at ${url} within ${error.detail}`, {
+        hint: 'check HCLOUD_API and the network',
+        reason: 'unreachable',
+      })
     }
 
     default: {
-      return new HyopsError(ExitCode.Remote, `cannot reach the Hetzner API at ${url}: ${error.detailWithCode}`, {hint: 'check HCLOUD_API and the network', reason: 'unreachable'})
+      return new HyopsError(ExitCode.Remote, `cannot reach the Hetzner API at ${url}: ${error.detailWithCode}`, {
+        hint: 'check HCLOUD_API and the network',
+        reason: 'unreachable',
+      })
     }
   }
 }

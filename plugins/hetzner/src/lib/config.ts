@@ -46,7 +46,8 @@ export function parseHetznerConfig(text: string, file: string, root: string): He
     const key = assignment.slice(0, equals).trim()
     if (!KEY.test(key)) throw configError(`${where}: "${key}" is not a valid key name`, 'use letters, digits and _')
     const previous = values.get(key)
-    if (previous) throw configError(`${where}: ${key} is already set on line ${previous.line}`, 'keep one of the two lines')
+    if (previous)
+      throw configError(`${where}: ${key} is already set on line ${previous.line}`, 'keep one of the two lines')
     values.set(key, {line: index + 1, value: unquote(assignment.slice(equals + 1).trim())})
   }
 
@@ -73,7 +74,10 @@ export async function loadHetznerConfig(file: string, root: string): Promise<Het
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    throw configError(`cannot read ${file}: ${code === 'EISDIR' ? 'it is a directory' : (error as Error).message}`, 'give a readable file with --config')
+    throw configError(
+      `cannot read ${file}: ${code === 'EISDIR' ? 'it is a directory' : (error as Error).message}`,
+      'give a readable file with --config',
+    )
   }
 
   return parseHetznerConfig(text, file, root)
@@ -112,8 +116,13 @@ function checkApiUrl(value: string, file: string): string {
     throw configError(`${file}: HCLOUD_API "${value}" is not a URL`, `use e.g. ${DEFAULT_HCLOUD_API}`)
   }
 
-  if (url.protocol !== 'https:') throw configError(`${file}: HCLOUD_API must use https:// (got ${url.protocol}//)`, 'the token must not travel in clear text')
-  if (url.search || url.hash || url.username || url.password) throw configError(`${file}: HCLOUD_API must be a plain base URL`, `use e.g. ${DEFAULT_HCLOUD_API}`)
+  if (url.protocol !== 'https:')
+    throw configError(
+      `${file}: HCLOUD_API must use https:// (got ${url.protocol}//)`,
+      'the token must not travel in clear text',
+    )
+  if (url.search || url.hash || url.username || url.password)
+    throw configError(`${file}: HCLOUD_API must be a plain base URL`, `use e.g. ${DEFAULT_HCLOUD_API}`)
   return url.href.replace(/\/+$/, '')
 }
 

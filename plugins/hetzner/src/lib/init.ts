@@ -1,4 +1,12 @@
-import {ExitCode, HyopsError, stopWithConfigTemplate, type InitContext, type InitResult, type LoadedVault, type ReadinessMarker} from 'hyops'
+import {
+  ExitCode,
+  HyopsError,
+  stopWithConfigTemplate,
+  type InitContext,
+  type InitResult,
+  type LoadedVault,
+  type ReadinessMarker,
+} from 'hyops'
 
 import {validateHetznerToken, type HetznerApiTarget} from './api.js'
 import {hasReason} from './errors.js'
@@ -68,24 +76,39 @@ export async function initHetzner(context: InitContext, io: HetznerInitIO): Prom
   const content = renderHetznerTfvars(token.value)
   const plan = await planHetznerTfvars(credentials, content, flags.force)
   if (plan === 'refuse') {
-    throw new HyopsError(ExitCode.Write, `${credentials} exists and holds other credentials; it was left as it is`, {hint: 'pass --force to replace it', reason: 'output-exists'})
+    throw new HyopsError(ExitCode.Write, `${credentials} exists and holds other credentials; it was left as it is`, {
+      hint: 'pass --force to replace it',
+      reason: 'output-exists',
+    })
   }
 
   const wantsVault = SAVED_SOURCES.has(token.source)
   if (flags['dry-run']) {
     io.log(`Dry run: the token from ${token.source} is valid (${config.apiUrl}).`)
     io.log(`Would ${plan === 'unchanged' ? 'keep' : plan} ${credentials} (mode 0600).`)
-    if (wantsVault) io.log(`Would save ${TOKEN_KEY} to the vault ${context.vaultFile} when a vault password source is given.`)
+    if (wantsVault)
+      io.log(`Would save ${TOKEN_KEY} to the vault ${context.vaultFile} when a vault password source is given.`)
     io.log(`Would write the readiness marker ${context.layout.markerFile(HETZNER_TARGET)}.`)
     await evidence.note('write-outputs', 'skipped', 'dry run')
-    return {api_url: config.apiUrl, credentials, credentials_action: plan, status: 'dry-run', token_source: token.source, vault: wantsVault ? 'skipped' : 'not-needed'}
+    return {
+      api_url: config.apiUrl,
+      credentials,
+      credentials_action: plan,
+      status: 'dry-run',
+      token_source: token.source,
+      vault: wantsVault ? 'skipped' : 'not-needed',
+    }
   }
 
   const vault = wantsVault ? await saveToVault(context, io, token) : 'not-needed'
   if (plan === 'unchanged') {
     await evidence.note('write-credentials', 'skipped', 'same content already in place')
   } else {
-    await evidence.step('write-credentials', () => writeHetznerTfvars(credentials, content), () => `${plan} ${credentials}`)
+    await evidence.step(
+      'write-credentials',
+      () => writeHetznerTfvars(credentials, content),
+      () => `${plan} ${credentials}`,
+    )
     evidence.fileWritten(credentials)
   }
 
@@ -106,13 +129,25 @@ export async function initHetzner(context: InitContext, io: HetznerInitIO): Prom
   io.log(`  credentials: ${credentials}${plan === 'unchanged' ? ' (unchanged)' : ''}`)
   if (vault === 'saved') io.log(`  vault: ${TOKEN_KEY} saved to ${context.vaultFile}`)
   io.log(`  marker: ${marker}`)
-  return {api_url: config.apiUrl, credentials, credentials_action: plan, marker, status: 'ready', token_source: token.source, vault}
+  return {
+    api_url: config.apiUrl,
+    credentials,
+    credentials_action: plan,
+    marker,
+    status: 'ready',
+    token_source: token.source,
+    vault,
+  }
 }
 
 /** Loads the config, or writes the template and stops with exit 10 (nothing written in a dry run). */
 async function readConfig(context: InitContext, io: HetznerInitIO): Promise<HetznerConfig> {
   const file = context.configFile
-  const config = await context.evidence.step('read-config', () => loadHetznerConfig(file, context.root.root), (c) => (c ? file : 'missing'))
+  const config = await context.evidence.step(
+    'read-config',
+    () => loadHetznerConfig(file, context.root.root),
+    (c) => (c ? file : 'missing'),
+  )
   if (config) {
     if (config.unknownKeys.length > 0) io.warn(`${file}: unknown key(s) ${config.unknownKeys.join(', ')} ignored`)
     return config
@@ -129,8 +164,18 @@ async function readConfig(context: InitContext, io: HetznerInitIO): Promise<Hetz
 }
 
 /** Validates; a token the API refuses may be replaced once through the prompt, when there is one. */
-async function validateWithOneRetry(context: InitContext, io: HetznerInitIO, api: HetznerApiTarget, token: TokenResolution): Promise<TokenResolution> {
-  const validate = (value: string) => context.evidence.step('validate-token', () => validateHetznerToken(value, api), (v) => `${v.url} answered ${v.status}`)
+async function validateWithOneRetry(
+  context: InitContext,
+  io: HetznerInitIO,
+  api: HetznerApiTarget,
+  token: TokenResolution,
+): Promise<TokenResolution> {
+  const validate = (value: string) =>
+    context.evidence.step(
+      'validate-token',
+      () => validateHetznerToken(value, api),
+      (v) => `${v.url} answered ${v.status}`,
+    )
   try {
     await validate(token.value)
     return token
@@ -147,9 +192,15 @@ async function validateWithOneRetry(context: InitContext, io: HetznerInitIO, api
 }
 
 /** Saves a flag-given or prompted token to the vault; skipped (with a warning) when no password source exists. */
-async function saveToVault(context: InitContext, io: HetznerInitIO, token: TokenResolution): Promise<HetznerInitResult['vault']> {
+async function saveToVault(
+  context: InitContext,
+  io: HetznerInitIO,
+  token: TokenResolution,
+): Promise<HetznerInitResult['vault']> {
   const skipped = (why: string) => {
-    io.warn(`${TOKEN_KEY} was not saved to the vault: ${why}. Pass --vault-password-file or --vault-password-command to keep it there.`)
+    io.warn(
+      `${TOKEN_KEY} was not saved to the vault: ${why}. Pass --vault-password-file or --vault-password-command to keep it there.`,
+    )
     return 'skipped' as const
   }
 
@@ -164,7 +215,11 @@ async function saveToVault(context: InitContext, io: HetznerInitIO, token: Token
   }
 
   const opened = vault
-  await context.evidence.step('save-vault', () => opened.update({[TOKEN_KEY]: token.value}), () => `${TOKEN_KEY} → ${opened.file}`)
+  await context.evidence.step(
+    'save-vault',
+    () => opened.update({[TOKEN_KEY]: token.value}),
+    () => `${TOKEN_KEY} → ${opened.file}`,
+  )
   context.evidence.fileWritten(opened.file)
   return 'saved'
 }

@@ -40,7 +40,9 @@ export interface TokenResolution extends ResolvedToken {
 export async function resolveHetznerToken(sources: TokenSources): Promise<TokenResolution> {
   const flag = clean(sources.flag)
   if (flag) {
-    sources.warn('--token puts the token into the process arguments and the shell history; prefer HCLOUD_TOKEN or the vault.')
+    sources.warn(
+      '--token puts the token into the process arguments and the shell history; prefer HCLOUD_TOKEN or the vault.',
+    )
     return {source: '--token', value: flag}
   }
 
@@ -61,22 +63,32 @@ export async function resolveHetznerToken(sources: TokenSources): Promise<TokenR
 
   const fromConfig = clean(sources.config)
   if (fromConfig) {
-    sources.warn(`${TOKEN_KEY} in the config file is accepted for backwards compatibility; move it to the vault (hyops vault set ${TOKEN_KEY}) and remove it from the config.`)
+    sources.warn(
+      `${TOKEN_KEY} in the config file is accepted for backwards compatibility; move it to the vault (hyops vault set ${TOKEN_KEY}) and remove it from the config.`,
+    )
     return {source: 'config', value: fromConfig, vault}
   }
 
   if (sources.prompt) return {source: 'prompt', value: await promptedToken(sources.prompt), vault}
 
-  throw new HyopsError(ExitCode.Secrets, `no Hetzner API token${vaultSkipped ? ` (the vault was not opened: ${vaultSkipped})` : ''}`, {
-    hint: `set ${TOKEN_KEY} in the environment, store it with hyops vault set ${TOKEN_KEY} (and pass a vault password source), or run without --non-interactive on a terminal`,
-    reason: 'no-token',
-  })
+  throw new HyopsError(
+    ExitCode.Secrets,
+    `no Hetzner API token${vaultSkipped ? ` (the vault was not opened: ${vaultSkipped})` : ''}`,
+    {
+      hint: `set ${TOKEN_KEY} in the environment, store it with hyops vault set ${TOKEN_KEY} (and pass a vault password source), or run without --non-interactive on a terminal`,
+      reason: 'no-token',
+    },
+  )
 }
 
 /** A token typed at the prompt, trimmed; an empty one is exit 21. */
 export async function promptedToken(ask: () => Promise<string>): Promise<string> {
   const answer = clean(await ask())
-  if (!answer) throw new HyopsError(ExitCode.Secrets, 'the token entered is empty', {hint: 'paste the API token of your Hetzner Cloud project', reason: 'no-token'})
+  if (!answer)
+    throw new HyopsError(ExitCode.Secrets, 'the token entered is empty', {
+      hint: 'paste the API token of your Hetzner Cloud project',
+      reason: 'no-token',
+    })
   return answer
 }
 

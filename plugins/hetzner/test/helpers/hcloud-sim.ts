@@ -38,24 +38,32 @@ export interface HcloudSim {
  */
 export async function startHcloudSim(tokens: string[] = []): Promise<HcloudSim> {
   const sim = {mode: 'api' as SimMode, requests: [] as SimRequest[], tokens: new Set(tokens)}
-  const server: Server = createServer({cert: readFileSync(join(TLS_DIR, 'server.pem')), key: readFileSync(join(TLS_DIR, 'server-key.pem'))}, (req, res) => {
-    const authorization = req.headers.authorization
-    sim.requests.push({authorization, method: req.method ?? '', path: req.url ?? ''})
-    const send = (status: number, body: unknown, type = 'application/json') => {
-      res.writeHead(status, {'content-type': type})
-      res.end(typeof body === 'string' ? body : JSON.stringify(body))
-    }
+  const server: Server = createServer(
+    {cert: readFileSync(join(TLS_DIR, 'server.pem')), key: readFileSync(join(TLS_DIR, 'server-key.pem'))},
+    (req, res) => {
+      const authorization = req.headers.authorization
+      sim.requests.push({authorization, method: req.method ?? '', path: req.url ?? ''})
+      const send = (status: number, body: unknown, type = 'application/json') => {
+        res.writeHead(status, {'content-type': type})
+        res.end(typeof body === 'string' ? body : JSON.stringify(body))
+      }
 
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/v1/servers') return send(404, {error: {code: 'not_found', message: 'not found'}})
-    if (sim.mode === 'maintenance') return send(503, {error: {code: 'maintenance', message: 'maintenance in progress'}})
-    if (sim.mode === 'not-api') return send(200, '<html><body>captive portal</body></html>', 'text/html')
-    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1]
-    if (!token || !sim.tokens.has(token)) return send(401, {error: {code: 'unauthorized', message: 'unable to authenticate'}})
-    send(200, {
-      meta: {pagination: {last_page: 1, next_page: null, page: 1, per_page: 25, previous_page: null, total_entries: 1}},
-      servers: [{id: 42, name: 'sim-server-1', status: 'running'}],
-    })
-  })
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/v1/servers')
+        return send(404, {error: {code: 'not_found', message: 'not found'}})
+      if (sim.mode === 'maintenance')
+        return send(503, {error: {code: 'maintenance', message: 'maintenance in progress'}})
+      if (sim.mode === 'not-api') return send(200, '<html><body>captive portal</body></html>', 'text/html')
+      const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1]
+      if (!token || !sim.tokens.has(token))
+        return send(401, {error: {code: 'unauthorized', message: 'unable to authenticate'}})
+      send(200, {
+        meta: {
+          pagination: {last_page: 1, next_page: null, page: 1, per_page: 25, previous_page: null, total_entries: 1},
+        },
+        servers: [{id: 42, name: 'sim-server-1', status: 'running'}],
+      })
+    },
+  )
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const {port} = server.address() as AddressInfo
   return Object.assign(sim, {

@@ -22,10 +22,19 @@ export interface HyopsRunOptions {
 
 /** Runs the built `hyops` CLI in its own process, as a user would. */
 export async function runHyops(args: string[], options: HyopsRunOptions): Promise<HyopsRun> {
-  const env: Record<string, string> = {HOME: options.home, LANG: 'C.UTF-8', NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin'}
+  const env: Record<string, string> = {
+    HOME: options.home,
+    LANG: 'C.UTF-8',
+    NO_COLOR: '1',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+  }
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HYOPS_BIN, ...args], {cwd: options.home, env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [HYOPS_BIN, ...args], {
+      cwd: options.home,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

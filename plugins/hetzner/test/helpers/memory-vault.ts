@@ -28,7 +28,8 @@ export class MemoryVault implements LoadedVault {
   }
 
   async ensureWritable(): Promise<void> {
-    if (!this.writable) throw new HyopsError(ExitCode.Secrets, `no vault password for ${this.file}`, {reason: 'no-password'})
+    if (!this.writable)
+      throw new HyopsError(ExitCode.Secrets, `no vault password for ${this.file}`, {reason: 'no-password'})
   }
 
   async update(changes: Record<string, string | undefined>): Promise<Record<string, string>> {

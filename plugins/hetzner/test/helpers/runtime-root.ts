@@ -8,13 +8,18 @@ import {tempDir} from './hyops-cli.js'
 export async function rootForSim(apiUrl: string, extraLines: string[] = []): Promise<string> {
   const root = await tempDir('hyops-root-')
   await mkdir(join(root, 'config'), {mode: 0o700})
-  await writeFile(join(root, 'config', 'hetzner.conf'), [`HCLOUD_API=${apiUrl}`, `HCLOUD_CA_FILE=${SIM_CA_FILE}`, ...extraLines, ''].join('\n'))
+  await writeFile(
+    join(root, 'config', 'hetzner.conf'),
+    [`HCLOUD_API=${apiUrl}`, `HCLOUD_CA_FILE=${SIM_CA_FILE}`, ...extraLines, ''].join('\n'),
+  )
   return root
 }
 
 /** Every file under `dir` (recursively), with its text; empty when `dir` does not exist. */
 export async function filesUnder(dir: string): Promise<Array<{path: string; text: string}>> {
   const entries = await readdir(dir, {recursive: true, withFileTypes: true}).catch(() => [])
-  const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+  const files = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
   return Promise.all(files.map(async (path) => ({path, text: await readFile(path, 'utf8')})))
 }

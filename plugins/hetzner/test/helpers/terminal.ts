@@ -14,7 +14,10 @@ const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
  * so its exit status can be read.
  */
 export class Terminal {
-  private constructor(private readonly socket: string, private readonly config: string) {}
+  private constructor(
+    private readonly socket: string,
+    private readonly config: string,
+  ) {}
 
   /** Runs `argv` with exactly `env` (`env -i`) in an 120x40 pane. */
   static async start(argv: string[], env: Record<string, string>): Promise<Terminal> {
@@ -26,7 +29,17 @@ export class Terminal {
     // tmux does not always learn the exit status of a process that exits on its own, so a
     // shell prints it on the screen once the command is over.
     const report = `"$@"; printf '\\n[exit %s]\\n' "$?"`
-    const command = ['exec', 'env', '-i', ...Object.entries(env).map(([key, value]) => shellQuote(`${key}=${value}`)), 'sh', '-c', shellQuote(report), 'sh', ...argv.map(shellQuote)].join(' ')
+    const command = [
+      'exec',
+      'env',
+      '-i',
+      ...Object.entries(env).map(([key, value]) => shellQuote(`${key}=${value}`)),
+      'sh',
+      '-c',
+      shellQuote(report),
+      'sh',
+      ...argv.map(shellQuote),
+    ].join(' ')
     await terminal.tmux('new-session', '-d', '-s', 'main', '-x', '120', '-y', '40', command)
     return terminal
   }

@@ -16,19 +16,29 @@ const parse = (text: string) => parseHetznerConfig(text, FILE, '/r')
 function assertConfigError(text: string, pattern: RegExp): void {
   assert.throws(
     () => parse(text),
-    (error: unknown) => error instanceof HyopsError && error.exitCode === ExitCode.ConfigInvalid && pattern.test(error.message),
+    (error: unknown) =>
+      error instanceof HyopsError && error.exitCode === ExitCode.ConfigInvalid && pattern.test(error.message),
   )
 }
 
 describe('hetzner.conf', () => {
   it('defaults everything when the file is empty or only comments', () => {
     for (const text of ['', '# nothing\n\n   \n']) {
-      assert.deepEqual(parse(text), {apiUrl: DEFAULT_HCLOUD_API, caFile: undefined, file: FILE, tfvarsOut: undefined, token: undefined, unknownKeys: []})
+      assert.deepEqual(parse(text), {
+        apiUrl: DEFAULT_HCLOUD_API,
+        caFile: undefined,
+        file: FILE,
+        tfvarsOut: undefined,
+        token: undefined,
+        unknownKeys: [],
+      })
     }
   })
 
   it('reads KEY=value lines: quotes, export prefix, CRLF, BOM, spaces around =', () => {
-    const config = parse('\uFEFF# comment\r\nexport HCLOUD_API = "https://api.example.test/base/"\r\nHCLOUD_TFVARS_OUT=\'out/h.tfvars\'\r\nHCLOUD_CA_FILE=~/ca.pem\r\nHCLOUD_TOKEN=tok\r\nOTHER=1\r\n')
+    const config = parse(
+      '\uFEFF# comment\r\nexport HCLOUD_API = "https://api.example.test/base/"\r\nHCLOUD_TFVARS_OUT=\'out/h.tfvars\'\r\nHCLOUD_CA_FILE=~/ca.pem\r\nHCLOUD_TOKEN=tok\r\nOTHER=1\r\n',
+    )
     assert.equal(config.apiUrl, 'https://api.example.test/base')
     assert.equal(config.tfvarsOut, '/r/out/h.tfvars')
     assert.match(config.caFile ?? '', /\/ca\.pem$/)
@@ -47,7 +57,10 @@ describe('hetzner.conf', () => {
     assertConfigError('HCLOUD_API=https://a.test\njust words\n', /hetzner\.conf:2: expected KEY=value/)
     assertConfigError('=value\n', /hetzner\.conf:1: expected KEY=value/)
     assertConfigError('1KEY=x\n', /hetzner\.conf:1: "1KEY" is not a valid key name/)
-    assertConfigError('HCLOUD_API=https://a.test\n\nHCLOUD_API=https://b.test\n', /hetzner\.conf:3: HCLOUD_API is already set on line 1/)
+    assertConfigError(
+      'HCLOUD_API=https://a.test\n\nHCLOUD_API=https://b.test\n',
+      /hetzner\.conf:3: HCLOUD_API is already set on line 1/,
+    )
   })
 
   it('accepts only a plain https base URL for HCLOUD_API', () => {
@@ -63,7 +76,10 @@ describe('hetzner.conf', () => {
     assert.equal((await loadHetznerConfig(join(dir, 'h.conf'), dir))?.apiUrl, 'https://api.test')
     assert.equal(await loadHetznerConfig(join(dir, 'missing.conf'), dir), undefined)
     await mkdir(join(dir, 'd.conf'))
-    await assert.rejects(loadHetznerConfig(join(dir, 'd.conf'), dir), (error: unknown) => error instanceof HyopsError && error.exitCode === 11 && /is a directory/.test(error.message))
+    await assert.rejects(
+      loadHetznerConfig(join(dir, 'd.conf'), dir),
+      (error: unknown) => error instanceof HyopsError && error.exitCode === 11 && /is a directory/.test(error.message),
+    )
   })
 
   it('writes a template (0600, parent 0700) that parses to the defaults and holds no token', async () => {
@@ -78,7 +94,11 @@ describe('hetzner.conf', () => {
     assert.equal(parsed.token, undefined)
     assert.deepEqual(parsed.unknownKeys, [])
     await writeFile(file, 'HCLOUD_API=https://x.example\n')
-    assert.equal(await writeConfigTemplate(file, hetznerConfigTemplate()), 'kept', 'an existing config is never overwritten')
+    assert.equal(
+      await writeConfigTemplate(file, hetznerConfigTemplate()),
+      'kept',
+      'an existing config is never overwritten',
+    )
     assert.equal(await readFile(file, 'utf8'), 'HCLOUD_API=https://x.example\n')
   })
 })

@@ -3,7 +3,16 @@ import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {Evidence, HyopsError, newRunId, RuntimeLayout, writeMarker, type InitContext, type InitFlags, type LoadedVault} from 'hyops'
+import {
+  Evidence,
+  HyopsError,
+  newRunId,
+  RuntimeLayout,
+  writeMarker,
+  type InitContext,
+  type InitFlags,
+  type LoadedVault,
+} from 'hyops'
 
 import {initHetzner, type HetznerInitIO} from '../../src/lib/init.js'
 import {startHcloudSim, type HcloudSim} from '../helpers/hcloud-sim.js'
@@ -47,7 +56,10 @@ interface Harness extends HetznerInitIO {
   lines: string[]
 }
 
-function io(context: InitContext, options: {answers?: string[]; vault?: LoadedVault; env?: NodeJS.ProcessEnv; flag?: string} = {}): Harness {
+function io(
+  context: InitContext,
+  options: {answers?: string[]; vault?: LoadedVault; env?: NodeJS.ProcessEnv; flag?: string} = {},
+): Harness {
   const answers = [...(options.answers ?? [])]
   const harness: Harness = {
     environment: options.env ?? {},
@@ -98,7 +110,10 @@ describe('initHetzner (in process, interactive paths)', () => {
     const context = await contextFor(root)
     const vault = new MemoryVault()
     const harness = io(context, {answers: [BAD, GOOD], env: {HCLOUD_TOKEN: BAD}, vault})
-    await assert.rejects(initHetzner(context, harness), (error: unknown) => error instanceof HyopsError && error.exitCode === 20 && error.reason === 'token-rejected')
+    await assert.rejects(
+      initHetzner(context, harness),
+      (error: unknown) => error instanceof HyopsError && error.exitCode === 20 && error.reason === 'token-rejected',
+    )
     assert.equal(harness.prompts.length, 1, 'one replacement, not a loop')
     assert.deepEqual(vault.updates, [])
     assert.deepEqual(await readdir(join(root, 'credentials')), [])
@@ -108,12 +123,18 @@ describe('initHetzner (in process, interactive paths)', () => {
   it('does not prompt for a replacement when prompts are not allowed, or when the API is down', async () => {
     const root = await rootForSim(sim.url)
     const context = await contextFor(root, {}, false)
-    await assert.rejects(initHetzner(context, io(context, {env: {HCLOUD_TOKEN: BAD}})), (error: unknown) => error instanceof HyopsError && error.exitCode === 20)
+    await assert.rejects(
+      initHetzner(context, io(context, {env: {HCLOUD_TOKEN: BAD}})),
+      (error: unknown) => error instanceof HyopsError && error.exitCode === 20,
+    )
 
     const down = await rootForSim('https://127.0.0.1:1')
     const downContext = await contextFor(down)
     const harness = io(downContext, {answers: [], env: {HCLOUD_TOKEN: GOOD}})
-    await assert.rejects(initHetzner(downContext, harness), (error: unknown) => error instanceof HyopsError && error.reason === 'unreachable')
+    await assert.rejects(
+      initHetzner(downContext, harness),
+      (error: unknown) => error instanceof HyopsError && error.reason === 'unreachable',
+    )
     assert.deepEqual(harness.prompts, [])
   })
 
@@ -134,7 +155,10 @@ describe('initHetzner (in process, interactive paths)', () => {
       throw new HyopsError(21, 'cannot write the vault', {reason: 'write'})
     }
 
-    await assert.rejects(initHetzner(context, io(context, {flag: GOOD, vault})), (error: unknown) => error instanceof HyopsError && error.exitCode === 21)
+    await assert.rejects(
+      initHetzner(context, io(context, {flag: GOOD, vault})),
+      (error: unknown) => error instanceof HyopsError && error.exitCode === 21,
+    )
     assert.deepEqual(await readdir(join(root, 'credentials')), [])
     assert.deepEqual(await readdir(join(root, 'meta')), [])
   })

@@ -26,7 +26,11 @@ describe('hetzner credentials tfvars', () => {
     assert.equal(await planHetznerTfvars(path, renderHetznerTfvars('two'), false), 'refuse')
     assert.equal(await planHetznerTfvars(path, renderHetznerTfvars('two'), true), 'replace')
     await chmod(path, 0o644)
-    assert.equal(await planHetznerTfvars(path, content, false), 'replace', 'same content with a wider mode is rewritten to 0600')
+    assert.equal(
+      await planHetznerTfvars(path, content, false),
+      'replace',
+      'same content with a wider mode is rewritten to 0600',
+    )
   })
 
   it('writes with mode 0600 and creates a missing parent directory 0700', async () => {

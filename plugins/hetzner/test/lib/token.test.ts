@@ -38,7 +38,12 @@ describe('Hetzner token resolution', () => {
   })
 
   it('then the vault, keeping it open for a later save', async () => {
-    const s = sources({config: 'c', environment: '  ', openVault: vaultWith({HCLOUD_TOKEN: 'v'}), prompt: async () => 'p'})
+    const s = sources({
+      config: 'c',
+      environment: '  ',
+      openVault: vaultWith({HCLOUD_TOKEN: 'v'}),
+      prompt: async () => 'p',
+    })
     const token = await resolveHetznerToken(s)
     assert.equal(token.source, 'vault')
     assert.equal(token.value, 'v')
@@ -53,7 +58,10 @@ describe('Hetzner token resolution', () => {
 
   it('then the prompt, refusing an empty answer with exit 21', async () => {
     assert.equal((await resolveHetznerToken(sources({prompt: async () => 'typed'}))).source, 'prompt')
-    await assert.rejects(resolveHetznerToken(sources({prompt: async () => '   '})), (e: unknown) => e instanceof HyopsError && e.exitCode === 21)
+    await assert.rejects(
+      resolveHetznerToken(sources({prompt: async () => '   '})),
+      (e: unknown) => e instanceof HyopsError && e.exitCode === 21,
+    )
   })
 
   it('skips a vault that has no password source, and says so when nothing else has a token (exit 21)', async () => {
@@ -69,7 +77,11 @@ describe('Hetzner token resolution', () => {
   })
 
   it('recognises the no-password failure by its shape, even from another copy of the SDK', async () => {
-    const foreign = Object.assign(new Error('no vault password for /v'), {exitCode: 21, name: 'HyopsError', reason: 'no-password'})
+    const foreign = Object.assign(new Error('no vault password for /v'), {
+      exitCode: 21,
+      name: 'HyopsError',
+      reason: 'no-password',
+    })
     const s = sources({
       config: 'c',
       openVault: async () => {

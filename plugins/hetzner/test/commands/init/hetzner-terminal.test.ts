@@ -57,8 +57,14 @@ describe('hyops init hetzner at a terminal', () => {
     assert.equal(code, 0, screen)
     assert.ok(!screen.includes(GOOD), 'the token is not echoed')
     assert.match(screen, /hetzner: ready \(token from prompt/)
-    assert.equal(await readFile(join(root, 'credentials', 'hetzner.credentials.tfvars'), 'utf8'), `hcloud_token = "${GOOD}"\n`)
-    const get = await runHyops(['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile], {home})
+    assert.equal(
+      await readFile(join(root, 'credentials', 'hetzner.credentials.tfvars'), 'utf8'),
+      `hcloud_token = "${GOOD}"\n`,
+    )
+    const get = await runHyops(
+      ['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile],
+      {home},
+    )
     assert.equal(get.stdout, GOOD, get.stderr)
   })
 
@@ -75,13 +81,22 @@ describe('hyops init hetzner at a terminal', () => {
     await terminal.typeLine('typed vault password')
     const {code, screen} = await terminal.exit()
     assert.equal(code, 0, screen)
-    assert.ok(!screen.includes(GOOD) && !screen.includes(BAD) && !screen.includes('typed vault password'), 'no secret on the screen')
+    assert.ok(
+      !screen.includes(GOOD) && !screen.includes(BAD) && !screen.includes('typed vault password'),
+      'no secret on the screen',
+    )
     assert.match(screen, /vault: HCLOUD_TOKEN saved/)
-    assert.equal(await readFile(join(root, 'credentials', 'hetzner.credentials.tfvars'), 'utf8'), `hcloud_token = "${GOOD}"\n`)
+    assert.equal(
+      await readFile(join(root, 'credentials', 'hetzner.credentials.tfvars'), 'utf8'),
+      `hcloud_token = "${GOOD}"\n`,
+    )
     assert.equal((await stat(join(root, 'credentials', 'hetzner.credentials.tfvars'))).mode & 0o777, 0o600)
     const passwordFile = join(root, 'typed-pass')
     await writeFile(passwordFile, 'typed vault password\n')
-    const get = await runHyops(['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile], {home})
+    const get = await runHyops(
+      ['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile],
+      {home},
+    )
     assert.equal(get.stdout, GOOD, get.stderr)
   })
 

@@ -35,7 +35,11 @@ function hyops(args: string[], env: Record<string, string | undefined> = {}, inp
 
 /** No secret in the output, the evidence, the marker or the config. */
 async function assertNoSecret(root: string, run: HyopsRun, ...secrets: string[]): Promise<void> {
-  const files = [...(await filesUnder(join(root, 'logs'))), ...(await filesUnder(join(root, 'meta'))), ...(await filesUnder(join(root, 'config')))]
+  const files = [
+    ...(await filesUnder(join(root, 'logs'))),
+    ...(await filesUnder(join(root, 'meta'))),
+    ...(await filesUnder(join(root, 'config'))),
+  ]
   for (const secret of secrets) {
     assert.ok(!run.stdout.includes(secret), 'token on stdout')
     assert.ok(!run.stderr.includes(secret), 'token on stderr')
@@ -68,7 +72,16 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     const root = await rootForSim(sim.url)
     // init proxmox is another command: its marker stands in for a run of it.
     await mkdir(join(root, 'meta'), {mode: 0o700})
-    await writeFile(join(root, 'meta', 'proxmox.ready.json'), JSON.stringify({generated_at: '2026-11-25T10:00:00Z', paths: {}, run_id: 'init-proxmox-20261125T100000Z-00000000', status: 'ready', target: 'proxmox'}))
+    await writeFile(
+      join(root, 'meta', 'proxmox.ready.json'),
+      JSON.stringify({
+        generated_at: '2026-11-25T10:00:00Z',
+        paths: {},
+        run_id: 'init-proxmox-20261125T100000Z-00000000',
+        status: 'ready',
+        target: 'proxmox',
+      }),
+    )
     const before = sim.requests.length
     const run = await hyops(['init', 'hetzner', '--root', root, '--non-interactive'], {HCLOUD_TOKEN: GOOD})
     assert.equal(run.code, 0, run.stderr)
@@ -92,7 +105,10 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     const evidence = join(root, 'logs', 'init', 'hetzner', marker.run_id)
     const meta = JSON.parse(await readFile(join(evidence, 'meta.json'), 'utf8'))
     assert.equal(meta.status, 'succeeded')
-    assert.deepEqual(JSON.parse(await readFile(join(evidence, 'files.json'), 'utf8')).sort(), [credentialsOf(root), markerOf(root)].sort())
+    assert.deepEqual(
+      JSON.parse(await readFile(join(evidence, 'files.json'), 'utf8')).sort(),
+      [credentialsOf(root), markerOf(root)].sort(),
+    )
 
     const status = await hyops(['init', 'status', '--root', root])
     assert.equal(status.code, 0, status.stderr)
@@ -116,7 +132,16 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
 
     const edited = template + '# edited by the operator\n'
     await writeFile(join(root, 'config', 'hetzner.conf'), edited)
-    const again = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--force', '--config', join(root, 'config', 'hetzner.conf')])
+    const again = await hyops([
+      'init',
+      'hetzner',
+      '--root',
+      root,
+      '--non-interactive',
+      '--force',
+      '--config',
+      join(root, 'config', 'hetzner.conf'),
+    ])
     assert.equal(again.code, 21, 'an existing config is read, never replaced by the template: ' + again.stderr)
     assert.equal(await readFile(join(root, 'config', 'hetzner.conf'), 'utf8'), edited)
   })
@@ -162,7 +187,10 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     assert.match(run.stderr, /ECONNREFUSED/)
 
     const untrusted = await rootForSim(sim.url)
-    await writeFile(join(untrusted, 'config', 'hetzner.conf'), `HCLOUD_API=${sim.url}\nHCLOUD_CA_FILE=${OTHER_CA_FILE}\n`)
+    await writeFile(
+      join(untrusted, 'config', 'hetzner.conf'),
+      `HCLOUD_API=${sim.url}\nHCLOUD_CA_FILE=${OTHER_CA_FILE}\n`,
+    )
     const tls = await hyops(['init', 'hetzner', '--root', untrusted, '--non-interactive'], {HCLOUD_TOKEN: GOOD})
     assert.equal(tls.code, 20, tls.stderr)
     assert.match(tls.stderr, /TLS verification failed for https:\/\/127\.0\.0\.1:\d+\/v1\/servers/)
@@ -184,10 +212,16 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     assert.equal(refused.code, 30, refused.stderr)
     assert.match(refused.stderr, /exists and holds other credentials.*--force/)
     assert.equal(await readFile(credentialsOf(root), 'utf8'), `hcloud_token = "${GOOD}"\n`, 'left as it was')
-    assert.notEqual(await readFile(markerOf(root), 'utf8'), firstMarker, 'the second (successful) run rewrote the marker')
+    assert.notEqual(
+      await readFile(markerOf(root), 'utf8'),
+      firstMarker,
+      'the second (successful) run rewrote the marker',
+    )
     const markerBefore = await readFile(markerOf(root), 'utf8')
 
-    const forced = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--force'], {HCLOUD_TOKEN: OTHER_GOOD})
+    const forced = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--force'], {
+      HCLOUD_TOKEN: OTHER_GOOD,
+    })
     assert.equal(forced.code, 0, forced.stderr)
     assert.equal(await readFile(credentialsOf(root), 'utf8'), `hcloud_token = "${OTHER_GOOD}"\n`)
     assert.equal(await mode(credentialsOf(root)), 0o600)
@@ -200,7 +234,17 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     const root = await rootForSim(sim.url)
     const passwordFile = join(root, 'vault-pass')
     await writeFile(passwordFile, 'correct horse\n', {mode: 0o600})
-    const run = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--token', GOOD, '--vault-password-file', passwordFile])
+    const run = await hyops([
+      'init',
+      'hetzner',
+      '--root',
+      root,
+      '--non-interactive',
+      '--token',
+      GOOD,
+      '--vault-password-file',
+      passwordFile,
+    ])
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stderr, /--token puts the token into the process arguments/)
     assert.match(run.stdout, /vault: HCLOUD_TOKEN saved/)
@@ -209,11 +253,22 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     assert.equal(await mode(vaultFile), 0o600)
     assert.equal(JSON.parse(await readFile(markerOf(root), 'utf8')).vault_saved, true)
 
-    const get = await hyops(['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile, '--non-interactive'])
+    const get = await hyops([
+      'vault',
+      'get',
+      'HCLOUD_TOKEN',
+      '--root',
+      root,
+      '--vault-password-file',
+      passwordFile,
+      '--non-interactive',
+    ])
     assert.equal(get.code, 0, get.stderr)
     assert.equal(get.stdout, GOOD)
 
-    const again = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--json'], {HYOPS_VAULT_PASSWORD_FILE: passwordFile})
+    const again = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--json'], {
+      HYOPS_VAULT_PASSWORD_FILE: passwordFile,
+    })
     assert.equal(again.code, 0, again.stderr)
     const result = JSON.parse(again.stdout)
     assert.equal(result.status, 'ready')
@@ -237,7 +292,18 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     const root = await rootForSim(sim.url)
     const passwordFile = join(root, 'vault-pass')
     await writeFile(passwordFile, 'pw\n')
-    const run = await hyops(['init', 'hetzner', '--root', root, '--non-interactive', '--dry-run', '--token', GOOD, '--vault-password-file', passwordFile])
+    const run = await hyops([
+      'init',
+      'hetzner',
+      '--root',
+      root,
+      '--non-interactive',
+      '--dry-run',
+      '--token',
+      GOOD,
+      '--vault-password-file',
+      passwordFile,
+    ])
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /Would create .*hetzner\.credentials\.tfvars/)
     assert.deepEqual(await readdir(join(root, 'credentials')), [])
