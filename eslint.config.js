@@ -23,6 +23,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
       '@typescript-eslint/no-empty-object-type': 'off',
       'no-console': 'off',
+      'max-len': ['error', {code: 120, ignoreUrls: true}],
     },
   },
 )

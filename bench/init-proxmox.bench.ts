@@ -51,8 +51,9 @@ async function startSimProcess(dir: string): Promise<{info: SimInfo; child: Chil
 export function floorScript(): string {
   const require = createRequire(join(PROJECT_ROOT, 'package.json'))
   const ssh2 = pathToFileURL(require.resolve('ssh2')).href
-  const script = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'bootstrap-script.js')).href
-  return `
+  const script = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'bootstrap', 'script.js')).href
+  return (
+    `
 import {readFileSync} from 'node:fs'
 import {Agent, request} from 'node:https'
 import ssh2 from '${ssh2}'
@@ -60,7 +61,8 @@ import {BOOTSTRAP_SCRIPT, bootstrapCommand} from '${script}'
 const sim = JSON.parse(process.argv[2])
 const tokenName = process.argv[3]
 const userFq = 'automation@pam'
-const inputs = {userFq, tokenName, fallbackStorageVm: 'local-lvm', fallbackStorageIso: 'local', fallbackStorageSnippets: 'local', fallbackBridge: 'vmbr0'}
+const inputs = {userFq, tokenName, fallbackStorageVm: 'local-lvm', fallbackStorageIso: ` +
+    `'local', fallbackStorageSnippets: 'local', fallbackBridge: 'vmbr0'}
 const conn = new ssh2.Client()
 const stdout = await new Promise((resolve, reject) => {
   conn.on('error', reject).on('ready', () => {
@@ -71,10 +73,12 @@ const stdout = await new Promise((resolve, reject) => {
       stream.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error('bootstrap exit ' + code))))
       stream.end(BOOTSTRAP_SCRIPT)
     })
-  }).connect({host: sim.host, port: sim.sshPort, username: 'root', privateKey: readFileSync(sim.clientKey.privateKeyPath)})
+  }).connect({host: sim.host, port: sim.sshPort, username: 'root', privateKey: ` +
+    `readFileSync(sim.clientKey.privateKeyPath)})
 })
 conn.end()
-const exports = Object.fromEntries(stdout.split('\\n').filter((l) => l.startsWith('EXPORT:')).map((l) => l.slice(7).split(/=(.*)/s).slice(0, 2)))
+const exports = Object.fromEntries(stdout.split('\\n').filter((l) => ` +
+    `l.startsWith('EXPORT:')).map((l) => l.slice(7).split(/=(.*)/s).slice(0, 2)))
 if (!exports.TOKEN_SECRET) throw new Error('no secret')
 const agent = new Agent({keepAlive: true, maxSockets: 1})
 const headers = {Authorization: 'PVEAPIToken=' + userFq + '!' + tokenName + '=' + exports.TOKEN_SECRET}
@@ -87,6 +91,7 @@ await get('/api2/json/version')
 await get('/api2/json/nodes/' + exports.NODE + '/storage/' + exports.STORAGE_SNIPPETS + '/content')
 agent.destroy()
 `
+  )
 }
 
 /**

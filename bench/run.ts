@@ -19,7 +19,9 @@ for (const file of files) {
   for (const r of await module.bench()) {
     reports.push(r)
     console.log(
-      `${r.name}\n  baseline  ${r.baseline.label}: ${r.baseline.ms.toFixed(1)} ms\n  subject   ${r.subject.label}: ${r.subject.ms.toFixed(1)} ms\n  ratio     ${r.ratio.toFixed(2)}x (target ${r.target}) ${r.pass ? 'PASS' : 'MISS'}`,
+      `${r.name}\n  baseline  ${r.baseline.label}: ${r.baseline.ms.toFixed(1)} ms\n` +
+        `  subject   ${r.subject.label}: ${r.subject.ms.toFixed(1)} ms\n` +
+        `  ratio     ${r.ratio.toFixed(2)}x (target ${r.target}) ${r.pass ? 'PASS' : 'MISS'}`,
     )
   }
 }

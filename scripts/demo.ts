@@ -32,7 +32,8 @@ function show(title: string, text: string): void {
 
 try {
   console.log(
-    `Simulated Proxmox host: SSH on ${sim.host}:${sim.sshPort}, API on https://${sim.host}:${sim.apiPort}/api2/json (node "pve1")`,
+    `Simulated Proxmox host: SSH on ${sim.host}:${sim.sshPort}, API on ` +
+      `https://${sim.host}:${sim.apiPort}/api2/json (node "pve1")`,
   )
   console.log(`Runtime root: ${root}`)
 
@@ -44,7 +45,8 @@ try {
     .replace(/^PROXMOX_IP\s*=.*$/m, `PROXMOX_IP = ${sim.host}`)
     .replace(/^PROXMOX_SSH_KEY\s*=.*$/m, `PROXMOX_SSH_KEY = ${sim.clientKey.privateKeyPath}`)
     .concat(
-      `\n# The simulated host listens on free ports.\nPROXMOX_SSH_PORT = ${sim.sshPort}\nPROXMOX_API_PORT = ${sim.apiPort}\n`,
+      `\n# The simulated host listens on free ports.\nPROXMOX_SSH_PORT = ${sim.sshPort}\n` +
+        `PROXMOX_API_PORT = ${sim.apiPort}\n`,
     )
   await writeFile(configFile, edited)
   show(

@@ -15,8 +15,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import type {ProxmoxMarker} from '../../src/lib/proxmox/marker.js'
-import {parseTfvars} from '../../src/lib/proxmox/tfvars.js'
+import type {ProxmoxMarker} from '../../src/lib/proxmox/outputs/marker.js'
+import {parseTfvars} from '../../src/lib/proxmox/outputs/tfvars.js'
 import {decryptVault} from '../../src/lib/vault/ansible-vault.js'
 import {parseEnvFile} from '../../src/lib/vault/env-file.js'
 import type {PveSim} from '../fixtures/pve-sim/index.js'
@@ -166,7 +166,10 @@ export async function vaultValues(at: ProxmoxRoot): Promise<Record<string, strin
   return parseEnvFile(plaintext.toString('utf8')).values
 }
 
-/** The credentials tfvars of a root: text, permission bits and values (`parseTfvars`, which throws on anything but literals). */
+/**
+ * The credentials tfvars of a root: text, permission bits and values (`parseTfvars`, which throws on anything
+ * but literals).
+ */
 export async function readTfvars(
   at: ProxmoxRoot,
 ): Promise<{text: string; mode: number; values: Record<string, boolean | number | string>}> {

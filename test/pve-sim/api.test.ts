@@ -15,7 +15,8 @@ describe('pve-sim HTTPS API', () => {
     try {
       const result = await ssh.execCommand('bash -s', {
         stdin:
-          'set -e\npveum user add api@pve\npveum user token add api@pve tf --privsep 0 --expire 0 --output-format json\n',
+          'set -e\npveum user add api@pve\npveum user token add api@pve tf --privsep 0 --expire 0 ' +
+          '--output-format json\n',
       })
       assert.equal(result.code, 0, result.stderr)
       secret = (JSON.parse(result.stdout) as {value: string}).value
@@ -94,7 +95,8 @@ describe('pve-sim HTTPS API', () => {
     try {
       const result = await ssh.execCommand('bash -s', {
         stdin:
-          'set -e\npveum user token remove api@pve tf\npveum user token add api@pve tf --privsep 0 --expire 0 --output-format json\n',
+          'set -e\npveum user token remove api@pve tf\npveum user token add api@pve tf --privsep 0 ' +
+          '--expire 0 --output-format json\n',
       })
       assert.equal(result.code, 0, result.stderr)
       fresh = (JSON.parse(result.stdout) as {value: string}).value

@@ -58,7 +58,8 @@ describe('pve-sim SSH server', () => {
     const {ssh} = await connectSsh(sim.sshPort, {privateKeyPath: sim.clientKey.privateKeyPath})
     try {
       const script =
-        'echo "in:$GREETING"; head -c 3 "$HYOPS_PVE_ETC/pve-root-ca.pem" | od -c | head -1 >/dev/null; echo oops >&2; exit 7\n'
+        'echo "in:$GREETING"; head -c 3 "$HYOPS_PVE_ETC/pve-root-ca.pem" | od -c | head -1 ' +
+        '>/dev/null; echo oops >&2; exit 7\n'
       const result = await ssh.execCommand('bash -s', {execOptions: {env: {GREETING: 'hi there'}}, stdin: script})
       assert.equal(result.code, 7)
       assert.equal(result.stdout, 'in:hi there')

@@ -77,7 +77,9 @@ describe('the plugin is built only on the public SDK of hyops', () => {
     const file = join(SRC, 'lib', 'x.ts')
     const declared = new Set(['@oclif/core', 'hyops'])
     const found = specifiers(
-      `import a from '../../../../src/lib/errors.js'\nexport * from 'hyops/dist/lib/errors.js'\nconst m = await import('left-pad')\nimport {b} from './y.js'\nimport type {C} from 'hyops'\nimport '@oclif/core/hooks'`,
+      `import a from '../../../../src/lib/errors.js'\nexport * from 'hyops/dist/lib/errors.js'\n` +
+        `const m = await import('left-pad')\nimport {b} from './y.js'\n` +
+        `import type {C} from 'hyops'\nimport '@oclif/core/hooks'`,
     )
     assert.deepEqual(found, [
       '../../../../src/lib/errors.js',

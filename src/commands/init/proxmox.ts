@@ -1,16 +1,16 @@
 import {Flags} from '@oclif/core'
 
 import {InitCommand, type InitContext, type InitResult} from '../../lib/command/init-command.js'
-import {proxmoxConfigFlags} from '../../lib/proxmox/config-keys.js'
-import {readProxmoxConfig, resolveProxmoxInputs} from '../../lib/proxmox/config.js'
+import {proxmoxConfigFlags} from '../../lib/proxmox/config/keys.js'
+import {readProxmoxConfig, resolveProxmoxInputs} from '../../lib/proxmox/config/resolve.js'
 import {
   renderProxmoxConfigTemplate,
   templateRemediation,
   writeProxmoxConfigTemplate,
-} from '../../lib/proxmox/config-template.js'
-import {runProxmoxInit} from '../../lib/proxmox/init-flow.js'
+} from '../../lib/proxmox/config/template.js'
+import {runProxmoxInit} from '../../lib/proxmox/init/flow.js'
 import {stopWithConfigTemplate} from '../../lib/runtime/config-template.js'
-import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/summary.js'
+import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/outputs/summary.js'
 import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.js'
 import {Progress} from '../../lib/ux/progress.js'
 import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
@@ -18,11 +18,19 @@ import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
 export default class InitProxmox extends InitCommand<typeof InitProxmox> {
   static override target = 'proxmox'
   static override summary = 'Turn a Proxmox VE host into Terraform/Packer credentials'
-  static override description = `Connects to the Proxmox host over SSH as root, makes sure the API user and token exist, discovers the node, storages and bridge, keeps the token secret in the ansible-vault file, proves the token against the Proxmox API, and writes <root>/credentials/proxmox.credentials.tfvars (mode 0600) and the readiness marker <root>/meta/proxmox.ready.json.
+  static override description =
+    `Connects to the Proxmox host over SSH as root, makes sure the API user and token exist, ` +
+    `discovers the node, storages and bridge, keeps the token secret in the ansible-vault ` +
+    `file, proves the token against the Proxmox API, and writes ` +
+    `<root>/credentials/proxmox.credentials.tfvars (mode 0600) and the readiness marker ` +
+    `<root>/meta/proxmox.ready.json.
 
-Inputs come from flags, then HYOPS_PROXMOX_* environment variables, then <root>/config/proxmox.conf ([proxmox] section), then defaults. A missing config file is written as a template (exit 10).
+Inputs come from flags, then HYOPS_PROXMOX_* environment variables, then ` +
+    `<root>/config/proxmox.conf ([proxmox] section), then defaults. A missing config file is ` +
+    `written as a template (exit 10).
 
-Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 remote bootstrap failed, 21 secret/vault/token failure, 30 writing outputs failed, 130 cancelled.`
+Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 remote ` +
+    `bootstrap failed, 21 secret/vault/token failure, 30 writing outputs failed, 130 cancelled.`
 
   static override examples = [
     {
@@ -48,7 +56,8 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     ...proxmoxConfigFlags,
     bootstrap: Flags.boolean({
       description:
-        'Always run the remote bootstrap; with no config file, write the template and carry on from flags and environment',
+        'Always run the remote bootstrap; with no config file, write the template and carry on ' +
+        'from flags and environment',
       helpGroup: 'INIT',
     }),
     'host-key-policy': Flags.string({
@@ -60,7 +69,8 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     remote: Flags.boolean({
       allowNo: true,
       description:
-        'Run the remote bootstrap over SSH (--no-remote: take node, storages and bridge from the marker or fallbacks, still validating the token)',
+        'Run the remote bootstrap over SSH (--no-remote: take node, storages and bridge from the ' +
+        'marker or fallbacks, still validating the token)',
       helpGroup: 'INIT',
     }),
   }

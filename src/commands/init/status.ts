@@ -17,7 +17,11 @@ export interface InitStatusResult {
 
 export default class InitStatus extends HyopsCommand<typeof InitStatus> {
   static override summary = 'Show the readiness markers of a runtime root'
-  static override description = `Reads <root>/meta/<target>.ready.json for every target initialised in the selected runtime root and prints one line each. A marker that cannot be read is reported as such; the others are still shown. Installed targets (the core's and those of provider plugins) without a marker are listed as not initialised. Exits 1 when the root has no markers.`
+  static override description =
+    `Reads <root>/meta/<target>.ready.json for every target initialised in the selected ` +
+    `runtime root and prints one line each. A marker that cannot be read is reported as such; ` +
+    `the others are still shown. Installed targets (the core's and those of provider plugins) ` +
+    `without a marker are listed as not initialised. Exits 1 when the root has no markers.`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --env staging --json',
@@ -52,7 +56,10 @@ export default class InitStatus extends HyopsCommand<typeof InitStatus> {
 function describe(reading: MarkerReading): string {
   if (!reading.marker) return `${reading.target}: ${reading.error} (${reading.path})`
   const {status, run_id: runId, generated_at: generatedAt, reason} = reading.marker
-  return `${reading.target}: ${status} (run_id=${runId ?? '-'}, generated_at=${generatedAt ?? '-'})${reason ? ` ${reason}` : ''}`
+  return (
+    `${reading.target}: ${status} (run_id=${runId ?? '-'}, ` +
+    `generated_at=${generatedAt ?? '-'})${reason ? ` ${reason}` : ''}`
+  )
 }
 
 function toEntry(reading: MarkerReading): InitStatusResult['targets'][number] {

@@ -1,5 +1,5 @@
 import {ExitCode, HyopsError} from '../../lib/errors.js'
-import {VaultCommand, vaultKeyArg} from '../../lib/command/vault-command.js'
+import {VaultCommand, vaultKeyArg, VAULT_PASSWORD_HELP} from '../../lib/command/vault-command.js'
 
 export interface VaultGetResult {
   key: string
@@ -8,9 +8,13 @@ export interface VaultGetResult {
 
 export default class VaultGet extends VaultCommand<typeof VaultGet> {
   static override summary = 'Print the value of one vault key'
-  static override description = `Decrypts the runtime vault and prints the value of KEY exactly as stored: no trailing newline is added when stdout is not a terminal, so $(hyops vault get KEY) and pipes get the value byte for byte. Exits 1 when the key is not in the vault.
+  static override description =
+    `Decrypts the runtime vault and prints the value of KEY exactly as stored: no trailing ` +
+    `newline is added when stdout is not a terminal, so $(hyops vault get KEY) and pipes get ` +
+    `the value byte for byte. Exits 1 when the key is not in the vault.
 
-The vault password comes from --vault-password-file, --vault-password-command, then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE or HYOPS_VAULT_PASSWORD_COMMAND, else a hidden prompt on a terminal.`
+` +
+    VAULT_PASSWORD_HELP
   static override args = {KEY: vaultKeyArg}
   static override examples = [
     '<%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET --vault-password-file ~/.vault-pass',

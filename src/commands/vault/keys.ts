@@ -1,4 +1,4 @@
-import {VaultCommand} from '../../lib/command/vault-command.js'
+import {VaultCommand, VAULT_PASSWORD_HELP} from '../../lib/command/vault-command.js'
 
 export interface VaultKeysResult {
   vault: string
@@ -8,9 +8,13 @@ export interface VaultKeysResult {
 
 export default class VaultKeys extends VaultCommand<typeof VaultKeys> {
   static override summary = 'List the keys held in the runtime vault (names only)'
-  static override description = `Decrypts the ansible-vault env file (default <root>/vault/bootstrap.vault.env) and prints its key names, one a line, sorted. Values are never shown. A vault that does not exist yet lists nothing.
+  static override description =
+    `Decrypts the ansible-vault env file (default <root>/vault/bootstrap.vault.env) and prints ` +
+    `its key names, one a line, sorted. Values are never shown. A vault that does not exist ` +
+    `yet lists nothing.
 
-The vault password comes from --vault-password-file, --vault-password-command, then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE or HYOPS_VAULT_PASSWORD_COMMAND, else a hidden prompt on a terminal.`
+` +
+    VAULT_PASSWORD_HELP
   static override examples = [
     '<%= config.bin %> <%= command.id %> --vault-password-file ~/.vault-pass',
     '<%= config.bin %> <%= command.id %> --env staging --vault-password-command "pass show hyops/vault" --json',

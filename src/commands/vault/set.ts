@@ -1,5 +1,5 @@
 import {ExitCode, HyopsError} from '../../lib/errors.js'
-import {VaultCommand, vaultKeyArg} from '../../lib/command/vault-command.js'
+import {VaultCommand, vaultKeyArg, VAULT_PASSWORD_HELP} from '../../lib/command/vault-command.js'
 import {askSecret} from '../../lib/ux/prompts.js'
 
 export interface VaultSetResult {
@@ -11,14 +11,22 @@ export interface VaultSetResult {
 
 export default class VaultSet extends VaultCommand<typeof VaultSet> {
   static override summary = 'Store one key in the vault, reading the value from stdin or a hidden prompt'
-  static override description = `Stores KEY in the runtime vault. The value is read from stdin when stdin is not a terminal (all of it, less one trailing newline), else from a hidden prompt; never from the command line, where other users could see it. The vault is decrypted, merged, encrypted again and replaced atomically with mode 0600, under a lock so that concurrent writers keep each other's keys; a missing vault is created (the password is then asked twice at a prompt). A vault that cannot be decrypted is never overwritten.
+  static override description =
+    `Stores KEY in the runtime vault. The value is read from stdin when stdin is not a ` +
+    `terminal (all of it, less one trailing newline), else from a hidden prompt; never from ` +
+    `the command line, where other users could see it. The vault is decrypted, merged, ` +
+    `encrypted again and replaced atomically with mode 0600, under a lock so that concurrent ` +
+    `writers keep each other's keys; a missing vault is created (the password is then asked ` +
+    `twice at a prompt). A vault that cannot be decrypted is never overwritten.
 
-The vault password comes from --vault-password-file, --vault-password-command, then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE or HYOPS_VAULT_PASSWORD_COMMAND, else a hidden prompt on a terminal.`
+` +
+    VAULT_PASSWORD_HELP
   static override args = {KEY: vaultKeyArg}
   static override examples = [
     {
       command:
-        'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET --vault-password-file ~/.vault-pass',
+        'printf %s "$TOKEN" | <%= config.bin %> <%= command.id %> PROXMOX_TOKEN_SECRET ' +
+        '--vault-password-file ~/.vault-pass',
       description: 'Seed a secret from automation before hyops init proxmox --non-interactive',
     },
     {

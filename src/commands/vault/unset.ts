@@ -1,4 +1,4 @@
-import {VaultCommand, vaultKeyArg} from '../../lib/command/vault-command.js'
+import {VaultCommand, vaultKeyArg, VAULT_PASSWORD_HELP} from '../../lib/command/vault-command.js'
 
 export interface VaultUnsetResult {
   key: string
@@ -8,9 +8,13 @@ export interface VaultUnsetResult {
 
 export default class VaultUnset extends VaultCommand<typeof VaultUnset> {
   static override summary = 'Remove one key from the vault'
-  static override description = `Removes KEY from the runtime vault: decrypts it, drops the key, encrypts it again and replaces the file atomically (mode 0600), under a lock so that concurrent writers keep each other's keys. A key that is not there is not an error: nothing is written.
+  static override description =
+    `Removes KEY from the runtime vault: decrypts it, drops the key, encrypts it again and ` +
+    `replaces the file atomically (mode 0600), under a lock so that concurrent writers keep ` +
+    `each other's keys. A key that is not there is not an error: nothing is written.
 
-The vault password comes from --vault-password-file, --vault-password-command, then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE or HYOPS_VAULT_PASSWORD_COMMAND, else a hidden prompt on a terminal.`
+` +
+    VAULT_PASSWORD_HELP
   static override args = {KEY: vaultKeyArg}
   static override examples = [
     '<%= config.bin %> <%= command.id %> OLD_TOKEN_SECRET --vault-password-file ~/.vault-pass',

@@ -9,6 +9,12 @@ import {HyopsCommand} from './hyops-command.js'
 import {loadRuntimeVault, type VaultFlagValues, vaultFileOf} from './runtime-vault.js'
 
 /** The `KEY` argument of `hyops vault get|set|unset`. */
+/** The closing paragraph of every vault command's description. */
+export const VAULT_PASSWORD_HELP =
+  'The vault password comes from --vault-password-file, --vault-password-command, then ' +
+  'HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE or HYOPS_VAULT_PASSWORD_COMMAND, ' +
+  'else a hidden prompt on a terminal.'
+
 export const vaultKeyArg = Args.string({description: 'Vault key, e.g. PROXMOX_TOKEN_SECRET', required: true})
 
 /**

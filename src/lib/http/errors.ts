@@ -33,7 +33,10 @@ export class HttpFailure extends Error {
     this.status = extra.status
   }
 
-  /** `detail`, then the code when the detail does not name it already (`self-signed certificate, DEPTH_ZERO_SELF_SIGNED_CERT`). */
+  /**
+   * `detail`, then the code when the detail does not name it already
+   * (`self-signed certificate, DEPTH_ZERO_SELF_SIGNED_CERT`).
+   */
   get detailWithCode(): string {
     return detailWithCode(this.detail, this.code)
   }

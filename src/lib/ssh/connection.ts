@@ -46,7 +46,10 @@ export interface SshConnectOptions {
   hostKeyPolicy: HostKeyPolicy
   /** Asked before an unknown host key is recorded (accept-new only); false fails the connection. */
   confirmNewHostKey?: ConfirmNewHostKey
-  /** Time allowed for TCP connect, handshake and authentication; 20 s by default. Paused while the operator is asked about a host key. */
+  /**
+   * Time allowed for TCP connect, handshake and authentication; 20 s by default. Paused while the operator is
+   * asked about a host key.
+   */
   readyTimeoutMs?: number
 }
 
@@ -358,7 +361,8 @@ export function mapConnectError(target: string, error: unknown, keyPath?: string
       target,
       'auth',
       `authentication failed${key}`,
-      "add its public key to the SSH user's ~/.ssh/authorized_keys on the host, or fix PROXMOX_SSH_USERNAME / PROXMOX_SSH_KEY",
+      "add its public key to the SSH user's ~/.ssh/authorized_keys on the host, or fix " +
+        'PROXMOX_SSH_USERNAME / PROXMOX_SSH_KEY',
     )
   }
 

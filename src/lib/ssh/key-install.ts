@@ -33,7 +33,8 @@ const MARKER = 'HYOPS-KEY:'
 // holds the same blob, whatever its options or comment. A symlinked authorized_keys (Proxmox
 // links root's to the cluster file in /etc/pve/priv) is appended to but not chmod-ed: its
 // target's mode belongs to the cluster file system.
-const SCRIPT = `set -eu
+const SCRIPT =
+  `set -eu
 umask 077
 IFS= read -r blob
 IFS= read -r key
@@ -43,7 +44,8 @@ file="$dir/authorized_keys"
 chmod 700 "$dir"
 [ -e "$file" ] || [ -L "$file" ] || : > "$file"
 [ -L "$file" ] || chmod 600 "$file"
-if awk -v blob="$blob" '/^[ \\t]*#/ { next } { for (i = 1; i <= NF; i++) if ($i == blob) found = 1 } END { exit found ? 0 : 1 }' "$file"; then
+if awk -v blob="$blob" '/^[ \\t]*#/ { next } { for (i = 1; i <= NF; i++) if ($i == blob) ` +
+  `found = 1 } END { exit found ? 0 : 1 }' "$file"; then
   echo '${MARKER}present'
   exit 0
 fi

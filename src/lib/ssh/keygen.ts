@@ -127,7 +127,8 @@ export async function isWellFormedEd25519Pair(pair: OpenSshKeyPair): Promise<boo
 /** A fresh ed25519 pair in OpenSSH format that every SSH implementation can load (see isWellFormedEd25519Pair). */
 export async function generateWellFormedPair(comment: string): Promise<OpenSshKeyPair> {
   const utils = await ssh2Utils()
-  // A malformed pair comes up about once in 256 draws (see isWellFormedEd25519Pair); 16 draws all malformed is beyond belief.
+  // A malformed pair comes up about once in 256 draws (see isWellFormedEd25519Pair); 16 draws all malformed is
+  // beyond belief.
   for (let attempt = 0; attempt < 16; attempt++) {
     const pair = utils.generateKeyPairSync('ed25519', {comment})
     if (await isWellFormedEd25519Pair(pair)) return pair

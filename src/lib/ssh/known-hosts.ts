@@ -223,7 +223,8 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
     const oldFingerprint = fingerprintSha256(Buffer.from(old.keyBase64, 'base64'))
     throw new HyopsError(
       ExitCode.Remote,
-      `host key of ${name} changed: known_hosts has ${oldFingerprint} (${old.keyType}), the server offered ${fingerprint} (${keyType})`,
+      `host key of ${name} changed: known_hosts has ${oldFingerprint} (${old.keyType}), the ` +
+        `server offered ${fingerprint} (${keyType})`,
       {
         hint: `if the host was reinstalled on purpose, remove line ${old.line} of ${file} and re-run`,
         reason: 'host-key-changed',

@@ -84,7 +84,10 @@ export class Progress {
     return this.records
   }
 
-  /** Runs one step, showing its label while it runs and its outcome and duration after; returns or rethrows what `run` does. */
+  /**
+   * Runs one step, showing its label while it runs and its outcome and duration after; returns or rethrows what
+   * `run` does.
+   */
   async step<T>(label: string, run: () => Promise<T>): Promise<T> {
     const shown = printable(label)
     const started = Date.now()

@@ -179,7 +179,8 @@ export async function confirmInstallKey(
 ): Promise<boolean> {
   const key = publicKeyPath ? ` (${publicKeyPath})` : ''
   return askConfirm(
-    `Key authentication as ${user}@${host} failed. Install your public key${key} into ${user}'s ~/.ssh/authorized_keys on ${host}?`,
+    `Key authentication as ${user}@${host} failed. Install your public key${key} into ` +
+      `${user}'s ~/.ssh/authorized_keys on ${host}?`,
     true,
     streams,
   )

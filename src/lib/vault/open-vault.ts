@@ -101,7 +101,8 @@ class RuntimeVault implements LoadedVault {
       if (current && current.env.invalidLines.length > 0) {
         throw new HyopsError(
           ExitCode.Secrets,
-          `the vault ${this.file} has lines that are not KEY=value (line ${current.env.invalidLines.join(', ')}); hyops leaves it unchanged`,
+          `the vault ${this.file} has lines that are not KEY=value (line ` +
+            `${current.env.invalidLines.join(', ')}); hyops leaves it unchanged`,
           {
             hint: 'fix those lines with ansible-vault edit, then retry',
             reason: 'damaged',

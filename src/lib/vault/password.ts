@@ -76,7 +76,9 @@ export async function resolveVaultPassword(
   }
 
   throw new HyopsError(ExitCode.Secrets, `no vault password for ${purpose.vaultFile}`, {
-    hint: `pass --vault-password-file <file> or --vault-password-command <cmd>, or set ${PASSWORD_ENVIRONMENT.join(', ')}`,
+    hint:
+      `pass --vault-password-file <file> or --vault-password-command <cmd>, or set ` +
+      `${PASSWORD_ENVIRONMENT.join(', ')}`,
     reason: 'no-password',
   })
 }

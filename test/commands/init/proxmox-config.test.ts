@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {after, describe, it} from 'node:test'
 
-import {renderProxmoxConfigTemplate} from '../../../src/lib/proxmox/config-template.js'
+import {renderProxmoxConfigTemplate} from '../../../src/lib/proxmox/config/template.js'
 import {CLI, cleanupTempDirs, PROJECT_ROOT, tempDir} from '../../helpers/cli.js'
 import {fileBytes, initProxmox, prepareRoot, type SimEndpoint} from '../../helpers/proxmox-env.js'
 
@@ -24,37 +24,44 @@ const NOWHERE: SimEndpoint = {
 after(cleanupTempDirs)
 
 describe('hyops init proxmox: the config template (acceptance 7)', () => {
-  it('missing config: writes the template, exits 10, says what to edit and what to re-run; writes no marker', async () => {
-    const at = await prepareRoot(NOWHERE, {noConfig: true})
-    const run = await initProxmox(at)
-    assert.equal(run.code, 10, run.stderr)
-    assert.doesNotMatch(run.stderr, NO_STACK)
-    assert.equal(await readFile(at.configFile, 'utf8'), renderProxmoxConfigTemplate())
-    assert.ok(run.stdout.includes(at.configFile), 'stdout names the file to edit')
-    assert.match(run.stdout, /PROXMOX_IP/, 'stdout says which key to set')
-    assert.match(run.stdout, /re-run: hyops init proxmox --root \S+/i, 'stdout says what to re-run')
-    assert.equal(await fileBytes(at.markerFile), undefined)
-    assert.equal(await fileBytes(at.credentialsFile), undefined)
-  })
+  it(
+    'missing config: writes the template, exits 10, says what to edit and what to re-run; ' + 'writes no marker',
+    async () => {
+      const at = await prepareRoot(NOWHERE, {noConfig: true})
+      const run = await initProxmox(at)
+      assert.equal(run.code, 10, run.stderr)
+      assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.equal(await readFile(at.configFile, 'utf8'), renderProxmoxConfigTemplate())
+      assert.ok(run.stdout.includes(at.configFile), 'stdout names the file to edit')
+      assert.match(run.stdout, /PROXMOX_IP/, 'stdout says which key to set')
+      assert.match(run.stdout, /re-run: hyops init proxmox --root \S+/i, 'stdout says what to re-run')
+      assert.equal(await fileBytes(at.markerFile), undefined)
+      assert.equal(await fileBytes(at.credentialsFile), undefined)
+    },
+  )
 
-  it('an existing config is never overwritten without --force: the template, an edited file, a broken one stay byte for byte', async () => {
-    const template = await prepareRoot(NOWHERE, {noConfig: true})
-    assert.equal((await initProxmox(template)).code, 10)
-    const templateBytes = await fileBytes(template.configFile)
-    const edited = await prepareRoot(NOWHERE, {extraConfig: {TOKEN_NAME: 'not valid!'}})
-    const editedBytes = await fileBytes(edited.configFile)
-    const broken = await prepareRoot(NOWHERE, {configText: 'PROXMOX_IP = 10.0.0.1\n[proxmox\n'})
-    const brokenBytes = await fileBytes(broken.configFile)
+  it(
+    'an existing config is never overwritten without --force: the template, an edited file, a ' +
+      'broken one stay byte for byte',
+    async () => {
+      const template = await prepareRoot(NOWHERE, {noConfig: true})
+      assert.equal((await initProxmox(template)).code, 10)
+      const templateBytes = await fileBytes(template.configFile)
+      const edited = await prepareRoot(NOWHERE, {extraConfig: {TOKEN_NAME: 'not valid!'}})
+      const editedBytes = await fileBytes(edited.configFile)
+      const broken = await prepareRoot(NOWHERE, {configText: 'PROXMOX_IP = 10.0.0.1\n[proxmox\n'})
+      const brokenBytes = await fileBytes(broken.configFile)
 
-    const [again, bad, garbled] = await Promise.all([initProxmox(template), initProxmox(edited), initProxmox(broken)])
-    assert.equal(again.code, 11, 'the untouched template holds the placeholder host')
-    assert.match(again.stderr, /PROXMOX_IP/)
-    assert.equal(bad.code, 11)
-    assert.equal(garbled.code, 11)
-    assert.deepEqual(await fileBytes(template.configFile), templateBytes)
-    assert.deepEqual(await fileBytes(edited.configFile), editedBytes)
-    assert.deepEqual(await fileBytes(broken.configFile), brokenBytes)
-  })
+      const [again, bad, garbled] = await Promise.all([initProxmox(template), initProxmox(edited), initProxmox(broken)])
+      assert.equal(again.code, 11, 'the untouched template holds the placeholder host')
+      assert.match(again.stderr, /PROXMOX_IP/)
+      assert.equal(bad.code, 11)
+      assert.equal(garbled.code, 11)
+      assert.deepEqual(await fileBytes(template.configFile), templateBytes)
+      assert.deepEqual(await fileBytes(edited.configFile), editedBytes)
+      assert.deepEqual(await fileBytes(broken.configFile), brokenBytes)
+    },
+  )
 
   it('--dry-run with no config: exit 10 and no template written', async () => {
     const at = await prepareRoot(NOWHERE, {noConfig: true})
@@ -145,11 +152,16 @@ describe('hyops init proxmox: startup', () => {
     await writeFile(log, '')
     await writeFile(
       join(dir, 'hooks.mjs'),
-      "import {appendFileSync} from 'node:fs'\nlet log\nexport function initialize(data) { log = data.log }\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context)\n  appendFileSync(log, result.url + '\\n')\n  return result\n}\n",
+      "import {appendFileSync} from 'node:fs'\nlet log\n" +
+        'export function initialize(data) { log = data.log }\n' +
+        'export async function resolve(specifier, context, next) {\n' +
+        '  const result = await next(specifier, context)\n' +
+        "  appendFileSync(log, result.url + '\\n')\n  return result\n}\n",
     )
     await writeFile(
       join(dir, 'register.mjs'),
-      `import {register} from 'node:module'\nregister('./hooks.mjs', import.meta.url, {data: {log: ${JSON.stringify(log)}}})\n`,
+      `import {register} from 'node:module'\nregister('./hooks.mjs', import.meta.url, {data: ` +
+        `{log: ${JSON.stringify(log)}}})\n`,
     )
     const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, ...args], {
       cwd: PROJECT_ROOT,
@@ -185,13 +197,15 @@ describe('hyops init proxmox: startup', () => {
       'no axios before validation',
     )
 
-    const validation = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'api-validation.js')).href
+    const validation = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'init', 'validation.js')).href
     // Waits (up to 5 s) until the hook has seen axios, then exits.
     const script = [
       `const {readFileSync} = await import('node:fs')`,
       `const m = await import(${JSON.stringify(validation)})`,
       'm.preloadProxmoxValidation()',
-      'for (let i = 0; i < 250 && !readFileSync(process.env.RESOLVE_LOG, "utf8").includes("/node_modules/axios/"); i++) await new Promise((resolve) => setTimeout(resolve, 20))',
+      'for (let i = 0; i < 250 && !readFileSync(process.env.RESOLVE_LOG, ' +
+        '"utf8").includes("/node_modules/axios/"); i++) await new Promise((resolve) => ' +
+        'setTimeout(resolve, 20))',
     ].join('\n')
     const preload = await loadedModules(['--input-type=module', '-e', script])
     assert.equal(preload.code, 0)

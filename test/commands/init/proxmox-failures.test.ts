@@ -92,95 +92,118 @@ describe('hyops init proxmox failures against the simulated host', () => {
     await cleanupTempDirs()
   })
 
-  it('--non-interactive with no secret anywhere: exit 21, no marker, nothing created on the host (acceptance 4, 10)', async () => {
-    const at = await prepareRoot(sim)
-    const state = await sim.readState()
-    const execBefore = (await sim.execLog()).length
-    const run = await initProxmox(at, ['--non-interactive'])
-    assert.equal(run.code, 21, run.stderr)
-    assert.match(run.stderr, /PROXMOX_TOKEN_SECRET/)
-    assert.doesNotMatch(run.stderr, NO_STACK)
-    assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
-    assert.deepEqual(await sim.readState(), state, 'the host is unchanged')
-    assert.equal(state.tokens[at.tokenId], undefined)
-    assert.equal((await sim.execLog()).length, execBefore, 'nothing ran on the host')
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    '--non-interactive with no secret anywhere: exit 21, no marker, nothing created on the ' +
+      'host (acceptance 4, 10)',
+    async () => {
+      const at = await prepareRoot(sim)
+      const state = await sim.readState()
+      const execBefore = (await sim.execLog()).length
+      const run = await initProxmox(at, ['--non-interactive'])
+      assert.equal(run.code, 21, run.stderr)
+      assert.match(run.stderr, /PROXMOX_TOKEN_SECRET/)
+      assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
+      assert.deepEqual(await sim.readState(), state, 'the host is unchanged')
+      assert.equal(state.tokens[at.tokenId], undefined)
+      assert.equal((await sim.execLog()).length, execBefore, 'nothing ran on the host')
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('token creation failing on a fresh root: exit 20 with the cause, no marker, no credentials (acceptance 5, 10)', async () => {
-    const at = await prepareRoot(sim)
-    const run = await withFaults({token_add_fails: true}, () => initProxmox(at))
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /cannot create the token/)
-    assert.doesNotMatch(run.stderr, NO_STACK)
-    assert.equal(await fileBytes(at.markerFile), undefined)
-    assert.equal(await fileBytes(at.credentialsFile), undefined)
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined)
-    assert.equal(await hostSecret(at.tokenId), undefined)
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    'token creation failing on a fresh root: exit 20 with the cause, no marker, no credentials ' + '(acceptance 5, 10)',
+    async () => {
+      const at = await prepareRoot(sim)
+      const run = await withFaults({token_add_fails: true}, () => initProxmox(at))
+      assert.equal(run.code, 20, run.stderr)
+      assert.match(run.stderr, /cannot create the token/)
+      assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.equal(await fileBytes(at.markerFile), undefined)
+      assert.equal(await fileBytes(at.credentialsFile), undefined)
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined)
+      assert.equal(await hostSecret(at.tokenId), undefined)
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('token creation failing under --force for a new token name: exit 20; the previous marker, credentials and vault untouched (acceptance 5)', async () => {
-    const {at, run: first, secret} = await readyRoot()
-    const before = await outputs(at)
-    const run = await withFaults({token_add_fails: true}, () =>
-      initProxmox(at, ['--force', '--token-name', 'other-token']),
-    )
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /cannot create the token automation@pam!other-token/)
-    assert.deepEqual(await outputs(at), before)
-    assert.equal((await readMarkerJson(at))?.status, 'ready')
-    assert.equal(await apiStatus(sim, at.tokenId, secret), 200, 'the old token still works')
-    await assertNoLeaks(at, [first, run])
-  })
+  it(
+    'token creation failing under --force for a new token name: exit 20; the previous marker, ' +
+      'credentials and vault untouched (acceptance 5)',
+    async () => {
+      const {at, run: first, secret} = await readyRoot()
+      const before = await outputs(at)
+      const run = await withFaults({token_add_fails: true}, () =>
+        initProxmox(at, ['--force', '--token-name', 'other-token']),
+      )
+      assert.equal(run.code, 20, run.stderr)
+      assert.match(run.stderr, /cannot create the token automation@pam!other-token/)
+      assert.deepEqual(await outputs(at), before)
+      assert.equal((await readMarkerJson(at))?.status, 'ready')
+      assert.equal(await apiStatus(sim, at.tokenId, secret), 200, 'the old token still works')
+      await assertNoLeaks(at, [first, run])
+    },
+  )
 
-  it('--force with token creation failing after the old token was removed: exit 20; the marker turns not ready (the old secret is dead), credentials and vault as they were', async () => {
-    const {at, run: first, secret: old} = await readyRoot()
-    const before = await outputs(at)
-    const run = await withFaults({token_add_fails: true}, () => initProxmox(at, ['--force']))
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /old token was removed/)
-    assert.equal(await hostSecret(at.tokenId), undefined, 'the host has no token now')
-    assert.equal(await apiStatus(sim, at.tokenId, old), 401)
-    const marker = await readMarkerJson(at)
-    assert.ok(marker)
-    assert.equal(marker.status, 'not_ready')
-    assert.match(
-      String(marker.reason),
-      /token removed by run init-proxmox-\S+, which then failed: .*cannot create the token/,
-    )
-    assert.deepEqual(
-      {credentials: await fileBytes(at.credentialsFile), vault: await fileBytes(at.vaultFile)},
-      {credentials: before.credentials, vault: before.vault},
-    )
+  it(
+    '--force with token creation failing after the old token was removed: exit 20; the marker ' +
+      'turns not ready (the old secret is dead), credentials and vault as they were',
+    async () => {
+      const {at, run: first, secret: old} = await readyRoot()
+      const before = await outputs(at)
+      const run = await withFaults({token_add_fails: true}, () => initProxmox(at, ['--force']))
+      assert.equal(run.code, 20, run.stderr)
+      assert.match(run.stderr, /old token was removed/)
+      assert.equal(await hostSecret(at.tokenId), undefined, 'the host has no token now')
+      assert.equal(await apiStatus(sim, at.tokenId, old), 401)
+      const marker = await readMarkerJson(at)
+      assert.ok(marker)
+      assert.equal(marker.status, 'not_ready')
+      assert.match(
+        String(marker.reason),
+        /token removed by run init-proxmox-\S+, which then failed: .*cannot create the token/,
+      )
+      assert.deepEqual(
+        {credentials: await fileBytes(at.credentialsFile), vault: await fileBytes(at.vaultFile)},
+        {credentials: before.credentials, vault: before.vault},
+      )
 
-    const again = await initProxmox(at, ['--force'])
-    assert.equal(again.code, 0, again.stderr)
-    assert.equal((await readMarkerJson(at))?.status, 'ready')
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, await hostSecret(at.tokenId))
-    await assertNoLeaks(at, [first, run, again])
-  })
+      const again = await initProxmox(at, ['--force'])
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal((await readMarkerJson(at))?.status, 'ready')
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, await hostSecret(at.tokenId))
+      await assertNoLeaks(at, [first, run, again])
+    },
+  )
 
-  it('the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and vault untouched (acceptance 5)', async () => {
-    const {at, run: first} = await readyRoot()
-    const before = await outputs(at)
-    const run = await withFaults({script_exit: 7}, () => initProxmox(at))
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /remote bootstrap .* failed \(exit 7\)/)
-    assert.deepEqual(await outputs(at), before)
-    await assertNoLeaks(at, [first, run])
-  })
+  it(
+    'the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and ' +
+      'vault untouched (acceptance 5)',
+    async () => {
+      const {at, run: first} = await readyRoot()
+      const before = await outputs(at)
+      const run = await withFaults({script_exit: 7}, () => initProxmox(at))
+      assert.equal(run.code, 20, run.stderr)
+      assert.match(run.stderr, /remote bootstrap .* failed \(exit 7\)/)
+      assert.deepEqual(await outputs(at), before)
+      await assertNoLeaks(at, [first, run])
+    },
+  )
 
-  it('discovery failing (pvesh) under --force: exit 20 before anything changed; marker, credentials, vault and the token untouched (acceptance 5)', async () => {
-    const {at, run: first, secret} = await readyRoot()
-    const before = await outputs(at)
-    const run = await withFaults({pvesh_fails: true}, () => initProxmox(at, ['--force']))
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /pvesh/)
-    assert.deepEqual(await outputs(at), before)
-    assert.equal(await hostSecret(at.tokenId), secret, 'not rotated')
-    await assertNoLeaks(at, [first, run])
-  })
+  it(
+    'discovery failing (pvesh) under --force: exit 20 before anything changed; marker, ' +
+      'credentials, vault and the token untouched (acceptance 5)',
+    async () => {
+      const {at, run: first, secret} = await readyRoot()
+      const before = await outputs(at)
+      const run = await withFaults({pvesh_fails: true}, () => initProxmox(at, ['--force']))
+      assert.equal(run.code, 20, run.stderr)
+      assert.match(run.stderr, /pvesh/)
+      assert.deepEqual(await outputs(at), before)
+      assert.equal(await hostSecret(at.tokenId), secret, 'not rotated')
+      await assertNoLeaks(at, [first, run])
+    },
+  )
 
   it('SSH refusing the key: exit 20 naming the cause; nothing written', async () => {
     const at = await prepareRoot(sim)
@@ -192,96 +215,111 @@ describe('hyops init proxmox failures against the simulated host', () => {
     await assertNoLeaks(at, [run])
   })
 
-  it('the API refusing the new token (403): exit 21, no marker, and the secret the host made is in the vault', async () => {
-    const at = await prepareRoot(sim)
-    const run = await withFaults({api_status: 403}, () => initProxmox(at))
-    assert.equal(run.code, 21, run.stderr)
-    assert.match(run.stderr, /403/)
-    const secret = await hostSecret(at.tokenId)
-    assert.ok(secret)
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-    assert.equal(await fileBytes(at.markerFile), undefined)
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    'the API refusing the new token (403): exit 21, no marker, and the secret the host made is ' + 'in the vault',
+    async () => {
+      const at = await prepareRoot(sim)
+      const run = await withFaults({api_status: 403}, () => initProxmox(at))
+      assert.equal(run.code, 21, run.stderr)
+      assert.match(run.stderr, /403/)
+      const secret = await hostSecret(at.tokenId)
+      assert.ok(secret)
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
+      assert.equal(await fileBytes(at.markerFile), undefined)
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('a directory in place of the credentials file: exit 30, no marker, the new secret in the vault; a re-run recovers without rotating (acceptance 6, 10)', async () => {
-    const at = await prepareRoot(sim)
-    await mkdir(at.credentialsFile, {recursive: true})
-    await writeFile(join(at.credentialsFile, 'keep-me'), 'not yours\n')
-    const run = await initProxmox(at)
-    assert.equal(run.code, 30, run.stderr)
-    assert.ok(run.stderr.includes(at.credentialsFile), 'the path is named')
-    assert.match(run.stderr, /directory/)
-    assert.doesNotMatch(run.stderr, NO_STACK)
-    assert.equal(await fileBytes(at.markerFile), undefined)
-    const secret = await hostSecret(at.tokenId)
-    assert.ok(secret)
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-    assert.equal(await readFile(join(at.credentialsFile, 'keep-me'), 'utf8'), 'not yours\n')
-    await assertNoLeaks(at, [run])
+  it(
+    'a directory in place of the credentials file: exit 30, no marker, the new secret in the ' +
+      'vault; a re-run recovers without rotating (acceptance 6, 10)',
+    async () => {
+      const at = await prepareRoot(sim)
+      await mkdir(at.credentialsFile, {recursive: true})
+      await writeFile(join(at.credentialsFile, 'keep-me'), 'not yours\n')
+      const run = await initProxmox(at)
+      assert.equal(run.code, 30, run.stderr)
+      assert.ok(run.stderr.includes(at.credentialsFile), 'the path is named')
+      assert.match(run.stderr, /directory/)
+      assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.equal(await fileBytes(at.markerFile), undefined)
+      const secret = await hostSecret(at.tokenId)
+      assert.ok(secret)
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
+      assert.equal(await readFile(join(at.credentialsFile, 'keep-me'), 'utf8'), 'not yours\n')
+      await assertNoLeaks(at, [run])
 
-    await rm(at.credentialsFile, {force: true, recursive: true})
-    const from = (await sim.execLog()).length
-    const again = await initProxmox(at)
-    assert.equal(again.code, 0, again.stderr)
-    assert.equal(tokenAdds(await sim.execLog(), from), 0, 'the kept secret was used, not a new token')
-    assert.equal(await hostSecret(at.tokenId), secret)
-    assert.equal((await readMarkerJson(at))?.status, 'ready')
-    await assertNoLeaks(at, [run, again])
-  })
+      await rm(at.credentialsFile, {force: true, recursive: true})
+      const from = (await sim.execLog()).length
+      const again = await initProxmox(at)
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal(tokenAdds(await sim.execLog(), from), 0, 'the kept secret was used, not a new token')
+      assert.equal(await hostSecret(at.tokenId), secret)
+      assert.equal((await readMarkerJson(at))?.status, 'ready')
+      await assertNoLeaks(at, [run, again])
+    },
+  )
 
-  it('a read-only credentials folder on a fresh root: exit 30, no marker, the new secret in the vault (acceptance 6, 10)', async (t) => {
-    const at = await prepareRoot(sim)
-    const folder = join(at.root, 'credentials')
-    await mkdir(folder, {mode: 0o700, recursive: true})
-    const undo = makeUnwritable(t, folder)
-    if (!undo) return
-    let run: CliRun
-    try {
-      run = await initProxmox(at)
-    } finally {
-      undo()
-    }
+  it(
+    'a read-only credentials folder on a fresh root: exit 30, no marker, the new secret in the ' +
+      'vault (acceptance 6, 10)',
+    async (t) => {
+      const at = await prepareRoot(sim)
+      const folder = join(at.root, 'credentials')
+      await mkdir(folder, {mode: 0o700, recursive: true})
+      const undo = makeUnwritable(t, folder)
+      if (!undo) return
+      let run: CliRun
+      try {
+        run = await initProxmox(at)
+      } finally {
+        undo()
+      }
 
-    assert.equal(run.code, 30, run.stderr)
-    assert.ok(run.stderr.includes(at.credentialsFile), 'the path is named')
-    assert.equal(await fileBytes(at.markerFile), undefined)
-    assert.equal(await fileBytes(at.credentialsFile), undefined)
-    const secret = await hostSecret(at.tokenId)
-    assert.ok(secret)
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-    await assertNoLeaks(at, [run])
-  })
+      assert.equal(run.code, 30, run.stderr)
+      assert.ok(run.stderr.includes(at.credentialsFile), 'the path is named')
+      assert.equal(await fileBytes(at.markerFile), undefined)
+      assert.equal(await fileBytes(at.credentialsFile), undefined)
+      const secret = await hostSecret(at.tokenId)
+      assert.ok(secret)
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('a read-only credentials folder under --force on a ready root: exit 30, the marker turns not ready, the new secret in the vault, the old credentials file as it was (acceptance 6)', async (t) => {
-    const {at, run: first, secret: old} = await readyRoot()
-    const credentials = await fileBytes(at.credentialsFile)
-    const undo = makeUnwritable(t, join(at.root, 'credentials'))
-    if (!undo) return
-    let run: CliRun
-    try {
-      run = await initProxmox(at, ['--force'])
-    } finally {
-      undo()
-    }
+  it(
+    'a read-only credentials folder under --force on a ready root: exit 30, the marker turns ' +
+      'not ready, the new secret in the vault, the old credentials file as it was (acceptance 6)',
+    async (t) => {
+      const {at, run: first, secret: old} = await readyRoot()
+      const credentials = await fileBytes(at.credentialsFile)
+      const undo = makeUnwritable(t, join(at.root, 'credentials'))
+      if (!undo) return
+      let run: CliRun
+      try {
+        run = await initProxmox(at, ['--force'])
+      } finally {
+        undo()
+      }
 
-    assert.equal(run.code, 30, run.stderr)
-    const fresh = await hostSecret(at.tokenId)
-    assert.ok(fresh && fresh !== old, 'the token was rotated on the host')
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, fresh)
-    assert.deepEqual(await fileBytes(at.credentialsFile), credentials)
-    const marker = await readMarkerJson(at)
-    assert.ok(marker)
-    assert.notEqual(marker.status, 'ready')
-    assert.match(String(marker.reason), /rotated/)
-    await assertNoLeaks(at, [first, run])
+      assert.equal(run.code, 30, run.stderr)
+      const fresh = await hostSecret(at.tokenId)
+      assert.ok(fresh && fresh !== old, 'the token was rotated on the host')
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, fresh)
+      assert.deepEqual(await fileBytes(at.credentialsFile), credentials)
+      const marker = await readMarkerJson(at)
+      assert.ok(marker)
+      assert.notEqual(marker.status, 'ready')
+      assert.match(String(marker.reason), /rotated/)
+      await assertNoLeaks(at, [first, run])
 
-    const again = await initProxmox(at)
-    assert.equal(again.code, 0, again.stderr)
-    assert.equal(await hostSecret(at.tokenId), fresh, 'the re-run kept the rotated token')
-    assert.equal((await readMarkerJson(at))?.status, 'ready')
-    await assertNoLeaks(at, [first, run, again])
-  })
+      const again = await initProxmox(at)
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal(await hostSecret(at.tokenId), fresh, 'the re-run kept the rotated token')
+      assert.equal((await readMarkerJson(at))?.status, 'ready')
+      await assertNoLeaks(at, [first, run, again])
+    },
+  )
 
   it('two concurrent inits on one root never interleave: one token made, step windows apart', async () => {
     const at = await prepareRoot(sim)

@@ -114,7 +114,8 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.match(
       run.stderr,
       new RegExp(
-        `Reusing the secret of ${b.tokenId.replace('!', '!')} on 127\\.0\\.0\\.1 from the env "a" \\(its (vault|credentials file), validated\\): the token is not rotated`,
+        `Reusing the secret of ${b.tokenId.replace('!', '!')} on 127\\.0\\.0\\.1 from the env "a" ` +
+          `\\(its (vault|credentials file), validated\\): the token is not rotated`,
       ),
     )
     assert.match(run.stdout, /Token id\s+\S+\s+reused/)
@@ -163,7 +164,10 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.equal(run.code, 0, run.stderr)
     assert.match(
       run.stderr,
-      /Proxmox rejected the secret of \S+ from the vault .*\(rotated elsewhere\?\); looking for a working one in the sibling envs/,
+      new RegExp(
+        'Proxmox rejected the secret of \\S+ from the vault .*\\(rotated elsewhere\\?\\); ' +
+          'looking for a working one in the sibling envs',
+      ),
     )
     assert.match(run.stderr, /from the env "a" \(.*\): the secret here was stale; the token is not rotated/)
     assert.deepEqual(await tokenChanges(from), [])
@@ -178,28 +182,35 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.deepEqual(await leaks(home, [a, b], [old, fresh], [run]), [])
   })
 
-  it('3b. a stale secret no sibling can heal: --non-interactive stops with exit 21 and --force, rotating nothing and changing no file', async () => {
-    const {roots} = await makeEnvs(['a', 'b'])
-    const {a, b} = roots
-    await initialise(a)
-    assert.equal((await initProxmox(b, ['--non-interactive'])).code, 0)
-    // Rotated behind every env's back.
-    await sim.updateState((state) => void (state.tokens[a.tokenId].secret = 'rotated-by-someone-else-0123456789'))
-    const files = [b.vaultFile, b.credentialsFile, b.markerFile]
-    const before = await Promise.all(files.map((f) => fileBytes(f)))
-    const from = (await sim.execLog()).length
+  it(
+    '3b. a stale secret no sibling can heal: --non-interactive stops with exit 21 and --force, ' +
+      'rotating nothing and changing no file',
+    async () => {
+      const {roots} = await makeEnvs(['a', 'b'])
+      const {a, b} = roots
+      await initialise(a)
+      assert.equal((await initProxmox(b, ['--non-interactive'])).code, 0)
+      // Rotated behind every env's back.
+      await sim.updateState((state) => void (state.tokens[a.tokenId].secret = 'rotated-by-someone-else-0123456789'))
+      const files = [b.vaultFile, b.credentialsFile, b.markerFile]
+      const before = await Promise.all(files.map((f) => fileBytes(f)))
+      const from = (await sim.execLog()).length
 
-    const run = await initProxmox(b, ['--non-interactive'])
-    assert.equal(run.code, 21, run.stderr)
-    assert.match(
-      run.stderr,
-      /Error: Proxmox rejected the secret of \S+ from the vault .* \(stale: .*\), and no sibling env holds a working one \(pass --force to rotate the token/,
-    )
-    assert.match(run.stderr, /1 env matched, holding only the secret that was just rejected/)
-    assert.doesNotMatch(run.stderr, /\n\s+at \S/)
-    assert.deepEqual(await tokenChanges(from), [])
-    assert.deepEqual(await Promise.all(files.map((f) => fileBytes(f))), before)
-  })
+      const run = await initProxmox(b, ['--non-interactive'])
+      assert.equal(run.code, 21, run.stderr)
+      assert.match(
+        run.stderr,
+        new RegExp(
+          'Error: Proxmox rejected the secret of \\S+ from the vault .* \\(stale: .*\\), ' +
+            'and no sibling env holds a working one \\(pass --force to rotate the token',
+        ),
+      )
+      assert.match(run.stderr, /1 env matched, holding only the secret that was just rejected/)
+      assert.doesNotMatch(run.stderr, /\n\s+at \S/)
+      assert.deepEqual(await tokenChanges(from), [])
+      assert.deepEqual(await Promise.all(files.map((f) => fileBytes(f))), before)
+    },
+  )
 
   it('4. --force rotates and reads no sibling (a broken sibling that is noted otherwise stays silent)', async () => {
     const {roots} = await makeEnvs(['a', 'b', 'c'])
@@ -230,91 +241,101 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.ok(!(meta.decisions as {reused_from: unknown}).reused_from)
   })
 
-  it('5. siblings for another host, another token id or another port are never used, in an envs folder outside HOME', async () => {
-    const base = await tempDir('hyops-envs-')
-    const envsDir = join(base, 'envs')
-    const {home, roots} = await makeEnvs(['b'], {envsDir})
-    const {b} = roots
-    // The source of the real secret lives outside the envs folder.
-    const source = {
-      ...(await prepareRoot(sim, {home, root: join(base, 'source'), tokenName: b.tokenName})),
-      password: b.password,
-      passwordFile: b.passwordFile,
-    }
-    const secret = await initialise(source)
-    const text = await readFile(source.credentialsFile, 'utf8')
-    const url = `https://127.0.0.1:${sim.apiPort}/api2/json`
-    const decoys: Record<string, string> = {
-      'other-host': text.replace(url, `https://localhost:${sim.apiPort}/api2/json`),
-      'other-port': text.replace(url, `https://127.0.0.1:${sim.apiPort + 1}/api2/json`),
-      'other-token': text.replace(`"${b.tokenId}"`, `"${b.userFq}!other-token"`),
-    }
-    for (const [name, body] of Object.entries(decoys)) {
-      assert.notEqual(body, text, name)
-      await mkdir(join(envsDir, name, 'credentials'), {recursive: true})
-      await writeFile(join(envsDir, name, 'credentials', 'proxmox.credentials.tfvars'), body, {mode: 0o600})
-      await cp(source.vaultFile, join(envsDir, name, 'vault', 'bootstrap.vault.env'))
-    }
+  it(
+    '5. siblings for another host, another token id or another port are never used, in an envs ' +
+      'folder outside HOME',
+    async () => {
+      const base = await tempDir('hyops-envs-')
+      const envsDir = join(base, 'envs')
+      const {home, roots} = await makeEnvs(['b'], {envsDir})
+      const {b} = roots
+      // The source of the real secret lives outside the envs folder.
+      const source = {
+        ...(await prepareRoot(sim, {home, root: join(base, 'source'), tokenName: b.tokenName})),
+        password: b.password,
+        passwordFile: b.passwordFile,
+      }
+      const secret = await initialise(source)
+      const text = await readFile(source.credentialsFile, 'utf8')
+      const url = `https://127.0.0.1:${sim.apiPort}/api2/json`
+      const decoys: Record<string, string> = {
+        'other-host': text.replace(url, `https://localhost:${sim.apiPort}/api2/json`),
+        'other-port': text.replace(url, `https://127.0.0.1:${sim.apiPort + 1}/api2/json`),
+        'other-token': text.replace(`"${b.tokenId}"`, `"${b.userFq}!other-token"`),
+      }
+      for (const [name, body] of Object.entries(decoys)) {
+        assert.notEqual(body, text, name)
+        await mkdir(join(envsDir, name, 'credentials'), {recursive: true})
+        await writeFile(join(envsDir, name, 'credentials', 'proxmox.credentials.tfvars'), body, {mode: 0o600})
+        await cp(source.vaultFile, join(envsDir, name, 'vault', 'bootstrap.vault.env'))
+      }
 
-    const requests = sim.apiRequests().length
-    const run = await initProxmox(b, ['--non-interactive'])
-    assert.equal(run.code, 21, run.stderr)
-    assert.match(
-      run.stderr,
-      new RegExp(
-        `PROXMOX_TOKEN_SECRET is not in the vault \\S+, no sibling env in ${envsDir.replaceAll('/', '\\/')} holds a working one, and --non-interactive forbids making a token`,
-      ),
-    )
-    assert.equal(sim.apiRequests().length, requests, 'no decoy was even validated')
-    const scan = (await lastEvidence(b)).token_reuse as {envs: number; matched: string[]; tried: number}
-    assert.deepEqual([scan.envs, scan.matched, scan.tried], [3, [], 0])
-    assert.deepEqual(await vaultValues(b), {})
+      const requests = sim.apiRequests().length
+      const run = await initProxmox(b, ['--non-interactive'])
+      assert.equal(run.code, 21, run.stderr)
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `PROXMOX_TOKEN_SECRET is not in the vault \\S+, no sibling env in ` +
+            `${envsDir.replaceAll('/', '\\/')} holds a working one, and --non-interactive forbids ` +
+            `making a token`,
+        ),
+      )
+      assert.equal(sim.apiRequests().length, requests, 'no decoy was even validated')
+      const scan = (await lastEvidence(b)).token_reuse as {envs: number; matched: string[]; tried: number}
+      assert.deepEqual([scan.envs, scan.matched, scan.tried], [3, [], 0])
+      assert.deepEqual(await vaultValues(b), {})
 
-    // The same folder with one right sibling: that one is used, not a decoy.
-    await mkdir(join(envsDir, 'right', 'credentials'), {recursive: true})
-    await writeFile(join(envsDir, 'right', 'credentials', 'proxmox.credentials.tfvars'), text, {mode: 0o600})
-    const ok = await initProxmox(b, ['--non-interactive'])
-    assert.equal(ok.code, 0, ok.stderr)
-    assert.match(ok.stderr, /from the env "right"/)
-    assert.equal((await vaultValues(b)).PROXMOX_TOKEN_SECRET, secret)
-  })
+      // The same folder with one right sibling: that one is used, not a decoy.
+      await mkdir(join(envsDir, 'right', 'credentials'), {recursive: true})
+      await writeFile(join(envsDir, 'right', 'credentials', 'proxmox.credentials.tfvars'), text, {mode: 0o600})
+      const ok = await initProxmox(b, ['--non-interactive'])
+      assert.equal(ok.code, 0, ok.stderr)
+      assert.match(ok.stderr, /from the env "right"/)
+      assert.equal((await vaultValues(b)).PROXMOX_TOKEN_SECRET, secret)
+    },
+  )
 })
 
 describe('hyops init proxmox: token reuse at scale', () => {
-  it('6. forty stale siblings (the API refuses each after 3 s) and the valid one, oldest of all: reused, the scan well under the delay', async () => {
-    const {envsDir, home, roots} = await makeEnvs(['valid', 'b'])
-    const {b, valid} = roots
-    const secret = await initialise(valid)
-    const text = await readFile(valid.credentialsFile, 'utf8')
-    const old = new Date(Date.now() - 86_400_000)
-    await utimes(valid.credentialsFile, old, old)
-    await utimes(valid.markerFile, old, old)
-    for (let i = 0; i < 40; i++) {
-      const credentials = join(envsDir, `stale-${i}`, 'credentials')
-      await mkdir(credentials, {recursive: true})
-      await writeFile(
-        join(credentials, 'proxmox.credentials.tfvars'),
-        text.replace(secret, `stale-${i}-${secret.slice(8)}`),
-        {mode: 0o600},
-      )
-    }
+  it(
+    '6. forty stale siblings (the API refuses each after 3 s) and the valid one, oldest of ' +
+      'all: reused, the scan well under the delay',
+    async () => {
+      const {envsDir, home, roots} = await makeEnvs(['valid', 'b'])
+      const {b, valid} = roots
+      const secret = await initialise(valid)
+      const text = await readFile(valid.credentialsFile, 'utf8')
+      const old = new Date(Date.now() - 86_400_000)
+      await utimes(valid.credentialsFile, old, old)
+      await utimes(valid.markerFile, old, old)
+      for (let i = 0; i < 40; i++) {
+        const credentials = join(envsDir, `stale-${i}`, 'credentials')
+        await mkdir(credentials, {recursive: true})
+        await writeFile(
+          join(credentials, 'proxmox.credentials.tfvars'),
+          text.replace(secret, `stale-${i}-${secret.slice(8)}`),
+          {mode: 0o600},
+        )
+      }
 
-    await sim.updateState((state) => void (state.faults.bad_token_delay_ms = 3000))
-    try {
-      const from = (await sim.execLog()).length
-      const run = await initProxmox(b, ['--non-interactive'])
-      assert.equal(run.code, 0, run.stderr)
-      assert.match(run.stderr, /from the env "valid"/)
-      assert.deepEqual(await tokenChanges(from), [])
-      const scan = (await lastEvidence(b)).token_reuse as {duration_ms: number; matched: string[]}
-      assert.equal(scan.matched.length, 41)
-      assert.equal(scan.matched.at(-1), 'valid', 'the valid env is the least likely')
-      assert.ok(scan.duration_ms < 2500, `the scan took ${scan.duration_ms} ms: not concurrent`)
-      assert.deepEqual(await leaks(home, [b, valid], [secret], [run]), [])
-    } finally {
-      await sim.updateState((state) => void delete state.faults.bad_token_delay_ms)
-    }
-  })
+      await sim.updateState((state) => void (state.faults.bad_token_delay_ms = 3000))
+      try {
+        const from = (await sim.execLog()).length
+        const run = await initProxmox(b, ['--non-interactive'])
+        assert.equal(run.code, 0, run.stderr)
+        assert.match(run.stderr, /from the env "valid"/)
+        assert.deepEqual(await tokenChanges(from), [])
+        const scan = (await lastEvidence(b)).token_reuse as {duration_ms: number; matched: string[]}
+        assert.equal(scan.matched.length, 41)
+        assert.equal(scan.matched.at(-1), 'valid', 'the valid env is the least likely')
+        assert.ok(scan.duration_ms < 2500, `the scan took ${scan.duration_ms} ms: not concurrent`)
+        assert.deepEqual(await leaks(home, [b, valid], [secret], [run]), [])
+      } finally {
+        await sim.updateState((state) => void delete state.faults.bad_token_delay_ms)
+      }
+    },
+  )
 })
 
 describe('hyops init proxmox: token reuse at a terminal', () => {
@@ -344,29 +365,36 @@ describe('hyops init proxmox: token reuse at a terminal', () => {
     }
   }
 
-  it('2. answered "n": b does not reuse, and with the token on the host and no --force it stops instead of rotating', async () => {
-    const {roots} = await makeEnvs(['a', 'b'])
-    const {a, b} = roots
-    const secret = await initialise(a)
-    const commands = (await sim.execCommands()).length
-    const from = (await sim.execLog()).length
+  it(
+    '2. answered "n": b does not reuse, and with the token on the host and no --force it stops ' +
+      'instead of rotating',
+    async () => {
+      const {roots} = await makeEnvs(['a', 'b'])
+      const {a, b} = roots
+      const secret = await initialise(a)
+      const commands = (await sim.execCommands()).length
+      const from = (await sim.execLog()).length
 
-    const run = await runAtTerminal(b, [
-      [/The env "a" holds a working API token for 127\.0\.0\.1, token \S+\. Reuse it\? \(Y\/n\)/, 'n', 'Enter'],
-    ])
-    assert.equal(run.code, 21, run.screen)
-    assert.match(
-      run.screen,
-      /Error: the token \S+ exists on 127\.0\.0\.1 and the env "a" uses it; its secret was not reused, and hyops does not rotate a token in use without --force/,
-    )
-    assert.match(run.screen, /pass --force to rotate it \(breaks "a" and its other users\)/)
-    assert.doesNotMatch(run.screen, /Rotate it/, 'no offer to rotate')
-    assert.equal(await hostSecret(b.tokenId), secret)
-    assert.deepEqual(await tokenChanges(from), [])
-    assert.equal((await sim.execCommands()).length, commands, 'b never ran the bootstrap')
-    assert.deepEqual(await vaultValues(b), {})
-    assert.equal(await fileBytes(b.credentialsFile), undefined)
-  })
+      const run = await runAtTerminal(b, [
+        [/The env "a" holds a working API token for 127\.0\.0\.1, token \S+\. Reuse it\? \(Y\/n\)/, 'n', 'Enter'],
+      ])
+      assert.equal(run.code, 21, run.screen)
+      assert.match(
+        run.screen,
+        new RegExp(
+          'Error: the token \\S+ exists on 127\\.0\\.0\\.1 and the env "a" uses it; its secret was not reused, ' +
+            'and hyops does not rotate a token in use without --force',
+        ),
+      )
+      assert.match(run.screen, /pass --force to rotate it \(breaks "a" and its other users\)/)
+      assert.doesNotMatch(run.screen, /Rotate it/, 'no offer to rotate')
+      assert.equal(await hostSecret(b.tokenId), secret)
+      assert.deepEqual(await tokenChanges(from), [])
+      assert.equal((await sim.execCommands()).length, commands, 'b never ran the bootstrap')
+      assert.deepEqual(await vaultValues(b), {})
+      assert.equal(await fileBytes(b.credentialsFile), undefined)
+    },
+  )
 
   it('Enter takes the default (yes): b reuses a secret', async () => {
     const {roots} = await makeEnvs(['a', 'b'])

@@ -83,106 +83,124 @@ describe('hyops init proxmox against the simulated host', () => {
     await cleanupTempDirs()
   })
 
-  it('first run: exit 0, tfvars 0600 with every annex key as valid HCL, marker ready, secret in the vault, token and ACLs on the host (acceptance 1, 10)', async (t) => {
-    const at = await prepareRoot(sim)
-    const execBefore = (await sim.execCommands()).length
-    const run = await initProxmox(at)
-    const {secret, terraformChecked} = await assertFirstRun(sim, at, run)
-    // One SSH exec: the script on stdin to `bash -s`, the inputs as quoted env assignments.
-    const execs = (await sim.execCommands()).slice(execBefore)
-    assert.equal(execs.length, 1, execs.join('\n'))
-    assert.match(
-      execs[0],
-      new RegExp(`^env USER_FQ='automation@pam' TOKEN_NAME='${at.tokenName}' TOKEN_MODE='create' .* bash -s$`),
-    )
-    secretsSeen.add(secret)
-    if (!terraformChecked)
-      t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    'first run: exit 0, tfvars 0600 with every annex key as valid HCL, marker ready, secret in ' +
+      'the vault, token and ACLs on the host (acceptance 1, 10)',
+    async (t) => {
+      const at = await prepareRoot(sim)
+      const execBefore = (await sim.execCommands()).length
+      const run = await initProxmox(at)
+      const {secret, terraformChecked} = await assertFirstRun(sim, at, run)
+      // One SSH exec: the script on stdin to `bash -s`, the inputs as quoted env assignments.
+      const execs = (await sim.execCommands()).slice(execBefore)
+      assert.equal(execs.length, 1, execs.join('\n'))
+      assert.match(
+        execs[0],
+        new RegExp(`^env USER_FQ='automation@pam' TOKEN_NAME='${at.tokenName}' TOKEN_MODE='create' .* bash -s$`),
+      )
+      secretsSeen.add(secret)
+      if (!terraformChecked)
+        t.diagnostic('terraform is not installed: the tfvars were checked by parseTfvars and the line grammar only')
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('tfvars escaping: an SSH key path with quotes, a backslash, ${ and %{ reads back as written (parseTfvars, and Terraform when installed)', async (t) => {
-    const at = await prepareRoot(sim)
-    const keyPath = join(at.home, 'keys "quoted" ${var.x} %{ if y } back\\slash', 'id_ed25519')
-    await mkdir(dirname(keyPath), {recursive: true})
-    await copyFile(sim.clientKey.privateKeyPath, keyPath)
-    await copyFile(sim.clientKey.publicKeyPath, `${keyPath}.pub`)
-    const run = await initProxmox(at, [], {HYOPS_PROXMOX_SSH_KEY: keyPath})
-    assert.equal(run.code, 0, run.stderr)
-    const tfvars = await readTfvars(at)
-    assert.equal(tfvars.values.proxmox_ssh_key, keyPath)
-    assert.ok(tfvars.text.includes('\\"quoted\\" $${var.x} %%{ if y } back\\\\slash'), tfvars.text)
-    const terraform = await terraformReads(at.credentialsFile, Object.keys(tfvars.values))
-    if (terraform) assert.deepEqual(terraform, tfvars.values)
-    else t.diagnostic('terraform is not installed: checked by parseTfvars only')
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    'tfvars escaping: an SSH key path with quotes, a backslash, ${ and %{ reads back as ' +
+      'written (parseTfvars, and Terraform when installed)',
+    async (t) => {
+      const at = await prepareRoot(sim)
+      const keyPath = join(at.home, 'keys "quoted" ${var.x} %{ if y } back\\slash', 'id_ed25519')
+      await mkdir(dirname(keyPath), {recursive: true})
+      await copyFile(sim.clientKey.privateKeyPath, keyPath)
+      await copyFile(sim.clientKey.publicKeyPath, `${keyPath}.pub`)
+      const run = await initProxmox(at, [], {HYOPS_PROXMOX_SSH_KEY: keyPath})
+      assert.equal(run.code, 0, run.stderr)
+      const tfvars = await readTfvars(at)
+      assert.equal(tfvars.values.proxmox_ssh_key, keyPath)
+      assert.ok(tfvars.text.includes('\\"quoted\\" $${var.x} %%{ if y } back\\\\slash'), tfvars.text)
+      const terraform = await terraformReads(at.credentialsFile, Object.keys(tfvars.values))
+      if (terraform) assert.deepEqual(terraform, tfvars.values)
+      else t.diagnostic('terraform is not installed: checked by parseTfvars only')
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('--bootstrap with no config: writes the template and carries on from flags and environment to a ready root', async () => {
-    const at = await prepareRoot(sim, {noConfig: true})
-    const flags = [
-      '--bootstrap',
-      '--proxmox-ip',
-      sim.host,
-      '--user-fq',
-      at.userFq,
-      '--token-name',
-      at.tokenName,
-      '--ssh-port',
-      String(sim.sshPort),
-    ]
-    const run = await initProxmox(at, flags, {
-      HYOPS_PROXMOX_API_PORT: String(sim.apiPort),
-      HYOPS_PROXMOX_SSH_KEY: sim.clientKey.privateKeyPath,
-    })
-    assert.equal(run.code, 0, run.stderr)
-    assert.match(await readFile(at.configFile, 'utf8'), /^PROXMOX_IP = 192\.0\.2\.10$/m, 'the template was written')
-    assert.equal((await readMarkerJson(at))?.status, 'ready')
-    assert.equal((await readTfvars(at)).values.proxmox_token_secret, await hostSecret(at.tokenId))
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    '--bootstrap with no config: writes the template and carries on from flags and environment ' + 'to a ready root',
+    async () => {
+      const at = await prepareRoot(sim, {noConfig: true})
+      const flags = [
+        '--bootstrap',
+        '--proxmox-ip',
+        sim.host,
+        '--user-fq',
+        at.userFq,
+        '--token-name',
+        at.tokenName,
+        '--ssh-port',
+        String(sim.sshPort),
+      ]
+      const run = await initProxmox(at, flags, {
+        HYOPS_PROXMOX_API_PORT: String(sim.apiPort),
+        HYOPS_PROXMOX_SSH_KEY: sim.clientKey.privateKeyPath,
+      })
+      assert.equal(run.code, 0, run.stderr)
+      assert.match(await readFile(at.configFile, 'utf8'), /^PROXMOX_IP = 192\.0\.2\.10$/m, 'the template was written')
+      assert.equal((await readMarkerJson(at))?.status, 'ready')
+      assert.equal((await readTfvars(at)).values.proxmox_token_secret, await hostSecret(at.tokenId))
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) (acceptance 2, 10)', async () => {
-    const {at, run: first, secret} = await readyRoot()
-    const from = (await sim.execLog()).length
-    const execBefore = (await sim.execCommands()).length
-    const run = await initProxmox(at)
-    assert.equal(run.code, 0, run.stderr)
-    const execs = (await sim.execCommands()).slice(execBefore)
-    assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
-    assert.match(execs[0], / TOKEN_MODE='keep' /)
-    assert.equal(await hostSecret(at.tokenId), secret)
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-    assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
-    assert.deepEqual(await tokenChanges(from), [])
-    const marker = await readMarkerJson(at)
-    assert.equal(marker?.status, 'ready')
-    assert.equal(marker?.token?.action, 'kept')
-    assert.match(run.stdout, /kept \(secret from the vault\)/)
-    await assertNoLeaks(at, [first, run])
-  })
+  it(
+    'second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ' + '(acceptance 2, 10)',
+    async () => {
+      const {at, run: first, secret} = await readyRoot()
+      const from = (await sim.execLog()).length
+      const execBefore = (await sim.execCommands()).length
+      const run = await initProxmox(at)
+      assert.equal(run.code, 0, run.stderr)
+      const execs = (await sim.execCommands()).slice(execBefore)
+      assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
+      assert.match(execs[0], / TOKEN_MODE='keep' /)
+      assert.equal(await hostSecret(at.tokenId), secret)
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
+      assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
+      assert.deepEqual(await tokenChanges(from), [])
+      const marker = await readMarkerJson(at)
+      assert.equal(marker?.status, 'ready')
+      assert.equal(marker?.token?.action, 'kept')
+      assert.match(run.stdout, /kept \(secret from the vault\)/)
+      await assertNoLeaks(at, [first, run])
+    },
+  )
 
-  it('--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the old one (acceptance 3, 10)', async () => {
-    const {at, run: first, secret: old} = await readyRoot()
-    const from = (await sim.execLog()).length
-    const run = await initProxmox(at, ['--force'])
-    assert.equal(run.code, 0, run.stderr)
-    const fresh = await hostSecret(at.tokenId)
-    assert.ok(fresh)
-    assert.notEqual(fresh, old)
-    assert.deepEqual(await tokenChanges(from), ['pveum user token remove', 'pveum user token add'])
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, fresh)
-    assert.equal((await readTfvars(at)).values.proxmox_token_secret, fresh)
-    assert.equal((await readTfvars(at)).mode, 0o600)
-    assert.equal(await apiStatus(sim, at.tokenId, old), 401)
-    assert.equal(await apiStatus(sim, at.tokenId, fresh), 200)
-    // Deleting a token drops its grants: they were given again.
-    assert.equal(await apiStatus(sim, at.tokenId, fresh, '/api2/json/nodes/pve1/storage/local/content'), 200)
-    const marker = await readMarkerJson(at)
-    assert.equal(marker?.status, 'ready')
-    assert.equal(marker?.token?.action, 'rotated')
-    await assertNoLeaks(at, [first, run])
-  })
+  it(
+    '--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the ' +
+      'old one (acceptance 3, 10)',
+    async () => {
+      const {at, run: first, secret: old} = await readyRoot()
+      const from = (await sim.execLog()).length
+      const run = await initProxmox(at, ['--force'])
+      assert.equal(run.code, 0, run.stderr)
+      const fresh = await hostSecret(at.tokenId)
+      assert.ok(fresh)
+      assert.notEqual(fresh, old)
+      assert.deepEqual(await tokenChanges(from), ['pveum user token remove', 'pveum user token add'])
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, fresh)
+      assert.equal((await readTfvars(at)).values.proxmox_token_secret, fresh)
+      assert.equal((await readTfvars(at)).mode, 0o600)
+      assert.equal(await apiStatus(sim, at.tokenId, old), 401)
+      assert.equal(await apiStatus(sim, at.tokenId, fresh), 200)
+      // Deleting a token drops its grants: they were given again.
+      assert.equal(await apiStatus(sim, at.tokenId, fresh, '/api2/json/nodes/pve1/storage/local/content'), 200)
+      const marker = await readMarkerJson(at)
+      assert.equal(marker?.status, 'ready')
+      assert.equal(marker?.token?.action, 'rotated')
+      await assertNoLeaks(at, [first, run])
+    },
+  )
 
   it('--json prints one JSON object with the status and no secret', async () => {
     const {at, run: first, secret} = await readyRoot()
@@ -250,49 +268,55 @@ describe('hyops init proxmox against the simulated host', () => {
     await assertNoLeaks(at, [first, run])
   })
 
-  it('--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host (acceptance 8)', async () => {
-    const at = await prepareRoot(sim)
-    const state = await sim.readState()
-    const execBefore = (await sim.execLog()).length
-    const run = await initProxmox(at, ['--dry-run'])
-    assert.equal(run.code, 0, run.stderr)
-    assert.match(run.stdout, /^Dry run: nothing was changed/m)
-    assert.match(run.stdout, new RegExp(`create ${at.tokenId} if missing`), 'the plan is printed')
-    assert.equal(await fileBytes(at.credentialsFile), undefined)
-    assert.equal(await fileBytes(at.markerFile), undefined)
-    assert.equal(await fileBytes(at.vaultFile), undefined)
-    assert.deepEqual(await sim.readState(), state)
-    assert.equal((await sim.execLog()).length, execBefore)
-    await assertNoLeaks(at, [run])
-  })
+  it(
+    '--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ' + '(acceptance 8)',
+    async () => {
+      const at = await prepareRoot(sim)
+      const state = await sim.readState()
+      const execBefore = (await sim.execLog()).length
+      const run = await initProxmox(at, ['--dry-run'])
+      assert.equal(run.code, 0, run.stderr)
+      assert.match(run.stdout, /^Dry run: nothing was changed/m)
+      assert.match(run.stdout, new RegExp(`create ${at.tokenId} if missing`), 'the plan is printed')
+      assert.equal(await fileBytes(at.credentialsFile), undefined)
+      assert.equal(await fileBytes(at.markerFile), undefined)
+      assert.equal(await fileBytes(at.vaultFile), undefined)
+      assert.deepEqual(await sim.readState(), state)
+      assert.equal((await sim.execLog()).length, execBefore)
+      await assertNoLeaks(at, [run])
+    },
+  )
 
-  it('--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged (acceptance 8)', async () => {
-    const {at, run: first} = await readyRoot()
-    const before = {
-      credentials: await fileBytes(at.credentialsFile),
-      marker: await fileBytes(at.markerFile),
-      vault: await fileBytes(at.vaultFile),
-    }
-    const state = await sim.readState()
-    const execBefore = (await sim.execLog()).length
-    const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
-    assert.equal(run.code, 0, run.stderr)
-    const result = JSON.parse(run.stdout) as {status: string; token_action: string; plan: string[]}
-    assert.equal(result.status, 'dry-run')
-    assert.equal(result.token_action, 'would-rotate')
-    assert.ok(result.plan.length > 0)
-    assert.deepEqual(
-      {
+  it(
+    '--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ' + '(acceptance 8)',
+    async () => {
+      const {at, run: first} = await readyRoot()
+      const before = {
         credentials: await fileBytes(at.credentialsFile),
         marker: await fileBytes(at.markerFile),
         vault: await fileBytes(at.vaultFile),
-      },
-      before,
-    )
-    assert.deepEqual(await sim.readState(), state)
-    assert.equal((await sim.execLog()).length, execBefore)
-    await assertNoLeaks(at, [first, run])
-  })
+      }
+      const state = await sim.readState()
+      const execBefore = (await sim.execLog()).length
+      const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
+      assert.equal(run.code, 0, run.stderr)
+      const result = JSON.parse(run.stdout) as {status: string; token_action: string; plan: string[]}
+      assert.equal(result.status, 'dry-run')
+      assert.equal(result.token_action, 'would-rotate')
+      assert.ok(result.plan.length > 0)
+      assert.deepEqual(
+        {
+          credentials: await fileBytes(at.credentialsFile),
+          marker: await fileBytes(at.markerFile),
+          vault: await fileBytes(at.vaultFile),
+        },
+        before,
+      )
+      assert.deepEqual(await sim.readState(), state)
+      assert.equal((await sim.execLog()).length, execBefore)
+      await assertNoLeaks(at, [first, run])
+    },
+  )
 
   it('a changed host key: exit 20 naming both fingerprints; marker and credentials untouched', async () => {
     const {at, run: first} = await readyRoot()

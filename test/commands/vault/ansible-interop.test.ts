@@ -84,24 +84,27 @@ describe('ansible-vault interop', () => {
     }
   })
 
-  it('a 1.2 file made with --vault-id label@file reads here, and stays readable by ansible after hyops vault set', async () => {
-    const dir = await tempDir()
-    const file = join(dir, 'labelled.vault.env')
-    await writeFile(file, 'PROXMOX_TOKEN_SECRET="11111111-2222-3333-4444-555555555555"\n')
-    ansibleVault(['encrypt', '--vault-id', `prod@${at.passwordFile}`, '--encrypt-vault-id', 'prod', file])
-    assert.ok((await readFile(file, 'utf8')).startsWith('$ANSIBLE_VAULT;1.2;AES256;prod\n'))
-    const flags = ['--vault-file', file, '--vault-password-file', at.passwordFile]
-    const get = await runCli(['vault', 'get', 'PROXMOX_TOKEN_SECRET', ...flags])
-    assert.equal(get.code, 0, get.stderr)
-    assert.equal(get.stdout, '11111111-2222-3333-4444-555555555555')
+  it(
+    'a 1.2 file made with --vault-id label@file reads here, and stays readable by ansible ' + 'after hyops vault set',
+    async () => {
+      const dir = await tempDir()
+      const file = join(dir, 'labelled.vault.env')
+      await writeFile(file, 'PROXMOX_TOKEN_SECRET="11111111-2222-3333-4444-555555555555"\n')
+      ansibleVault(['encrypt', '--vault-id', `prod@${at.passwordFile}`, '--encrypt-vault-id', 'prod', file])
+      assert.ok((await readFile(file, 'utf8')).startsWith('$ANSIBLE_VAULT;1.2;AES256;prod\n'))
+      const flags = ['--vault-file', file, '--vault-password-file', at.passwordFile]
+      const get = await runCli(['vault', 'get', 'PROXMOX_TOKEN_SECRET', ...flags])
+      assert.equal(get.code, 0, get.stderr)
+      assert.equal(get.stdout, '11111111-2222-3333-4444-555555555555')
 
-    const set = await runCli(['vault', 'set', 'ADDED', ...flags], {input: 'by hyops = "yes"\n'})
-    assert.equal(set.code, 0, set.stderr)
-    assert.ok((await readFile(file, 'utf8')).startsWith('$ANSIBLE_VAULT;1.2;AES256;prod\n'), 'the label is kept')
-    const plaintext = ansibleVault(['view', '--vault-id', `prod@${at.passwordFile}`, file])
-    assert.deepEqual(parseEnvFile(plaintext).values, {
-      ADDED: 'by hyops = "yes"',
-      PROXMOX_TOKEN_SECRET: '11111111-2222-3333-4444-555555555555',
-    })
-  })
+      const set = await runCli(['vault', 'set', 'ADDED', ...flags], {input: 'by hyops = "yes"\n'})
+      assert.equal(set.code, 0, set.stderr)
+      assert.ok((await readFile(file, 'utf8')).startsWith('$ANSIBLE_VAULT;1.2;AES256;prod\n'), 'the label is kept')
+      const plaintext = ansibleVault(['view', '--vault-id', `prod@${at.passwordFile}`, file])
+      assert.deepEqual(parseEnvFile(plaintext).values, {
+        ADDED: 'by hyops = "yes"',
+        PROXMOX_TOKEN_SECRET: '11111111-2222-3333-4444-555555555555',
+      })
+    },
+  )
 })

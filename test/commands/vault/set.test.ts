@@ -9,21 +9,24 @@ import {makeVaultRoot, readVaultValues, vaultSet} from '../../fixtures/vault/vau
 after(cleanupTempDirs)
 
 describe('hyops vault set', () => {
-  it('creates the vault from stdin (one trailing newline stripped), 0600, without echoing the value anywhere', async () => {
-    const at = await makeVaultRoot()
-    const secret = 'ab12-SECRET-"quoted"-\\-value'
-    const run = await vaultSet(at, 'PROXMOX_TOKEN_SECRET', secret + '\n')
-    assert.equal(run.code, 0, run.stderr)
-    assert.deepEqual(await readVaultValues(at), {PROXMOX_TOKEN_SECRET: secret})
-    assert.equal((await stat(at.vaultFile)).mode & 0o777, 0o600)
-    assert.equal((await stat(join(at.root, 'vault'))).mode & 0o777, 0o700)
-    assert.match(run.stderr, /Stored PROXMOX_TOKEN_SECRET in .*bootstrap\.vault\.env \(new vault\)/)
-    for (const text of [run.stdout, run.stderr, run.argv.join(' '), await readFile(at.vaultFile, 'latin1')]) {
-      assert.ok(!text.includes('SECRET-'), 'the value shows nowhere')
-    }
+  it(
+    'creates the vault from stdin (one trailing newline stripped), 0600, without echoing the ' + 'value anywhere',
+    async () => {
+      const at = await makeVaultRoot()
+      const secret = 'ab12-SECRET-"quoted"-\\-value'
+      const run = await vaultSet(at, 'PROXMOX_TOKEN_SECRET', secret + '\n')
+      assert.equal(run.code, 0, run.stderr)
+      assert.deepEqual(await readVaultValues(at), {PROXMOX_TOKEN_SECRET: secret})
+      assert.equal((await stat(at.vaultFile)).mode & 0o777, 0o600)
+      assert.equal((await stat(join(at.root, 'vault'))).mode & 0o777, 0o700)
+      assert.match(run.stderr, /Stored PROXMOX_TOKEN_SECRET in .*bootstrap\.vault\.env \(new vault\)/)
+      for (const text of [run.stdout, run.stderr, run.argv.join(' '), await readFile(at.vaultFile, 'latin1')]) {
+        assert.ok(!text.includes('SECRET-'), 'the value shows nowhere')
+      }
 
-    assert.deepEqual(await readdir(join(at.root, 'vault')), ['bootstrap.vault.env'], 'no lock or temp file left')
-  })
+      assert.deepEqual(await readdir(join(at.root, 'vault')), ['bootstrap.vault.env'], 'no lock or temp file left')
+    },
+  )
 
   it('keeps every other key and strips exactly one trailing newline (LF or CRLF)', async () => {
     const at = await makeVaultRoot()

@@ -19,7 +19,10 @@ after(cleanupTempDirs)
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777
 
-/** An ssh2-generated ed25519 pair that ssh2 can load (its generator makes a broken one about once in 256 draws; see below). */
+/**
+ * An ssh2-generated ed25519 pair that ssh2 can load (its generator makes a broken one about once in 256 draws;
+ * see below).
+ */
 function loadablePair(comment?: string): {private: string; public: string} {
   for (;;) {
     const pair = ssh2.utils.generateKeyPairSync('ed25519', comment === undefined ? {} : {comment})

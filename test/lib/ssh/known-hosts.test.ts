@@ -174,7 +174,8 @@ describe('known_hosts', () => {
       const text = await readFile(file, 'utf8')
       assert.equal(
         text,
-        `[127.0.0.1]:2222 ${a.line.split(' ').slice(0, 2).join(' ')}\npve.lab ${b.line.split(' ').slice(0, 2).join(' ')}\n`,
+        `[127.0.0.1]:2222 ${a.line.split(' ').slice(0, 2).join(' ')}\n` +
+          `pve.lab ${b.line.split(' ').slice(0, 2).join(' ')}\n`,
       )
       const found = execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file], {encoding: 'utf8'})
       assert.match(found, /found: line 1/)

@@ -47,7 +47,8 @@ export class FakeTerminal {
 
       if (Date.now() > deadline)
         throw new Error(
-          `timed out waiting for ${JSON.stringify(text)}; screen after the last match: ${JSON.stringify(this.screen.slice(this.seen))}`,
+          `timed out waiting for ${JSON.stringify(text)}; screen after the last match: ` +
+            `${JSON.stringify(this.screen.slice(this.seen))}`,
         )
       await new Promise((resolve) => setTimeout(resolve, 5))
     }

@@ -61,7 +61,8 @@ describe('plain progress', () => {
     assert.match(
       stream.text,
       new RegExp(
-        `^\\[hyops\\] connect root@10\\.0\\.0\\.5 \\.\\.\\. ok \\(${DURATION}\\)\\n\\[hyops\\] bootstrap \\.\\.\\. ok \\(${DURATION}\\)\\n$`,
+        `^\\[hyops\\] connect root@10\\.0\\.0\\.5 \\.\\.\\. ok \\(${DURATION}\\)\\n\\[hyops\\] ` +
+          `bootstrap \\.\\.\\. ok \\(${DURATION}\\)\\n$`,
       ),
     )
     assert.deepEqual(
@@ -97,7 +98,8 @@ describe('plain progress', () => {
     assert.match(
       stream.text,
       new RegExp(
-        `^\\[hyops\\] connect \\.\\.\\.\\nrecording the host key of pve1\\n\\[hyops\\] connect \\.\\.\\. ok \\(${DURATION}\\)\\n$`,
+        `^\\[hyops\\] connect \\.\\.\\.\\nrecording the host key of pve1\\n\\[hyops\\] connect ` +
+          `\\.\\.\\. ok \\(${DURATION}\\)\\n$`,
       ),
     )
   })

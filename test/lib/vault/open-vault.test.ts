@@ -130,15 +130,18 @@ describe('openVault', () => {
     assert.equal(await readFile(file, 'utf8'), 'SECRET="plain"\n')
   })
 
-  it('re-reads the file under the lock: a vault created by someone else since open is merged, not replaced', async () => {
-    const file = await vaultPath()
-    const late = await openVault(options(file))
-    assert.equal(late.exists, false)
-    const early = await openVault(options(file))
-    await early.update({FIRST: '1'})
-    await late.update({SECOND: '2'})
-    assert.equal(await plaintextOf(file), `${DEFAULT_ENV_HEADER.join('\n')}\nFIRST="1"\nSECOND="2"\n`)
-  })
+  it(
+    're-reads the file under the lock: a vault created by someone else since open is merged, ' + 'not replaced',
+    async () => {
+      const file = await vaultPath()
+      const late = await openVault(options(file))
+      assert.equal(late.exists, false)
+      const early = await openVault(options(file))
+      await early.update({FIRST: '1'})
+      await late.update({SECOND: '2'})
+      assert.equal(await plaintextOf(file), `${DEFAULT_ENV_HEADER.join('\n')}\nFIRST="1"\nSECOND="2"\n`)
+    },
+  )
 
   it('loses no key when many writers update one vault at once', async () => {
     const file = await vaultPath()

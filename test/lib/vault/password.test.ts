@@ -66,28 +66,34 @@ describe('vault password sources', () => {
     })
   })
 
-  it('then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE, HYOPS_VAULT_PASSWORD_COMMAND in that order', async () => {
-    const all = {
-      ANSIBLE_VAULT_PASSWORD_FILE: fileA,
-      HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd',
-      HYOPS_VAULT_PASSWORD_FILE: fileB,
-    }
-    assert.deepEqual(await resolve({environment: all}), {password: 'pass-B', source: 'HYOPS_VAULT_PASSWORD_FILE'})
-    const {HYOPS_VAULT_PASSWORD_FILE: _, ...two} = all
-    assert.deepEqual(await resolve({environment: two}), {
-      password: 'pass A with inner spaces',
-      source: 'ANSIBLE_VAULT_PASSWORD_FILE',
-    })
-    assert.deepEqual(await resolve({environment: {HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd'}}), {
-      password: 'env-cmd',
-      source: 'HYOPS_VAULT_PASSWORD_COMMAND',
-    })
-  })
+  it(
+    'then HYOPS_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_PASSWORD_FILE, HYOPS_VAULT_PASSWORD_COMMAND ' + 'in that order',
+    async () => {
+      const all = {
+        ANSIBLE_VAULT_PASSWORD_FILE: fileA,
+        HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd',
+        HYOPS_VAULT_PASSWORD_FILE: fileB,
+      }
+      assert.deepEqual(await resolve({environment: all}), {password: 'pass-B', source: 'HYOPS_VAULT_PASSWORD_FILE'})
+      const {HYOPS_VAULT_PASSWORD_FILE: _, ...two} = all
+      assert.deepEqual(await resolve({environment: two}), {
+        password: 'pass A with inner spaces',
+        source: 'ANSIBLE_VAULT_PASSWORD_FILE',
+      })
+      assert.deepEqual(await resolve({environment: {HYOPS_VAULT_PASSWORD_COMMAND: 'echo env-cmd'}}), {
+        password: 'env-cmd',
+        source: 'HYOPS_VAULT_PASSWORD_COMMAND',
+      })
+    },
+  )
 
   it('without any source and without a terminal: exit 21 naming the flags and variables', async () => {
     await rejects21(
       resolve({}),
-      /no vault password for \/nonexistent\/vault\/bootstrap\.vault\.env.*--vault-password-file.*--vault-password-command.*HYOPS_VAULT_PASSWORD_FILE/,
+      new RegExp(
+        'no vault password for \\/nonexistent\\/vault\\/bootstrap\\.vault\\.env.*' +
+          '--vault-password-file.*--vault-password-command.*HYOPS_VAULT_PASSWORD_FILE',
+      ),
     )
   })
 

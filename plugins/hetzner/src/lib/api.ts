@@ -86,7 +86,9 @@ function asHyopsError(url: string, error: unknown): unknown {
           ? `rejected the token (${error.detail})`
           : `refused the token access to the servers (${error.detail})`
       return new HyopsError(ExitCode.Remote, `the Hetzner API at ${url} ${what}`, {
-        hint: 'create a token with read access in the Hetzner Cloud console (project → Security → API tokens) and give it again',
+        hint:
+          'create a token with read access in the Hetzner Cloud console (project → Security → API ' +
+          'tokens) and give it again',
         reason: 'token-rejected',
       })
     }

@@ -40,7 +40,10 @@ export interface HetznerInitResult extends InitResult {
   token_source: TokenSource
   credentials: string
   credentials_action: TfvarsPlan
-  /** `saved`, `unchanged` (already there), `skipped` (no password source), `not-needed` (token from env/vault/config). */
+  /**
+   * `saved`, `unchanged` (already there), `skipped` (no password source), `not-needed` (token from
+   * env/vault/config).
+   */
   vault: 'saved' | 'unchanged' | 'skipped' | 'not-needed'
   marker?: string
 }
@@ -158,7 +161,9 @@ async function readConfig(context: InitContext, io: HetznerInitIO): Promise<Hetz
     fileWritten: (path) => context.evidence.fileWritten(path),
     log: io.log,
     path: file,
-    remediation: `Wrote a config template to ${file}.\nReview it (the defaults work for the public Hetzner Cloud API), then run: hyops init hetzner${context.flags.config ? ` --config ${file}` : ''}`,
+    remediation:
+      `Wrote a config template to ${file}.\nReview it (the defaults work for the public Hetzner ` +
+      `Cloud API), then run: hyops init hetzner${context.flags.config ? ` --config ${file}` : ''}`,
     template: hetznerConfigTemplate(),
   })
 }
@@ -199,7 +204,8 @@ async function saveToVault(
 ): Promise<HetznerInitResult['vault']> {
   const skipped = (why: string) => {
     io.warn(
-      `${TOKEN_KEY} was not saved to the vault: ${why}. Pass --vault-password-file or --vault-password-command to keep it there.`,
+      `${TOKEN_KEY} was not saved to the vault: ${why}. Pass --vault-password-file or ` +
+        `--vault-password-command to keep it there.`,
     )
     return 'skipped' as const
   }

@@ -64,7 +64,8 @@ export async function resolveHetznerToken(sources: TokenSources): Promise<TokenR
   const fromConfig = clean(sources.config)
   if (fromConfig) {
     sources.warn(
-      `${TOKEN_KEY} in the config file is accepted for backwards compatibility; move it to the vault (hyops vault set ${TOKEN_KEY}) and remove it from the config.`,
+      `${TOKEN_KEY} in the config file is accepted for backwards compatibility; move it to the ` +
+        `vault (hyops vault set ${TOKEN_KEY}) and remove it from the config.`,
     )
     return {source: 'config', value: fromConfig, vault}
   }
@@ -75,7 +76,9 @@ export async function resolveHetznerToken(sources: TokenSources): Promise<TokenR
     ExitCode.Secrets,
     `no Hetzner API token${vaultSkipped ? ` (the vault was not opened: ${vaultSkipped})` : ''}`,
     {
-      hint: `set ${TOKEN_KEY} in the environment, store it with hyops vault set ${TOKEN_KEY} (and pass a vault password source), or run without --non-interactive on a terminal`,
+      hint:
+        `set ${TOKEN_KEY} in the environment, store it with hyops vault set ${TOKEN_KEY} (and pass ` +
+        `a vault password source), or run without --non-interactive on a terminal`,
       reason: 'no-token',
     },
   )

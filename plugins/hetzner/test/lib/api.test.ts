@@ -70,7 +70,8 @@ describe('Hetzner token validation (GET /v1/servers)', () => {
         20,
         'unreachable',
         new RegExp(
-          `cannot reach the Hetzner API at https://127\\.0\\.0\\.1:${port}/v1/servers: connection refused, ECONNREFUSED`,
+          `cannot reach the Hetzner API at https://127\\.0\\.0\\.1:${port}/v1/servers: connection ` +
+            `refused, ECONNREFUSED`,
         ),
       ),
     )

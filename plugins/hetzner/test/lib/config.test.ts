@@ -37,7 +37,9 @@ describe('hetzner.conf', () => {
 
   it('reads KEY=value lines: quotes, export prefix, CRLF, BOM, spaces around =', () => {
     const config = parse(
-      '\uFEFF# comment\r\nexport HCLOUD_API = "https://api.example.test/base/"\r\nHCLOUD_TFVARS_OUT=\'out/h.tfvars\'\r\nHCLOUD_CA_FILE=~/ca.pem\r\nHCLOUD_TOKEN=tok\r\nOTHER=1\r\n',
+      '\uFEFF# comment\r\nexport HCLOUD_API = "https://api.example.test/base/"\r\n' +
+        "HCLOUD_TFVARS_OUT='out/h.tfvars'\r\nHCLOUD_CA_FILE=~/ca.pem\r\nHCLOUD_TOKEN=tok\r\n" +
+        'OTHER=1\r\n',
     )
     assert.equal(config.apiUrl, 'https://api.example.test/base')
     assert.equal(config.tfvarsOut, '/r/out/h.tfvars')

@@ -7,7 +7,15 @@ import {HETZNER_SUMMARY, HETZNER_TARGET} from '../../lib/target.js'
 export default class InitHetzner extends InitCommand<typeof InitHetzner> {
   static override target = HETZNER_TARGET
   static override summary = HETZNER_SUMMARY
-  static override description = `Reads <root>/config/hetzner.conf (KEY=value lines; a template is written and the command exits 10 when it is missing), finds the API token (--token, the HCLOUD_TOKEN environment variable, the runtime vault, the config file, then a hidden prompt on a terminal), checks it with GET <HCLOUD_API>/v1/servers before writing anything, and writes <root>/credentials/hetzner.credentials.tfvars (mode 0600) and the readiness marker <root>/meta/hetzner.ready.json. A token given with --token or at the prompt is saved to the vault when a vault password source is available. An existing credentials file with other content is replaced only with --force.`
+  static override description =
+    `Reads <root>/config/hetzner.conf (KEY=value lines; a template is written and the command ` +
+    `exits 10 when it is missing), finds the API token (--token, the HCLOUD_TOKEN environment ` +
+    `variable, the runtime vault, the config file, then a hidden prompt on a terminal), checks ` +
+    `it with GET <HCLOUD_API>/v1/servers before writing anything, and writes ` +
+    `<root>/credentials/hetzner.credentials.tfvars (mode 0600) and the readiness marker ` +
+    `<root>/meta/hetzner.ready.json. A token given with --token or at the prompt is saved to ` +
+    `the vault when a vault password source is available. An existing credentials file with ` +
+    `other content is replaced only with --force.`
   static override examples = [
     {
       command: '<%= config.bin %> <%= command.id %> --non-interactive',
@@ -25,7 +33,8 @@ export default class InitHetzner extends InitCommand<typeof InitHetzner> {
   static override flags = {
     token: Flags.string({
       description:
-        'Hetzner Cloud API token (discouraged: visible in the process list and shell history; prefer HCLOUD_TOKEN or the vault)',
+        'Hetzner Cloud API token (discouraged: visible in the process list and shell history; ' +
+        'prefer HCLOUD_TOKEN or the vault)',
     }),
   }
 

@@ -68,37 +68,40 @@ describe('hyops init hetzner at a terminal', () => {
     assert.equal(get.stdout, GOOD, get.stderr)
   })
 
-  it('asks once for a replacement when the API rejects the token from the environment, then a new vault password', async () => {
-    const root = await rootForSim(sim.url)
-    const terminal = await hetznerAt(['--root', root], {HCLOUD_TOKEN: BAD})
-    const prompt = await terminal.waitFor(/previous one was refused/)
-    assert.match(prompt, /rejected the token \(401/)
-    await terminal.typeLine(GOOD)
-    // A prompted token goes to the vault; at a terminal the vault's password may be asked too.
-    await terminal.waitFor(/New vault password/)
-    await terminal.typeLine('typed vault password')
-    await terminal.waitFor(/Repeat it/)
-    await terminal.typeLine('typed vault password')
-    const {code, screen} = await terminal.exit()
-    assert.equal(code, 0, screen)
-    assert.ok(
-      !screen.includes(GOOD) && !screen.includes(BAD) && !screen.includes('typed vault password'),
-      'no secret on the screen',
-    )
-    assert.match(screen, /vault: HCLOUD_TOKEN saved/)
-    assert.equal(
-      await readFile(join(root, 'credentials', 'hetzner.credentials.tfvars'), 'utf8'),
-      `hcloud_token = "${GOOD}"\n`,
-    )
-    assert.equal((await stat(join(root, 'credentials', 'hetzner.credentials.tfvars'))).mode & 0o777, 0o600)
-    const passwordFile = join(root, 'typed-pass')
-    await writeFile(passwordFile, 'typed vault password\n')
-    const get = await runHyops(
-      ['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile],
-      {home},
-    )
-    assert.equal(get.stdout, GOOD, get.stderr)
-  })
+  it(
+    'asks once for a replacement when the API rejects the token from the environment, then a ' + 'new vault password',
+    async () => {
+      const root = await rootForSim(sim.url)
+      const terminal = await hetznerAt(['--root', root], {HCLOUD_TOKEN: BAD})
+      const prompt = await terminal.waitFor(/previous one was refused/)
+      assert.match(prompt, /rejected the token \(401/)
+      await terminal.typeLine(GOOD)
+      // A prompted token goes to the vault; at a terminal the vault's password may be asked too.
+      await terminal.waitFor(/New vault password/)
+      await terminal.typeLine('typed vault password')
+      await terminal.waitFor(/Repeat it/)
+      await terminal.typeLine('typed vault password')
+      const {code, screen} = await terminal.exit()
+      assert.equal(code, 0, screen)
+      assert.ok(
+        !screen.includes(GOOD) && !screen.includes(BAD) && !screen.includes('typed vault password'),
+        'no secret on the screen',
+      )
+      assert.match(screen, /vault: HCLOUD_TOKEN saved/)
+      assert.equal(
+        await readFile(join(root, 'credentials', 'hetzner.credentials.tfvars'), 'utf8'),
+        `hcloud_token = "${GOOD}"\n`,
+      )
+      assert.equal((await stat(join(root, 'credentials', 'hetzner.credentials.tfvars'))).mode & 0o777, 0o600)
+      const passwordFile = join(root, 'typed-pass')
+      await writeFile(passwordFile, 'typed vault password\n')
+      const get = await runHyops(
+        ['vault', 'get', 'HCLOUD_TOKEN', '--root', root, '--vault-password-file', passwordFile],
+        {home},
+      )
+      assert.equal(get.stdout, GOOD, get.stderr)
+    },
+  )
 
   it('fails with exit 20 when the replacement is refused too (no second retry)', async () => {
     const root = await rootForSim(sim.url)

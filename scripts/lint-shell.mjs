@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// shellcheck over every shell file of the project (or the files named as arguments): part of npm run lint.
+// The bootstrap has no shebang (it is sent to `bash -s` on stdin), so the shell is named here.
+import {spawnSync} from 'node:child_process'
+import {readdirSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+
+const SKIP = new Set(['node_modules', 'dist', '.git', 'tmp', '.bench'])
+
+function shellFiles(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (SKIP.has(name)) continue
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) shellFiles(path, out)
+    else if (name.endsWith('.sh')) out.push(path)
+  }
+  return out
+}
+
+const files =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : ['src', 'scripts', 'test', '.ci', 'plugins'].flatMap((d) => shellFiles(d))
+const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', '--', ...files, '.ci/run'], {
+  stdio: 'inherit',
+})
+if (result.error) {
+  console.error(`lint: cannot run shellcheck (${result.error.code}): install the Debian package shellcheck`)
+  process.exit(2)
+}
+process.exit(result.status ?? 1)

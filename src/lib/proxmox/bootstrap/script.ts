@@ -1,0 +1,73 @@
+import {readFileSync} from 'node:fs'
+
+import {envPrefix} from '../../ssh/shell-quote.js'
+import type {ProxmoxInputs, TokenMode} from '../types.js'
+
+/**
+ * The remote bootstrap (the `.sh` pieces beside this file, checked by shellcheck), run on the
+ * Proxmox VE host (7, 8 or 9) as root with `bash -s`: its text arrives on stdin, so no file
+ * is left on the host. It needs only bash, coreutils, perl with JSON::PP and the host's own
+ * `pveum`, `pvesh`, `ip` and `hostname` (no jq, no python).
+ *
+ * Inputs (environment, set with {@link bootstrapCommand}): USER_FQ, TOKEN_NAME,
+ * TOKEN_MODE (keep|create|rotate), FALLBACK_STORAGE_VM, FALLBACK_STORAGE_ISO,
+ * FALLBACK_STORAGE_SNIPPETS, FALLBACK_BRIDGE, WANT_CA (1: print the cluster CA) and
+ * READ_ONLY (1: change nothing, only discover and report).
+ *
+ * Output: `EXPORT:NAME=VALUE` lines on stdout (NODE, IP, STORAGE_VM, STORAGE_ISO,
+ * STORAGE_SNIPPETS, BRIDGE and their *_SOURCE, TOKEN_EXISTS, TOKEN_PRIVSEP when the token
+ * exists, CA_PEM_B64 when asked, TOKEN_REMOVED=1 once a rotation removed the old token,
+ * TOKEN_SECRET only when it made a token). Errors: a
+ * `hyops-bootstrap:` line on stderr and a non-zero exit. Everything that only reads runs
+ * before anything that changes the host, so a failed discovery changes nothing.
+ *
+ * ACLs (granted to the user and, when it exists, to the token; privilege separation is off,
+ * so the user's grants are what count, the token's keep working if someone turns it on):
+ * - `/` PVEVMAdmin: create, configure, clone, snapshot, start/stop and open consoles of VMs
+ *   (Terraform resources, Packer builds).
+ * - `/` PVEAuditor: read nodes, storages, networks and tasks, which the providers query.
+ * - `/storage` PVEDatastoreAdmin: allocate disks, upload ISOs and templates, read content.
+ * - `/sdn/zones` PVESDNUser (Proxmox VE 8 and later, where the role exists): SDN.Use, needed
+ *   to attach a NIC to a bridge since 8.0.
+ * No Sys.Modify, no user or permission management, no Administrator.
+ */
+/** The script's pieces, in the order they are sent: helpers first, `main` last. */
+export const BOOTSTRAP_PIECES = ['lib.sh', 'discover.sh', 'token.sh', 'acls.sh', 'main.sh'] as const
+
+export const BOOTSTRAP_SCRIPT = BOOTSTRAP_PIECES.map((piece) =>
+  readFileSync(new URL(piece, import.meta.url), 'utf8'),
+).join('\n')
+
+/** What the bootstrap script is asked to do. */
+export interface BootstrapScriptRequest {
+  inputs: Pick<
+    ProxmoxInputs,
+    'userFq' | 'tokenName' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'
+  >
+  tokenMode: TokenMode
+  /** Print the cluster CA (verified TLS without TLS_CA_FILE). */
+  wantCa: boolean
+  /** Change nothing on the host: only discover and report (for --dry-run). */
+  readOnly?: boolean
+}
+
+/** The script's environment: every input, none of them secret. */
+export function bootstrapEnv(request: BootstrapScriptRequest): Record<string, string> {
+  const {inputs} = request
+  return {
+    USER_FQ: inputs.userFq,
+    TOKEN_NAME: inputs.tokenName,
+    TOKEN_MODE: request.tokenMode,
+    FALLBACK_STORAGE_VM: inputs.fallbackStorageVm,
+    FALLBACK_STORAGE_ISO: inputs.fallbackStorageIso,
+    FALLBACK_STORAGE_SNIPPETS: inputs.fallbackStorageSnippets,
+    FALLBACK_BRIDGE: inputs.fallbackBridge,
+    WANT_CA: request.wantCa ? '1' : '0',
+    READ_ONLY: request.readOnly ? '1' : '0',
+  }
+}
+
+/** The command line run on the host: `env USER_FQ='..' ... bash -s` (the script goes on stdin). */
+export function bootstrapCommand(request: BootstrapScriptRequest): string {
+  return `${envPrefix(bootstrapEnv(request))} bash -s`
+}

@@ -1,0 +1,343 @@
+import {Flags} from '@oclif/core'
+import type {OptionFlag} from '@oclif/core/interfaces'
+
+import type {ProxmoxInputs} from '../types.js'
+
+/** How a key's value is checked and converted (see `config.ts`). */
+export type ConfigValueKind =
+  | 'address'
+  | 'bool'
+  | 'bridge'
+  | 'host'
+  | 'path'
+  | 'port'
+  | 'public-key'
+  | 'storage'
+  | 'token-id'
+  | 'token-name'
+  | 'user-fq'
+  | 'username'
+
+/** One key of `[proxmox]`: its names in the file, the environment and on the command line. */
+export interface ConfigKeySpec {
+  /** The annex's UPPERCASE name, written by the template. */
+  readonly key: string
+  /** The `ProxmoxInputs` field it fills; API_TOKEN_ID fills USER_FQ and TOKEN_NAME instead. */
+  readonly field?: keyof ProxmoxInputs
+  /** Older lowercase names from the Python hyops, accepted when reading. */
+  readonly aliases: readonly string[]
+  /** `HYOPS_PROXMOX_<KEY>` with a leading `PROXMOX_` of the key dropped. */
+  readonly env: string
+  /** The command-line flag, without `--`. */
+  readonly flag: string
+  readonly kind: ConfigValueKind
+  /** The default when no flag, env var or config sets it (FALLBACK_STORAGE_SNIPPETS: FALLBACK_STORAGE_ISO's value). */
+  readonly default?: string
+  readonly required?: true
+  /** In the annex's key list (else one of the decisions file's extra keys, or a legacy alias). */
+  readonly annex: boolean
+  /** One line for `--help`. */
+  readonly description: string
+  /** How the template writes it: `value` set (or commented out when `commented`), preceded by `comment` lines. */
+  readonly template?: {readonly value: string; readonly comment: readonly string[]; readonly commented?: true}
+}
+
+/** The template's placeholder for PROXMOX_IP (TEST-NET-1, never a real host). */
+export const PLACEHOLDER_HOST = '192.0.2.10'
+/** Placeholder hosts refused for a remote run: ours and the one the Python hyops template wrote. */
+export const PLACEHOLDER_HOSTS: readonly string[] = [PLACEHOLDER_HOST, 'pve.example.local']
+
+/**
+ * Every key of the `[proxmox]` section, in the template's order: the annex's keys, the extra
+ * keys of the decisions file, and the legacy API_TOKEN_ID (`user@realm!name`), which the
+ * Python hyops read as `api_token_id` and which derives USER_FQ and TOKEN_NAME.
+ * The legacy `port` key was the API port (8006 in the old template), so it maps to PROXMOX_API_PORT.
+ */
+export const CONFIG_KEYS = [
+  {
+    key: 'PROXMOX_IP',
+    field: 'host',
+    aliases: ['host'],
+    env: 'HYOPS_PROXMOX_IP',
+    flag: 'proxmox-ip',
+    kind: 'host',
+    required: true,
+    annex: true,
+    description: 'Proxmox host IP or resolvable hostname for SSH access',
+    template: {
+      value: PLACEHOLDER_HOST,
+      comment: [
+        'Required. Proxmox host IP or resolvable hostname for SSH access.',
+        `${PLACEHOLDER_HOST} is a placeholder: replace it with your Proxmox host.`,
+      ],
+    },
+  },
+  {
+    key: 'USER_FQ',
+    field: 'userFq',
+    aliases: ['user_fq'],
+    env: 'HYOPS_PROXMOX_USER_FQ',
+    flag: 'user-fq',
+    kind: 'user-fq',
+    required: true,
+    annex: true,
+    description: 'Proxmox user owning the API token, user@realm (created when missing)',
+    template: {
+      value: 'automation@pam',
+      comment: ['Required. Proxmox user owning the API token, in user@realm form (created when missing).'],
+    },
+  },
+  {
+    key: 'TOKEN_NAME',
+    field: 'tokenName',
+    aliases: ['token_name'],
+    env: 'HYOPS_PROXMOX_TOKEN_NAME',
+    flag: 'token-name',
+    kind: 'token-name',
+    default: 'infra-token',
+    annex: true,
+    description: 'API token name; the token id is USER_FQ!TOKEN_NAME',
+    template: {value: 'infra-token', comment: ['API token name; the token id is USER_FQ!TOKEN_NAME.']},
+  },
+  {
+    key: 'TLS_SKIP',
+    field: 'tlsSkip',
+    aliases: ['tls_skip'],
+    env: 'HYOPS_PROXMOX_TLS_SKIP',
+    flag: 'tls-skip',
+    kind: 'bool',
+    default: 'true',
+    annex: true,
+    description: 'Skip TLS verification of the Proxmox API (true/false/yes/no/1/0)',
+    template: {
+      value: 'true',
+      comment: [
+        'Skip TLS verification of the Proxmox API (true/false). With false, the API is verified',
+        'against TLS_CA_FILE, or the cluster CA read from the host during bootstrap.',
+      ],
+    },
+  },
+  {
+    key: 'HTTP_PORT',
+    field: 'httpPort',
+    aliases: ['http_port'],
+    env: 'HYOPS_PROXMOX_HTTP_PORT',
+    flag: 'http-port',
+    kind: 'port',
+    default: '8802',
+    annex: true,
+    description: 'Port of the Packer HTTP server (tfvars http_port)',
+    template: {value: '8802', comment: ['Port of the Packer HTTP server (tfvars http_port).']},
+  },
+  {
+    key: 'FALLBACK_STORAGE_VM',
+    field: 'fallbackStorageVm',
+    aliases: ['fallback_storage_vm'],
+    env: 'HYOPS_PROXMOX_FALLBACK_STORAGE_VM',
+    flag: 'fallback-storage-vm',
+    kind: 'storage',
+    default: 'local-lvm',
+    annex: true,
+    description: 'VM disk storage used when the host reports none',
+    template: {
+      value: 'local-lvm',
+      comment: [
+        'Fallbacks used when the remote bootstrap does not return a value.',
+        'Storage for VM disks (content images).',
+      ],
+    },
+  },
+  {
+    key: 'FALLBACK_STORAGE_ISO',
+    field: 'fallbackStorageIso',
+    aliases: ['fallback_storage_iso'],
+    env: 'HYOPS_PROXMOX_FALLBACK_STORAGE_ISO',
+    flag: 'fallback-storage-iso',
+    kind: 'storage',
+    default: 'local',
+    annex: true,
+    description: 'ISO storage used when the host reports none',
+    template: {value: 'local', comment: ['Storage for ISO images (content iso).']},
+  },
+  {
+    key: 'FALLBACK_BRIDGE',
+    field: 'fallbackBridge',
+    aliases: ['fallback_bridge'],
+    env: 'HYOPS_PROXMOX_FALLBACK_BRIDGE',
+    flag: 'fallback-bridge',
+    kind: 'bridge',
+    default: 'vmbr0',
+    annex: true,
+    description: 'Network bridge used when the host reports no active vmbr* bridge',
+    template: {value: 'vmbr0', comment: ['Network bridge for VM NICs.']},
+  },
+  {
+    key: 'PROXMOX_SSH_USERNAME',
+    field: 'sshUsername',
+    aliases: ['ssh_username'],
+    env: 'HYOPS_PROXMOX_SSH_USERNAME',
+    flag: 'ssh-username',
+    kind: 'username',
+    default: 'root',
+    annex: true,
+    description: 'SSH user on the Proxmox host (bootstrap and provider operations)',
+    template: {
+      value: 'root',
+      comment: ['SSH user on the Proxmox host, for the bootstrap and for provider operations.'],
+    },
+  },
+  {
+    key: 'PROXMOX_SSH_KEY',
+    field: 'sshKey',
+    aliases: ['ssh_private_key'],
+    env: 'HYOPS_PROXMOX_SSH_KEY',
+    flag: 'ssh-key',
+    kind: 'path',
+    default: '~/.ssh/id_ed25519',
+    annex: true,
+    description: 'SSH private key file for the Proxmox host',
+    template: {
+      value: '~/.ssh/id_ed25519',
+      comment: ['SSH private key of that user (its .pub file gives tfvars ssh_public_key).'],
+    },
+  },
+  {
+    key: 'HTTP_BIND_ADDRESS',
+    field: 'httpBindAddress',
+    aliases: ['http_bind_address'],
+    env: 'HYOPS_PROXMOX_HTTP_BIND_ADDRESS',
+    flag: 'http-bind-address',
+    kind: 'address',
+    annex: true,
+    description: 'Address the Packer HTTP server binds to (default: autodetect)',
+    template: {
+      value: '192.0.2.20',
+      commented: true,
+      comment: ['Address the Packer HTTP server binds to; autodetected when unset.'],
+    },
+  },
+  {
+    key: 'PROXMOX_API_PORT',
+    field: 'apiPort',
+    aliases: ['port'],
+    env: 'HYOPS_PROXMOX_API_PORT',
+    flag: 'api-port',
+    kind: 'port',
+    default: '8006',
+    annex: false,
+    description: 'Port of the Proxmox API',
+    template: {
+      value: '8006',
+      commented: true,
+      comment: [
+        '',
+        'Optional keys beyond the annex, commented out (defaults, or examples where there is none).',
+        'Port of the Proxmox API (e.g. behind a proxy).',
+      ],
+    },
+  },
+  {
+    key: 'PROXMOX_SSH_PORT',
+    field: 'sshPort',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_SSH_PORT',
+    flag: 'ssh-port',
+    kind: 'port',
+    default: '22',
+    annex: false,
+    description: 'SSH port of the Proxmox host',
+    template: {value: '22', commented: true, comment: ['SSH port of the Proxmox host.']},
+  },
+  {
+    key: 'FALLBACK_STORAGE_SNIPPETS',
+    field: 'fallbackStorageSnippets',
+    aliases: ['fallback_storage_snippets'],
+    env: 'HYOPS_PROXMOX_FALLBACK_STORAGE_SNIPPETS',
+    flag: 'fallback-storage-snippets',
+    kind: 'storage',
+    annex: false,
+    description: 'Snippets storage used when the host reports none (default: FALLBACK_STORAGE_ISO)',
+    template: {
+      value: 'local',
+      commented: true,
+      comment: ['Snippets storage used when the host reports none (default: FALLBACK_STORAGE_ISO).'],
+    },
+  },
+  {
+    key: 'TLS_CA_FILE',
+    field: 'tlsCaFile',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_TLS_CA_FILE',
+    flag: 'tls-ca-file',
+    kind: 'path',
+    annex: false,
+    description: 'PEM file of the CA that signs the Proxmox API certificate (verified TLS)',
+    template: {
+      value: '~/pve-root-ca.pem',
+      commented: true,
+      comment: ['PEM file of the CA that signs the API certificate (a copy of /etc/pve/pve-root-ca.pem).'],
+    },
+  },
+  {
+    key: 'SSH_PUBLIC_KEY',
+    field: 'sshPublicKey',
+    aliases: ['ssh_public_key'],
+    env: 'HYOPS_PROXMOX_SSH_PUBLIC_KEY',
+    flag: 'ssh-public-key',
+    kind: 'public-key',
+    annex: false,
+    description: 'Public key for tfvars ssh_public_key: key text or a .pub file (default: <ssh key>.pub)',
+    template: {
+      value: '~/.ssh/id_ed25519.pub',
+      commented: true,
+      comment: ['Public key for tfvars ssh_public_key: the key text or a .pub file (default: PROXMOX_SSH_KEY.pub).'],
+    },
+  },
+  {
+    key: 'API_TOKEN_ID',
+    aliases: ['api_token_id'],
+    env: 'HYOPS_PROXMOX_API_TOKEN_ID',
+    flag: 'api-token-id',
+    kind: 'token-id',
+    annex: false,
+    description: 'Token id user@realm!name (legacy; sets USER_FQ and TOKEN_NAME)',
+  },
+] as const satisfies readonly ConfigKeySpec[]
+
+/** A key of `[proxmox]` by its annex name. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number]['key']
+/** A command-line flag name of a config key (without `--`). */
+export type ConfigFlagName = (typeof CONFIG_KEYS)[number]['flag']
+
+const BY_KEY = new Map<string, ConfigKeySpec>(CONFIG_KEYS.map((spec) => [spec.key, spec]))
+const BY_NAME = new Map<string, ConfigKeySpec>(
+  CONFIG_KEYS.flatMap((spec) => [spec.key, ...spec.aliases].map((name) => [name.toLowerCase(), spec] as const)),
+)
+
+/** The spec of one key. */
+export function configKeySpec(key: ConfigKey): ConfigKeySpec {
+  return BY_KEY.get(key) as ConfigKeySpec
+}
+
+/** The key a name in the file stands for (annex name or legacy alias, any case); undefined when unknown. */
+export function configKeyForName(name: string): ConfigKey | undefined {
+  return BY_NAME.get(name.trim().toLowerCase())?.key as ConfigKey | undefined
+}
+
+/** The environment variable of a key: `HYOPS_PROXMOX_<KEY>` with a leading `PROXMOX_` dropped. */
+export function envVarForKey(key: string): string {
+  return `HYOPS_PROXMOX_${key.replace(/^PROXMOX_/, '')}`
+}
+
+/** The flags of every config key, all strings (validation is ours), for the command's `static flags`. */
+export const proxmoxConfigFlags = Object.fromEntries(
+  CONFIG_KEYS.map((spec) => [
+    spec.flag,
+    Flags.string({
+      description:
+        `${spec.description} [config ${spec.key}, env ` +
+        `${spec.env}${'default' in spec ? `, default ${spec.default}` : ''}]`,
+      helpGroup: 'PROXMOX',
+    }),
+  ]),
+) as {[F in ConfigFlagName]: OptionFlag<string | undefined>}

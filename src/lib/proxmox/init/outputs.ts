@@ -1,0 +1,135 @@
+// The writes of a successful run, in the order that loses nothing (vault, credentials,
+// marker), and the not-ready marker of a run that changed the token and then failed.
+
+import {readFile} from 'node:fs/promises'
+
+import type {InitContext} from '../../command/init-command.js'
+import {ExitCode, HyopsError} from '../../errors.js'
+import {writeFileSafely} from '../../runtime/safe-write.js'
+import {readPublicKey} from '../../ssh/keygen.js'
+import {validateProxmoxToken} from './validation.js'
+import {detectBindAddress} from '../outputs/http-bind.js'
+import {TOKEN_SECRET_KEY} from './known-secret.js'
+import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
+import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from '../outputs/tfvars.js'
+import type {ProxmoxInputs} from '../types.js'
+import {fallbacksOf, type Found, knownCaPem, type ProxmoxInitOutcome, type RunState, step} from './run-state.js'
+
+export async function finish(
+  context: InitContext,
+  state: RunState,
+  found: Found,
+  remote: boolean,
+): Promise<ProxmoxInitOutcome> {
+  const {evidence, runId} = context
+  const {inputs, io, paths} = state
+  const runtime = found.runtime
+  state.runtime = runtime
+  const secret = state.madeSecret ?? state.known?.secret
+  if (!secret)
+    throw new HyopsError(ExitCode.Secrets, `no secret for the token ${inputs.tokenId} came back from ${inputs.host}`, {
+      hint: 'run again with --force to rotate it',
+    })
+  const apiUrl = proxmoxUrl(runtime.apiIp, inputs.apiPort)
+  const caPem = await knownCaPem(context, inputs, found.caPem)
+  const check =
+    state.checked?.secret === secret
+      ? state.checked.result
+      : await step(io, context, 'validate token', () =>
+          validateProxmoxToken({
+            apiUrl,
+            caPem,
+            node: runtime.node,
+            secret,
+            storage: runtime.storageSnippets,
+            tlsSkip: inputs.tlsSkip,
+            tokenId: inputs.tokenId,
+          }),
+        )
+
+  if (!state.madeSecret && state.known?.origin === 'credentials') {
+    await step(io, context, 'restore secret to vault', () => state.vault.update({[TOKEN_SECRET_KEY]: secret}))
+    io.note(`Put the secret of ${inputs.tokenId} from ${paths.credentials} back into the vault`)
+  }
+
+  const written = state.madeSecret || state.reused || state.known?.origin === 'credentials' ? [paths.vault] : []
+  const sshPublicKey = await publicKeyText(inputs)
+  const detectedHttpBindAddress = inputs.httpBindAddress
+    ? undefined
+    : await detectBindAddress(inputs.host, inputs.sshPort)
+  const tfvars = renderProxmoxTfvars(
+    proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, runtime, sshPublicKey, tokenSecret: secret}),
+  )
+  await step(io, context, 'write credentials', () => writeFileSafely(paths.credentials, tfvars, {mode: 0o600}))
+  evidence.fileWritten(paths.credentials)
+  written.push(paths.credentials)
+
+  const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
+  const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
+  const marker = buildProxmoxMarker({
+    paths: {config: paths.config, credentials: paths.credentials, evidenceDir: paths.evidenceDir, vault: paths.vault},
+    runId,
+    runtime,
+    sshPublicKey,
+    status: 'ready',
+    token: {action: tokenAction, fromEnv: reusedFrom, id: inputs.tokenId},
+  })
+  await step(io, context, 'write readiness marker', () => io.writeMarker(marker))
+  written.push(paths.marker)
+  await evidence.record({
+    outcome: {
+      api_url: apiUrl,
+      proxmox_version: check.version,
+      remote,
+      reused_from: reusedFrom ?? null,
+      runtime: marker.runtime,
+      token_action: tokenAction,
+    },
+  })
+  const secretOrigin = reusedFrom === undefined ? state.known?.origin : `env:${reusedFrom}`
+  return {
+    apiUrl,
+    inputs,
+    paths,
+    proxmoxVersion: check.version,
+    remote,
+    runtime,
+    secretOrigin,
+    status: 'ready',
+    tokenAction,
+    tokenId: inputs.tokenId,
+    written,
+  }
+}
+
+export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
+  const explicit = inputs.sshPublicKey?.trim()
+  if (explicit && /^(ssh-|ecdsa-|sk-)/.test(explicit)) return explicit
+  if (explicit) return (await readFile(explicit, 'utf8').catch(() => '')).trim() || undefined
+  return readPublicKey(inputs.sshKey)
+}
+
+/**
+ * The token changed on the host and the run failed after: the credentials an earlier run
+ * wrote are dead, so an existing marker must not keep saying `ready`.
+ */
+export async function markNotReady(context: InitContext, state: RunState, error: unknown): Promise<void> {
+  if (!state.previousMarker) return
+  const reason =
+    `token ${state.madeSecret ? 'rotated' : 'removed'} by run ${context.runId}, which then ` +
+    `failed: ${error instanceof Error ? error.message : String(error)}`
+  const marker = buildProxmoxMarker({
+    paths: {
+      config: state.paths.config,
+      credentials: state.paths.credentials,
+      evidenceDir: state.paths.evidenceDir,
+      vault: state.paths.vault,
+    },
+    reason: context.evidence.redactor.redact(reason),
+    runId: context.runId,
+    runtime: state.runtime ?? discoveryFromMarker(state.previousMarker, fallbacksOf(state.inputs)),
+    status: 'not_ready',
+    token: {action: state.tokenAction ?? 'rotated', id: state.inputs.tokenId},
+  })
+  await state.io.writeMarker(marker).catch(() => {})
+}

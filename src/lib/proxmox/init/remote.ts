@@ -1,0 +1,114 @@
+// The remote half of a run: the one SSH session, the bootstrap script, the token decision
+// (rotate an existing token?), and the new secret put on disk at once.
+
+import type {InitContext} from '../../command/init-command.js'
+import {ExitCode, HyopsError} from '../../errors.js'
+import {writeFileSafely} from '../../runtime/safe-write.js'
+import type {SshSession} from '../../ssh/connection.js'
+import {confirmRotateToken} from '../../ux/prompts.js'
+import {preloadProxmoxValidation} from './validation.js'
+import {runRemoteBootstrap} from '../bootstrap/run.js'
+import {clusterCaFile} from '../bootstrap/cluster-ca.js'
+import {openHostSession} from '../bootstrap/host-session.js'
+import {TOKEN_SECRET_KEY} from './known-secret.js'
+import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
+import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
+import {type Found, noRemoteDiscovery, type ProxmoxInitOptions, type RunState} from './run-state.js'
+
+export async function bootstrapOnHost(
+  context: InitContext,
+  state: RunState,
+  tokenMode: TokenMode,
+  options: ProxmoxInitOptions,
+): Promise<Found> {
+  const {evidence, layout} = context
+  const {inputs, io} = state
+  const wantCa = !inputs.tlsSkip && inputs.tlsCaFile === undefined
+  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}`
+  const session: SshSession = await io.step(`connect ${target}`, () =>
+    evidence.step('ssh connect', () =>
+      openHostSession({
+        hostKeyPolicy: options.hostKeyPolicy,
+        inputs,
+        interactive: context.interactive,
+        knownHostsFile: layout.knownHostsFile,
+        note: io.note,
+      }),
+    ),
+  )
+  // The host works for a while now: load the HTTP client for the validation meanwhile.
+  preloadProxmoxValidation()
+  try {
+    const keepSecret = async (secret: string) => {
+      evidence.redactor.addSecret(secret)
+      state.madeSecret = secret
+      await keepNewSecret(state, secret)
+    }
+
+    const run = (mode: TokenMode) =>
+      io.step('bootstrap Proxmox', () =>
+        evidence.step(`remote bootstrap (token ${mode})`, () =>
+          runRemoteBootstrap(session, {
+            inputs,
+            onTokenRemoved: () => void (state.tokenRemoved = true),
+            onTokenSecret: keepSecret,
+            tokenMode: mode,
+            wantCa,
+          }),
+        ),
+      )
+    let discovery: RuntimeDiscovery = await run(tokenMode)
+    if (tokenMode === 'create' && discovery.tokenExisted && !discovery.tokenSecret) {
+      const rotate = context.interactive && (await confirmRotateToken(inputs.tokenId))
+      if (!rotate) {
+        throw new HyopsError(
+          ExitCode.Secrets,
+          `the token ${inputs.tokenId} exists on ${inputs.host}, but its secret is not in the vault ` +
+            `${state.paths.vault}`,
+          {
+            hint:
+              'pass --force to rotate it (breaks its current users), or store its secret with "hyops ' +
+              'vault set PROXMOX_TOKEN_SECRET"',
+            reason: 'token-exists',
+          },
+        )
+      }
+
+      discovery = await run('rotate')
+    }
+
+    state.tokenAction = discovery.tokenSecret ? (discovery.tokenExisted ? 'rotated' : 'created') : 'kept'
+    const caPem = discovery.caPem
+    if (caPem) {
+      const caFile = clusterCaFile(layout)
+      await writeFileSafely(caFile, caPem, {mode: 0o644})
+      evidence.fileWritten(caFile)
+    }
+
+    return {caPem, runtime: discovery}
+  } finally {
+    session.dispose()
+  }
+}
+
+/**
+ * A secret the host just made goes to the vault at once. If the vault cannot take it, it
+ * goes to the 0600 credentials file instead (still on disk), and the vault's error stands.
+ */
+export async function keepNewSecret(state: RunState, secret: string): Promise<void> {
+  try {
+    await state.vault.update({[TOKEN_SECRET_KEY]: secret})
+  } catch (error) {
+    const partial = renderProxmoxTfvars({...emptyTfvars(state.inputs), proxmox_token_secret: secret})
+    await writeFileSafely(state.paths.credentials, partial, {mode: 0o600}).catch(() => {})
+    throw error
+  }
+}
+
+export function emptyTfvars(inputs: ProxmoxInputs) {
+  return proxmoxTfvarsFrom({
+    inputs,
+    runtime: noRemoteDiscovery(inputs, undefined).runtime,
+    tokenSecret: '',
+  })
+}

@@ -1,0 +1,160 @@
+import {ExitCode, HyopsError} from '../../errors.js'
+import type {HttpFailure} from '../../http/errors.js'
+
+type HttpStack = [
+  typeof import('../../http/client.js'),
+  typeof import('../../http/errors.js'),
+  typeof import('../../http/token-check.js'),
+]
+let httpStack: Promise<HttpStack> | undefined
+
+// axios and what it pulls in take ~60-100 ms to load: loaded on first use, not at startup.
+function loadHttpStack(): Promise<HttpStack> {
+  httpStack ??= Promise.all([
+    import('../../http/client.js'),
+    import('../../http/errors.js'),
+    import('../../http/token-check.js'),
+  ])
+  return httpStack
+}
+
+/**
+ * Starts loading the HTTP client in the background (e.g. while the remote bootstrap runs on
+ * the host), so that the validation that follows does not wait for it.
+ */
+export function preloadProxmoxValidation(): void {
+  loadHttpStack().catch(() => {})
+}
+
+export interface ProxmoxTokenCheck {
+  /** `https://<api ip>:<port>/api2/json` (see `proxmoxUrl`). */
+  apiUrl: string
+  /** `user@realm!name`. */
+  tokenId: string
+  /** The token secret; never in a message. */
+  secret: string
+  node: string
+  /** The storage whose content list the token must read (the snippets storage). */
+  storage: string
+  tlsSkip: boolean
+  /** PEM of the CA to verify against when `tlsSkip` is false (TLS_CA_FILE or the cluster CA). */
+  caPem?: string
+  /** Per request (default 15 s). */
+  timeoutMs?: number
+  /** Cancels the check (e.g. once another candidate token won): fails with reason `cancelled`. */
+  signal?: AbortSignal
+}
+
+/** What a successful check learnt. */
+export interface ProxmoxTokenCheckResult {
+  /** The Proxmox VE version the API reported, when it did. */
+  version?: string
+}
+
+/**
+ * Proves a token works: `GET <apiUrl>/version`, then `GET <apiUrl>/nodes/<node>/storage/<storage>/content`,
+ * with `Authorization: PVEAPIToken=<tokenId>=<secret>` over one kept-alive connection.
+ * Every failure is exit 21 with reason `token-rejected` (401), `token-forbidden` (403),
+ * `tls`, `unreachable` (also no answer in time), `api-error` (another status),
+ * `cancelled` or `invalid-secret`.
+ */
+export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<ProxmoxTokenCheckResult> {
+  // A header value with whitespace or control characters would be refused by Node with an
+  // error naming the header; say what is wrong without showing the value.
+  if (!/^[\x21-\x7e]+$/.test(check.secret)) {
+    throw new HyopsError(
+      ExitCode.Secrets,
+      `the secret of token ${check.tokenId} is not a Proxmox token secret (empty, or holds ` +
+        `spaces or control characters)`,
+      {
+        hint: 'fix PROXMOX_TOKEN_SECRET in the vault, or re-run with --force to rotate the token',
+        reason: 'invalid-secret',
+      },
+    )
+  }
+
+  const [{createHttpClient}, {HttpFailure: Failure}, {validateToken}] = await loadHttpStack()
+  const base = check.apiUrl.replace(/\/+$/, '')
+  const client = createHttpClient({tls: {caPem: check.caPem, skipVerify: check.tlsSkip}, timeoutMs: check.timeoutMs})
+  const headers = {Authorization: `PVEAPIToken=${check.tokenId}=${check.secret}`}
+  const storagePath = `/nodes/${encodeURIComponent(check.node)}/storage/${encodeURIComponent(check.storage)}/content`
+  try {
+    let version: string | undefined
+    try {
+      const answer = await validateToken({client, headers, signal: check.signal, url: `${base}/version`})
+      const data = (answer.data as {data?: {version?: unknown}} | undefined)?.data
+      version = typeof data?.version === 'string' ? data.version : undefined
+    } catch (error) {
+      throw proxmoxFailure(error instanceof Failure ? error : undefined, check, '/version')
+    }
+
+    try {
+      await validateToken({client, headers, signal: check.signal, url: `${base}${storagePath}`})
+    } catch (error) {
+      throw proxmoxFailure(error instanceof Failure ? error : undefined, check, storagePath)
+    }
+
+    return version === undefined ? {} : {version}
+  } finally {
+    client.close()
+  }
+}
+
+function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenCheck, path: string): HyopsError {
+  const make = (message: string, reason: string, hint?: string) =>
+    new HyopsError(ExitCode.Secrets, message, {hint, reason})
+  switch (failure?.kind) {
+    case 'unauthorized': {
+      return make(
+        `Proxmox rejected the token ${check.tokenId} (401)`,
+        'token-rejected',
+        'the secret does not match the token on the host, or the token was removed: re-run with --force to rotate it',
+      )
+    }
+
+    case 'forbidden': {
+      const what = path === '/version' ? 'to read /version' : `on /storage/${check.storage}`
+      return make(
+        `token ${check.tokenId} lacks permission ${what} (403)`,
+        'token-forbidden',
+        `grant the token a role on /storage/${check.storage} with pveum acl modify, or re-run with ` +
+          `--force to rotate it and grant its ACLs again`,
+      )
+    }
+
+    case 'tls': {
+      const against = check.caPem ? 'the given CA' : 'the system CAs'
+      return make(
+        `TLS verification of ${failure.url} against ${against} failed (${failure.detailWithCode})`,
+        'tls',
+        'set TLS_CA_FILE to a copy of the cluster CA, /etc/pve/pve-root-ca.pem, or set TLS_SKIP = ' +
+          'true to skip verification',
+      )
+    }
+
+    case 'unreachable':
+    case 'timeout': {
+      return make(
+        `cannot validate token ${check.tokenId}: ${failure.message}`,
+        'unreachable',
+        'check PROXMOX_API_PORT and that this machine can reach the Proxmox API',
+      )
+    }
+
+    case 'cancelled': {
+      return make(`validation of token ${check.tokenId} was cancelled`, 'cancelled')
+    }
+
+    case 'status': {
+      const hint =
+        path === '/version'
+          ? 'check the API URL (PROXMOX_IP, PROXMOX_API_PORT)'
+          : `check that node ${check.node} has storage ${check.storage} (FALLBACK_STORAGE_SNIPPETS)`
+      return make(`Proxmox API answered ${failure.detail} for ${failure.url}`, 'api-error', hint)
+    }
+
+    default: {
+      return make(`cannot validate token ${check.tokenId}: ${failure?.message ?? 'unexpected error'}`, 'api-error')
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
+import type {DiscoverySource, RuntimeDiscovery} from '../types.js'
+
+/** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
+export type MarkerDiscovery = Pick<
+  RuntimeDiscovery,
+  | 'apiIp'
+  | 'bridge'
+  | 'bridgeSource'
+  | 'node'
+  | 'storageIso'
+  | 'storageIsoSource'
+  | 'storageSnippets'
+  | 'storageSnippetsSource'
+  | 'storageVm'
+  | 'storageVmSource'
+>
+
+/** What this run did with the token. */
+export type TokenAction = 'created' | 'kept' | 'reused' | 'rotated'
+
+/** `marker.runtime`, with the field names the Python hyops wrote. */
+export interface ProxmoxMarkerRuntime {
+  node: string
+  api_ip: string
+  storage_vm: string
+  storage_iso: string
+  storage_snippets: string
+  bridge: string
+  storage_vm_source: DiscoverySource
+  storage_iso_source: DiscoverySource
+  storage_snippets_source: DiscoverySource
+  bridge_source: DiscoverySource
+}
+
+/** `meta/proxmox.ready.json`. */
+export interface ProxmoxMarker extends ReadinessMarker {
+  target: 'proxmox'
+  paths: {config: string; vault: string; credentials: string; evidence_dir: string}
+  context: {ssh_public_key: string}
+  runtime?: ProxmoxMarkerRuntime
+  token?: {id: string; action: TokenAction; from_env?: string}
+}
+
+export interface ProxmoxMarkerInput {
+  status: ReadinessStatus
+  runId: string
+  /** Defaults to now. */
+  generatedAt?: Date
+  paths: {config: string; vault: string; credentials: string; evidenceDir: string}
+  /** The public key text put into the tfvars; empty when none was found. */
+  sshPublicKey?: string
+  /** What the bootstrap found (or an earlier marker held); omitted when nothing is known. */
+  runtime?: MarkerDiscovery
+  /** Why the status is not `ready`. */
+  reason?: string
+  /** The token id and what this run did with it; `fromEnv` names the env a reused secret came from. */
+  token?: {id: string; action: TokenAction; fromEnv?: string}
+}
+
+/** Builds the Proxmox readiness marker (write it through the `hyops:write-marker` hook). */
+export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
+  const marker: ProxmoxMarker = {
+    context: {ssh_public_key: input.sshPublicKey ?? ''},
+    generated_at: (input.generatedAt ?? new Date()).toISOString(),
+    paths: {
+      config: input.paths.config,
+      credentials: input.paths.credentials,
+      evidence_dir: input.paths.evidenceDir,
+      vault: input.paths.vault,
+    },
+    run_id: input.runId,
+    status: input.status,
+    target: 'proxmox',
+  }
+  if (input.runtime) marker.runtime = markerRuntime(input.runtime)
+
+  if (input.reason !== undefined) marker.reason = input.reason
+  if (input.token) {
+    marker.token = {action: input.token.action, id: input.token.id}
+    if (input.token.fromEnv !== undefined) marker.token.from_env = input.token.fromEnv
+  }
+
+  return marker
+}
+
+/** Runtime values in the marker's (the Python hyops's) snake_case shape. */
+export function markerRuntime(r: MarkerDiscovery): ProxmoxMarkerRuntime {
+  return {
+    api_ip: r.apiIp,
+    bridge: r.bridge,
+    bridge_source: r.bridgeSource,
+    node: r.node,
+    storage_iso: r.storageIso,
+    storage_iso_source: r.storageIsoSource,
+    storage_snippets: r.storageSnippets,
+    storage_snippets_source: r.storageSnippetsSource,
+    storage_vm: r.storageVm,
+    storage_vm_source: r.storageVmSource,
+  }
+}
+
+/** Fallbacks for values an older marker lacks. */
+export interface MarkerFallbacks {
+  apiIp: string
+  storageVm: string
+  storageIso: string
+  storageSnippets: string
+  bridge: string
+}
+
+/**
+ * The runtime values of an existing marker (any status), for a run without the remote
+ * bootstrap. Undefined when the marker has no `runtime.node`, or no `runtime.api_ip` and no
+ * fallback for it. A missing storage or bridge takes its fallback with source `fallback`; a
+ * missing or unknown `*_source` counts as `fallback`.
+ */
+export function discoveryFromMarker(marker: unknown, fallbacks?: MarkerFallbacks): MarkerDiscovery | undefined {
+  const runtime = (marker as {runtime?: unknown} | undefined)?.runtime
+  if (runtime === null || typeof runtime !== 'object') return undefined
+  const r = runtime as Record<string, unknown>
+  const text = (name: string) =>
+    typeof r[name] === 'string' && (r[name] as string).trim() !== '' ? (r[name] as string).trim() : undefined
+  const node = text('node')
+  const apiIp = text('api_ip') ?? fallbacks?.apiIp
+  if (node === undefined || apiIp === undefined) return undefined
+
+  const value = (name: string, fallback: string | undefined): [string, DiscoverySource] | undefined => {
+    const found = text(name)
+    if (found !== undefined) return [found, r[`${name}_source`] === 'detected' ? 'detected' : 'fallback']
+    return fallback === undefined ? undefined : [fallback, 'fallback']
+  }
+
+  const storageVm = value('storage_vm', fallbacks?.storageVm)
+  const storageIso = value('storage_iso', fallbacks?.storageIso)
+  const storageSnippets = value('storage_snippets', fallbacks?.storageSnippets)
+  const bridge = value('bridge', fallbacks?.bridge)
+  if (!storageVm || !storageIso || !storageSnippets || !bridge) return undefined
+  return {
+    apiIp,
+    bridge: bridge[0],
+    bridgeSource: bridge[1],
+    node,
+    storageIso: storageIso[0],
+    storageIsoSource: storageIso[1],
+    storageSnippets: storageSnippets[0],
+    storageSnippetsSource: storageSnippets[1],
+    storageVm: storageVm[0],
+    storageVmSource: storageVm[1],
+  }
+}

@@ -1,0 +1,214 @@
+// The bootstrap's shell pieces one at a time: each sourced into real bash (after lib.sh) and one
+// function called against the simulated host's commands, so discovery, the token rules and the
+// ACLs are tested at the shell level, without the TypeScript that sends and reads them.
+// Also: shellcheck (npm run lint) passes on the pieces and fails on a broken copy.
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {copyFile, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {BOOTSTRAP_PIECES} from '../../../../src/lib/proxmox/bootstrap/script.js'
+import {PROJECT_ROOT} from '../../../helpers/cli.js'
+import {requireTool} from '../../../helpers/tools.js'
+import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
+import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
+
+const PIECES_DIR = join(PROJECT_ROOT, 'src', 'lib', 'proxmox', 'bootstrap')
+
+interface ShellRun {
+  code: number
+  stdout: string
+  stderr: string
+  exports: Record<string, string>
+}
+
+describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, () => {
+  let root: string
+  let count = 0
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hyops-bootstrap-pieces-'))
+  })
+  after(async () => {
+    await rm(root, {force: true, recursive: true})
+  })
+
+  async function simHost(state: Partial<SimState> = {}): Promise<string> {
+    const path = join(root, `state-${++count}.json`)
+    await writeSimState(path, {...defaultSimState(), ...state})
+    return path
+  }
+
+  /** Sources lib.sh and `pieces`, sets `env`, then runs `calls` (shell text) under set -euo pipefail. */
+  function runPieces(statePath: string, pieces: string[], calls: string, env: Record<string, string> = {}): ShellRun {
+    const sources = ['lib.sh', ...pieces].map((piece) => `source ${JSON.stringify(join(PIECES_DIR, piece))}`)
+    const result = spawnSync('bash', ['-c', [...sources, calls].join('\n')], {
+      encoding: 'utf8',
+      env: {
+        FALLBACK_BRIDGE: 'vmbr0',
+        FALLBACK_STORAGE_ISO: 'local',
+        FALLBACK_STORAGE_VM: 'local-lvm',
+        HYOPS_SIM_STATE: statePath,
+        LANG: 'C.UTF-8',
+        PATH: [SIM_BIN_DIR, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+        TOKEN_MODE: 'create',
+        TOKEN_NAME: 'hyops',
+        USER_FQ: 'hyops@pve',
+        ...env,
+      },
+    })
+    const exports: Record<string, string> = {}
+    for (const line of result.stdout.split('\n')) {
+      const match = /^EXPORT:([A-Z0-9_]+)=(.*)$/.exec(line)
+      if (match) exports[match[1]] = match[2]
+    }
+    return {code: result.status ?? 255, exports, stderr: result.stderr, stdout: result.stdout}
+  }
+
+  it('lists the pieces in the order the script is sent: lib.sh first, main.sh last', () => {
+    assert.equal(BOOTSTRAP_PIECES[0], 'lib.sh')
+    assert.equal(BOOTSTRAP_PIECES.at(-1), 'main.sh')
+  })
+
+  describe('discover.sh', () => {
+    it('discover_storages: the fallback wins when it qualifies; a missing type falls back, said so', async () => {
+      const state = await simHost({
+        storages: [
+          {content: 'iso,vztmpl,backup', storage: 'local', type: 'dir'},
+          {content: 'images,rootdir', storage: 'local-lvm', type: 'lvmthin'},
+          {content: 'images,iso', storage: 'tank', type: 'zfspool'},
+        ],
+      })
+      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages')
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(run.exports.NODE, 'pve1')
+      assert.equal(run.exports.STORAGE_VM, 'local-lvm')
+      assert.equal(run.exports.STORAGE_VM_SOURCE, 'detected')
+      assert.equal(run.exports.STORAGE_ISO, 'local')
+      assert.equal(run.exports.STORAGE_ISO_SOURCE, 'detected')
+      assert.equal(run.exports.STORAGE_SNIPPETS, 'local')
+      assert.equal(run.exports.STORAGE_SNIPPETS_SOURCE, 'fallback')
+    })
+
+    it('discover_bridge: an UP vmbr that is nobody port; a NIC naming it as master is not taken', async () => {
+      const state = await simHost({
+        interfaces: [
+          {ifname: 'lo', operstate: 'UNKNOWN'},
+          {ifname: 'eno1', master: 'vmbr1', operstate: 'UP'},
+          {ifname: 'vmbr0', operstate: 'DOWN'},
+          {ifname: 'vmbr1', operstate: 'UP'},
+        ],
+      })
+      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_bridge')
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(run.exports.BRIDGE, 'vmbr1')
+      assert.equal(run.exports.BRIDGE_SOURCE, 'detected')
+    })
+
+    it('a failing pvesh stops discovery with a hyops-bootstrap line naming the command', async () => {
+      const state = await simHost({faults: {pvesh_fails: true}})
+      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages')
+      assert.notEqual(run.code, 0)
+      assert.match(run.stderr, /^hyops-bootstrap: cannot list storages \('pvesh get \/storage' failed\)$/m)
+    })
+  })
+
+  describe('token.sh', () => {
+    it('create mode: ensures the user, then makes the token and prints its secret once', async () => {
+      const state = await simHost()
+      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      assert.equal(run.code, 0, run.stderr)
+      const host = await readSimState(state)
+      assert.ok(host.users['hyops@pve'])
+      assert.equal(run.exports.TOKEN_SECRET, host.tokens['hyops@pve!hyops'].secret)
+    })
+
+    it('keep mode never makes a token, and an existing token is reported with its privsep', async () => {
+      const state = await simHost()
+      runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      const before = await readFile(state, 'utf8')
+      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
+        TOKEN_MODE: 'keep',
+      })
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(run.exports.TOKEN_SECRET, undefined)
+      assert.equal(run.exports.TOKEN_PRIVSEP, '0')
+      assert.equal(await readFile(state, 'utf8'), before)
+    })
+
+    it('rotate mode: says TOKEN_REMOVED before the new secret, and the old secret is gone', async () => {
+      const state = await simHost()
+      runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      const old = (await readSimState(state)).tokens['hyops@pve!hyops'].secret
+      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
+        TOKEN_MODE: 'rotate',
+      })
+      assert.equal(run.code, 0, run.stderr)
+      assert.ok(run.stdout.indexOf('EXPORT:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:TOKEN_SECRET='))
+      assert.notEqual(run.exports.TOKEN_SECRET, old)
+      assert.equal((await readSimState(state)).tokens['hyops@pve!hyops'].secret, run.exports.TOKEN_SECRET)
+    })
+
+    it('READ_ONLY=1 changes nothing, even for a missing user', async () => {
+      const state = await simHost()
+      const before = await readFile(state, 'utf8')
+      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
+        READ_ONLY: '1',
+      })
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(await readFile(state, 'utf8'), before)
+    })
+  })
+
+  describe('acls.sh', () => {
+    it('grants only the missing roles, to the user and the token, and a second call grants nothing', async () => {
+      const state = await simHost({
+        acls: [{path: '/', propagate: 1, roles: ['PVEAuditor'], type: 'user', ugid: 'hyops@pve'}],
+        tokens: {'hyops@pve!hyops': {expire: 0, privsep: 0, secret: 'not-read-here'}},
+        users: {'hyops@pve': {enable: 1}, 'root@pam': {enable: 1}},
+      })
+      const grant = 'check_inputs; USER_EXISTS=1; TOKEN_EXISTS=1; TOKEN_CHANGED=0; ensure_acls'
+      const first = runPieces(state, ['acls.sh'], grant)
+      assert.equal(first.code, 0, first.stderr)
+      const grants = (await readSimState(state)).acls
+        .map((a) => `${a.type} ${a.ugid} ${a.path} ${[...a.roles].sort().join(',')}`)
+        .sort()
+      assert.deepEqual(grants, [
+        'token hyops@pve!hyops / PVEAuditor,PVEVMAdmin',
+        'token hyops@pve!hyops /sdn/zones PVESDNUser',
+        'token hyops@pve!hyops /storage PVEDatastoreAdmin',
+        'user hyops@pve / PVEAuditor,PVEVMAdmin',
+        'user hyops@pve /sdn/zones PVESDNUser',
+        'user hyops@pve /storage PVEDatastoreAdmin',
+      ])
+      const before = await readFile(state, 'utf8')
+      const second = runPieces(state, ['acls.sh'], grant)
+      assert.equal(second.code, 0, second.stderr)
+      assert.equal(await readFile(state, 'utf8'), before)
+    })
+  })
+
+  describe('shellcheck (npm run lint)', () => {
+    const lintShell = join(PROJECT_ROOT, 'scripts', 'lint-shell.mjs')
+
+    before(() => requireTool('shellcheck', 'shellcheck'))
+
+    it('passes on every piece of the bootstrap', () => {
+      const files = BOOTSTRAP_PIECES.map((piece) => join(PIECES_DIR, piece))
+      const result = spawnSync(process.execPath, [lintShell, ...files], {encoding: 'utf8'})
+      assert.equal(result.status, 0, result.stdout + result.stderr)
+    })
+
+    it('fails on a deliberately broken copy, naming the finding', async () => {
+      const broken = join(root, 'discover.sh')
+      await copyFile(join(PIECES_DIR, 'discover.sh'), broken)
+      const text = await readFile(broken, 'utf8')
+      await writeFile(broken, text.replace('local name\n', 'local name\n  cd $HYOPS_PVE_ETC\n'))
+      const result = spawnSync(process.execPath, [lintShell, broken], {encoding: 'utf8'})
+      assert.notEqual(result.status, 0)
+      assert.match(result.stdout, /SC2086/)
+    })
+  })
+})
