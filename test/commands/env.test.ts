@@ -7,9 +7,10 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {parseEnvFile} from '../../src/lib/vault/env-file.js'
+import {openVault} from '../../src/lib/vault/open-vault.js'
 import {startPveSim, type PveSim} from '../fixtures/pve-sim/index.js'
 import {CLI, cleanupTempDirs, runCli, tempDir} from '../helpers/cli.js'
-import {evalInShell, HOSTILE_SECRET, hyopsArgs, readyRootWithSecret} from '../helpers/env-root.js'
+import {evalInShell, HOSTILE_SECRET, hyopsArgs, readyRoot, readyRootWithSecret} from '../helpers/env-root.js'
 import {prepareRoot, scanForSecret, type ProxmoxRoot} from '../helpers/proxmox-env.js'
 import {TerminalSession} from '../helpers/terminal.js'
 import {requireTool} from '../helpers/tools.js'
@@ -216,6 +217,24 @@ describe('hyops env against a root made by init proxmox on the simulated host', 
     assert.equal(notReady.code, 21, notReady.stderr)
     assert.match(notReady.stderr, /not ready .*not_ready \(the vault could not be written\)/)
     assert.match(notReady.stderr, /run hyops init proxmox --root/)
+  })
+
+  it('the secret: the vault wins over the credentials file, which serves when no vault password is at hand', async () => {
+    const {at: other, secret} = await readyRoot(sim)
+    const vault = await openVault({interactive: false, passwordFile: other.passwordFile, vaultFile: other.vaultFile})
+    await vault.update({PROXMOX_TOKEN_SECRET: 'from-the-vault'})
+    const withVault = await runCli(hyopsArgs(other, 'env', ['proxmox', '--format', 'telmate', '--output', 'json']))
+    assert.equal(withVault.code, 0, withVault.stderr)
+    assert.equal(JSON.parse(withVault.stdout).PM_API_TOKEN_SECRET, 'from-the-vault')
+    const noPassword = await runCli(
+      ['env', 'proxmox', '--format', 'telmate', '--output', 'json', '--root', other.root, '--non-interactive'],
+      {env: {HOME: other.home}},
+    )
+    assert.equal(noPassword.code, 0, noPassword.stderr)
+    assert.equal(JSON.parse(noPassword.stdout).PM_API_TOKEN_SECRET, secret, 'the credentials file')
+    const wrong = await runCli(['env', 'proxmox', '--root', other.root, '--vault-password-file', at.passwordFile])
+    assert.equal(wrong.code, 21, 'a wrong vault password is an error, not a silent fallback')
+    assert.doesNotMatch(wrong.stderr, NO_STACK)
   })
 
   it('an unknown target or format is exit 2 naming the known ones', async () => {
