@@ -219,7 +219,7 @@ describe('hyops env against a root made by init proxmox on the simulated host', 
     assert.match(notReady.stderr, /run hyops init proxmox --root/)
   })
 
-  it('the secret: the vault wins over the credentials file, which serves when no vault password is at hand', async () => {
+  it('the secret: the vault wins over the credentials file, used when no vault password is at hand', async () => {
     const {at: other, secret} = await readyRoot(sim)
     const vault = await openVault({interactive: false, passwordFile: other.passwordFile, vaultFile: other.vaultFile})
     await vault.update({PROXMOX_TOKEN_SECRET: 'from-the-vault'})
