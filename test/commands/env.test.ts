@@ -2,7 +2,7 @@
 // its hostile secret evaluated by real POSIX shells (bash and dash) in every proxmox format;
 // the terminal refusal at a real pseudo-terminal (tmux); readiness, unknown target/format.
 import assert from 'node:assert/strict'
-import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -11,7 +11,7 @@ import {openVault} from '../../src/lib/vault/open-vault.js'
 import {startPveSim, type PveSim} from '../fixtures/pve-sim/index.js'
 import {CLI, cleanupTempDirs, runCli, tempDir} from '../helpers/cli.js'
 import {evalInShell, HOSTILE_SECRET, hyopsArgs, readyRoot, readyRootWithSecret} from '../helpers/env-root.js'
-import {prepareRoot, scanForSecret, type ProxmoxRoot} from '../helpers/proxmox-env.js'
+import {prepareRoot, scanForSecret, SIM_CA_FILE, type ProxmoxRoot} from '../helpers/proxmox-env.js'
 import {TerminalSession} from '../helpers/terminal.js'
 import {requireTool} from '../helpers/tools.js'
 
@@ -269,5 +269,21 @@ describe('hyops env against a root made by init proxmox on the simulated host', 
 
     const skipping = (await evalInShell('bash', at, ['proxmox', '--format', 'bpg'])).added
     assert.equal(skipping.SSL_CERT_FILE, undefined, 'no bundle with TLS_SKIP')
+  })
+
+  it('with TLS_CA_FILE in the config (no cluster CA saved): the bundle holds that file', async () => {
+    const caCopy = join(await tempDir('hyops-ca-'), 'cluster-ca.pem')
+    await writeFile(caCopy, await readFile(SIM_CA_FILE))
+    const withCaFile = await readyRootWithSecret(sim, HOSTILE_SECRET, {TLS_CA_FILE: caCopy, TLS_SKIP: 'false'})
+    assert.equal(await stat(join(withCaFile.root, 'state', 'proxmox-ca.pem')).catch(() => undefined), undefined)
+    const {added} = await evalInShell('dash', withCaFile, ['proxmox', '--format', 'telmate'])
+    assert.equal(added.PM_TLS_INSECURE, 'false')
+    const bundle = await readFile(added.SSL_CERT_FILE, 'utf8')
+    assert.ok(bundle.includes((await readFile(caCopy, 'utf8')).trim()))
+
+    await rm(caCopy)
+    const gone = await runCli(hyopsArgs(withCaFile, 'env', ['proxmox', '--names']))
+    assert.equal(gone.code, 11, gone.stderr)
+    assert.match(gone.stderr, /TLS_CA_FILE .*cluster-ca\.pem cannot be read \(no such file\)/)
   })
 })
