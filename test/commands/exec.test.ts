@@ -7,7 +7,7 @@ import {createHash} from 'node:crypto'
 import {after, before, describe, it} from 'node:test'
 
 import {startPveSim, type PveSim} from '../fixtures/pve-sim/index.js'
-import {CLI, cleanupTempDirs, PROJECT_ROOT} from '../helpers/cli.js'
+import {CLI, cleanupTempDirs, PROJECT_ROOT, tempDir} from '../helpers/cli.js'
 import {
   childPids,
   cmdline,
@@ -19,6 +19,8 @@ import {
   spawnCollect,
 } from '../helpers/env-root.js'
 import {scanForSecret, type ProxmoxRoot} from '../helpers/proxmox-env.js'
+import {TerminalSession} from '../helpers/terminal.js'
+import {requireTool} from '../helpers/tools.js'
 
 const NO_STACK = /\n\s+at \S/
 let sim: PveSim
@@ -128,6 +130,28 @@ describe('hyops exec against a root made by init proxmox on the simulated host',
       assert.ok(child > 0)
     })
   }
+
+  it('at a terminal (tmux), Ctrl-C reaches the command, and hyops outlives it to pass its exit code on', async () => {
+    requireTool('tmux', 'tmux')
+    const dir = await tempDir('hyops-exec-tty-')
+    const script =
+      `n=0; trap 'n=$((n+1))' INT; echo ready; ` +
+      `while [ "$n" = 0 ]; do sleep 0.05; done; sleep 0.5; echo "ints=$n"; exit 5`
+    const session = await TerminalSession.start(
+      [process.execPath, CLI, ...hyopsArgs(at, 'exec', ['proxmox', '--', 'sh', '-c', script])],
+      {...minimalEnv(at), TERM: 'xterm'},
+      dir,
+    )
+    try {
+      const run = await session.answerUntilExit([{keys: ['C-c'], when: /^ready$/m}])
+      assert.equal(run.answered, 1, run.screen)
+      assert.equal(run.code, 5, run.screen)
+      // The terminal's interrupt reached the command; hyops did not die of it (that would be 130).
+      assert.match(run.screen, /ints=1$/m)
+    } finally {
+      await session.kill()
+    }
+  })
 
   it('no command, or one that does not exist: exit 2, exit 127, one line', async () => {
     const none = await startExec(['proxmox']).ended
