@@ -29,7 +29,7 @@ export default class Exec extends EnvCommandBase<typeof Exec> {
   ]
 
   public async run(): Promise<void> {
-    const command = this.commandAfterDashes()
+    const command = await this.commandAfterDashes()
     const env = await this.targetEnv({write: true})
     const environment: NodeJS.ProcessEnv = {...process.env}
     for (const {name, value} of env.variables) environment[name] = value
@@ -37,11 +37,12 @@ export default class Exec extends EnvCommandBase<typeof Exec> {
   }
 
   /** Everything after the first `--`, as given (oclif's parsed argv is reordered). */
-  private commandAfterDashes(): string[] {
+  private async commandAfterDashes(): Promise<string[]> {
     const dashes = this.argv.indexOf('--')
     const command = dashes === -1 ? [] : this.argv.slice(dashes + 1)
     if (command.length === 0) {
-      throw new HyopsError(ExitCode.Usage, 'no command to run', {
+      const given = dashes === -1 && (await this.parse(Exec)).argv.length > 1
+      throw new HyopsError(ExitCode.Usage, given ? 'the command must follow --' : 'no command to run', {
         hint: `put it after --: ${this.config.bin} exec ${String(this.args.TARGET)} -- terraform plan`,
       })
     }

@@ -157,6 +157,9 @@ describe('hyops exec against a root made by init proxmox on the simulated host',
     const none = await startExec(['proxmox']).ended
     assert.equal(none.code, 2, none.stderr)
     assert.match(none.stderr, /no command to run \(put it after --/)
+    const noDashes = await startExec(['proxmox', 'terraform', 'plan']).ended
+    assert.equal(noDashes.code, 2, noDashes.stderr)
+    assert.match(noDashes.stderr, /the command must follow --/)
     const missing = await startExec(['proxmox', '--', 'no-such-command-hyops']).ended
     assert.equal(missing.code, 127, missing.stderr)
     assert.match(missing.stderr, /^Error: no-such-command-hyops: command not found/)
