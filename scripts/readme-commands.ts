@@ -16,6 +16,8 @@ export const DOCUMENTED_COMMANDS = [
   'vault get',
   'vault set',
   'vault unset',
+  'env',
+  'exec',
 ]
 
 const START = '<!-- commands -->'

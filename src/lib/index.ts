@@ -15,6 +15,13 @@ export * from './command/vault-command.js'
 export * from './hooks/events.js'
 export * from './hooks/init-targets.js'
 
+// Credentials as a tool's environment (hyops env / exec): the hyops:env-formats hook and its helpers
+export * from './env/ca-bundle.js'
+export * from './env/hook.js'
+export * from './env/render.js'
+export * from './env/resolve.js'
+export {parseTfvars, TfvarsParseError} from './proxmox/outputs/tfvars.js'
+
 // Runtime root, layout, safe writing (HCL strings for credentials tfvars), evidence, locks
 export * from './readiness/marker.js'
 export * from './runtime/config-template.js'
