@@ -33,6 +33,7 @@ export async function bootstrapOnHost(
         interactive: context.interactive,
         knownHostsFile: layout.knownHostsFile,
         note: io.note,
+        route: options.ssh,
       }),
     ),
   )
