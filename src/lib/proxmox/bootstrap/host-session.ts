@@ -114,7 +114,8 @@ async function ensureKeyPair(request: HostSessionRequest): Promise<void> {
     throw new HyopsError(ExitCode.Remote, `no SSH private key at ${sshKey} (PROXMOX_SSH_KEY)`, {
       hint:
         `create one (${makeIt}) and authorize it for ${request.inputs.sshUsername}@${request.inputs.host}, ` +
-        'set PROXMOX_SSH_KEY, or run once at a terminal to have hyops make and install it',
+        'set PROXMOX_SSH_KEY, load your key into ssh-agent (ssh-add), or run once at a terminal to have hyops ' +
+        'make and install it',
       reason: 'key-missing',
     })
   }
