@@ -100,7 +100,8 @@ async function connectHop(
             target,
             'auth',
             `authentication failed (tried ${plan.tried()})`,
-            "authorize your key in the jump host's ~/.ssh/authorized_keys, or fix its User/IdentityFile in ~/.ssh/config",
+            "authorize your key in the jump host's ~/.ssh/authorized_keys, or fix its User or IdentityFile " +
+              'in ~/.ssh/config',
           ),
         )
       }

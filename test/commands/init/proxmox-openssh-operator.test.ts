@@ -191,7 +191,7 @@ describe('hyops init proxmox with OpenSSH as operators use it', () => {
     assert.deepEqual(await secretLeaks(at, [secret], [first], await sim.execLog()), [])
   })
 
-  it('~/.ssh/known_hosts (hashed by ssh-keygen -H) is trusted under strict; another key there is a changed key', async () => {
+  it('~/.ssh/known_hosts (hashed by ssh-keygen -H) is trusted under strict; another key there is changed', async () => {
     const at = await prepareRoot(sim, {extraConfig: {PROXMOX_SSH_PORT: sshd.port}})
     const file = join(at.home, '.ssh', 'known_hosts')
     await mkdir(join(at.home, '.ssh'), {mode: 0o700, recursive: true})

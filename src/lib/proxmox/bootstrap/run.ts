@@ -203,7 +203,8 @@ export async function runRemoteBootstrap(
 
 const SUDO_REFUSED = new RegExp(
   [
-    '^sudo: (?:a password is required|a terminal is required|.*not allowed.*|.*not in the sudoers.*|.*may not run sudo.*)$',
+    '^sudo: (?:a password is required|a terminal is required)$',
+    '^sudo: .*(?:not allowed|not in the sudoers|may not run sudo).*$',
     '^Sorry, user .* is not allowed to execute.*$',
     '^.*is not in the sudoers file.*$',
     '^.*sudo: (?:command )?not found.*$',
