@@ -178,6 +178,8 @@ describe('hyops init proxmox with OpenSSH as operators use it', () => {
     const {secret} = await assertFirstRun(sim, at, first).catch((error: Error) => {
       throw new Error(`${error.message}\njump log:\n${jump.log().slice(jumpLogBefore)}`)
     })
+    const via = `via root@127.0.0.1:${jump.port}, root@127.0.0.1:${jump.port}`
+    assert.ok(`${first.stdout}${first.stderr}`.includes(via), first.stderr)
     const jumpLog = jump.log().slice(jumpLogBefore)
     assert.equal(jumpLog.match(/Accepted publickey for root/g)?.length, 2, jumpLog)
     assert.match(jumpLog, new RegExp(`direct.tcpip.*target 127\\.0\\.0\\.1 port ${jump.port}\\b`), 'hop 1 to hop 2')

@@ -24,7 +24,16 @@ export async function bootstrapOnHost(
   const {evidence, layout} = context
   const {inputs, io} = state
   const wantCa = !inputs.tlsSkip && inputs.tlsCaFile === undefined
-  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}`
+  const hops = (options.ssh?.jumps ?? []).map((hop) => `${hop.username}@${hop.host}:${hop.port}`)
+  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}${hops.length > 0 ? ` via ${hops.join(', ')}` : ''}`
+  await evidence.record({
+    ssh: {
+      alias: options.ssh?.alias ?? null,
+      config: options.ssh?.configPath ?? null,
+      jumps: hops,
+      sudo: !!inputs.sshSudo,
+    },
+  })
   const session: SshSession = await io.step(`connect ${target}`, () =>
     evidence.step('ssh connect', () =>
       openHostSession({
