@@ -25,7 +25,8 @@ export async function bootstrapOnHost(
   const {inputs, io} = state
   const wantCa = !inputs.tlsSkip && inputs.tlsCaFile === undefined
   const hops = (options.ssh?.jumps ?? []).map((hop) => `${hop.username}@${hop.host}:${hop.port}`)
-  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}${hops.length > 0 ? ` via ${hops.join(', ')}` : ''}`
+  const via = hops.length > 0 ? ` via ${hops.join(', ')}` : ''
+  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}${via}`
   await evidence.record({
     ssh: {
       alias: options.ssh?.alias ?? null,
