@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import {homedir, userInfo} from 'node:os'
-import {isAbsolute, join, resolve} from 'node:path'
+import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
 
 import SSHConfig from 'ssh-config'
 
@@ -58,8 +58,9 @@ export async function readSshConfig(path: string, explicitKey?: string): Promise
   }
 
   try {
-    return {config: SSHConfig.parse(text), path}
+    return {config: SSHConfig.parse(await spliceIncludes(text, 0)), path}
   } catch (error) {
+    if (error instanceof HyopsError) throw error
     throw new HyopsError(
       ExitCode.ConfigInvalid,
       `the ssh config ${path} cannot be parsed: ${(error as Error).message}`,
@@ -69,6 +70,51 @@ export async function readSshConfig(path: string, explicitKey?: string): Promise
       },
     )
   }
+}
+
+const MAX_INCLUDE_DEPTH = 8
+
+/**
+ * Replaces each `Include` line with the text of the files it names (relative to ~/.ssh, `*` and `?` in the last
+ * part, sorted), as OpenSSH reads them; a missing file is skipped.
+ */
+async function spliceIncludes(text: string, depth: number): Promise<string> {
+  if (depth > MAX_INCLUDE_DEPTH) return ''
+  const lines: string[] = []
+  for (const line of text.split(/\r?\n/)) {
+    const include = /^\s*include(?:\s*=\s*|\s+)(.+)$/i.exec(line)
+    if (!include) {
+      lines.push(line)
+      continue
+    }
+
+    for (const pattern of include[1].trim().split(/\s+/)) {
+      for (const file of await expandInclude(pattern.replace(/^"(.*)"$/, '$1'))) {
+        const included = await readFile(file, 'utf8').catch(() => undefined)
+        if (included !== undefined) lines.push(await spliceIncludes(included, depth + 1))
+      }
+    }
+  }
+
+  return lines.join('\n')
+}
+
+async function expandInclude(pattern: string): Promise<string[]> {
+  const home = expandHome(pattern)
+  const path = isAbsolute(home) ? home : join(homedir(), '.ssh', home)
+  const name = basename(path)
+  if (!/[*?]/.test(name)) return [path]
+  const regex = new RegExp(
+    `^${name
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  )
+  const names = await readdir(dirname(path)).catch(() => [] as string[])
+  return names
+    .filter((entry) => regex.test(entry))
+    .sort()
+    .map((entry) => join(dirname(path), entry))
 }
 
 /** The settings for `alias` (what `ssh <alias>` would use), from the first matching lines. */

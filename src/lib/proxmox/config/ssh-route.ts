@@ -7,6 +7,8 @@ import {
   hostConfig,
   localUser,
   readSshConfig,
+  type SshConfigFile,
+  type SshHop,
   type SshHostConfig,
 } from '../../ssh/ssh-config.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
@@ -64,17 +66,7 @@ export async function applySshConfig(inputs: ProxmoxInputs): Promise<{inputs: Pr
   if (found.identityFiles.length > 0 && !own('sshKey')) take('sshKey', found.identityFiles[0])
   const identityFiles = own('sshKey') ? [inputs.sshKey] : [...new Set([next.sshKey, ...found.identityFiles])]
 
-  const jumps = (found.proxyJump ?? []).map((hop): SshRouteHop => {
-    const hopConfig = hostConfig(file, hop.host, hop.user)
-    const files = hopConfig.identityFiles.length > 0 ? hopConfig.identityFiles : defaultIdentityFiles(next.sshKey)
-    return {
-      host: hopConfig.hostName ?? hop.host,
-      identityFiles: files,
-      ...(hopConfig.identitiesOnly === undefined ? {} : {identitiesOnly: hopConfig.identitiesOnly}),
-      port: hop.port ?? hopConfig.port ?? 22,
-      username: hop.user ?? hopConfig.user ?? localUser(),
-    }
-  })
+  const jumps = expandHops(file, found.proxyJump ?? [], next.sshKey, [inputs.host])
   const policy = policyOf(found.strictHostKeyChecking)
   const route: SshRoute = {
     identityFiles,
@@ -86,6 +78,33 @@ export async function applySshConfig(inputs: ProxmoxInputs): Promise<{inputs: Pr
     ...(policy ? {hostKeyPolicy: policy} : {}),
   }
   return {inputs: next, route}
+}
+
+const MAX_HOPS = 8
+
+/**
+ * Resolves ProxyJump hops through the config. As with `ssh -J a,b`, the first hop's own ProxyJump is followed
+ * (it is reached the same way `ssh a` would be); the later hops are reached through the earlier ones.
+ */
+function expandHops(file: SshConfigFile, hops: SshHop[], sshKey: string, seen: string[]): SshRouteHop[] {
+  const resolved = hops.map((hop) => {
+    const hopConfig = hostConfig(file, hop.host, hop.user)
+    const files = hopConfig.identityFiles.length > 0 ? hopConfig.identityFiles : defaultIdentityFiles(sshKey)
+    const route: SshRouteHop = {
+      host: hopConfig.hostName ?? hop.host,
+      identityFiles: files,
+      ...(hopConfig.identitiesOnly === undefined ? {} : {identitiesOnly: hopConfig.identitiesOnly}),
+      port: hop.port ?? hopConfig.port ?? 22,
+      username: hop.user ?? hopConfig.user ?? localUser(),
+    }
+    return {before: hopConfig.proxyJump ?? [], route}
+  })
+  if (resolved.length === 0) return []
+  // A hop whose ProxyJump leads back to a host already on the way (Host * ProxyJump bastion) is not followed.
+  const first = resolved[0].before
+  const loops = seen.length >= MAX_HOPS || first.some((hop) => [...seen, hops[0].host].includes(hop.host))
+  const before = loops ? [] : expandHops(file, first, sshKey, [...seen, hops[0].host])
+  return [...before, ...resolved.map((hop) => hop.route)].slice(0, MAX_HOPS)
 }
 
 /** A jump host without IdentityFile: hyops' key, then OpenSSH's default key files. */

@@ -83,3 +83,21 @@ describe('applySshConfig', () => {
     assert.equal(none.inputs.sshPort, 22)
   })
 })
+
+describe('applySshConfig: Include and nested ProxyJump', () => {
+  after(cleanupTempDirs)
+
+  it('follows Include (globs, sorted) and the first hop own ProxyJump, without looping on Host *', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, 'b.conf'), 'Host inner\n  HostName 10.1.1.1\n  ProxyJump outer\n')
+    await writeFile(join(dir, 'a.conf'), 'Host pve2\n  HostName 10.0.0.6\n  ProxyJump inner,last:2022\n')
+    const path = join(dir, 'config')
+    await writeFile(path, `Include ${dir}/*.conf\nHost *\n  ProxyJump outer\n  User op\n`)
+    const {inputs, route} = await applySshConfig(testInputs({host: 'pve2', sources: {}, sshConfig: path}))
+    assert.equal(inputs.host, '10.0.0.6')
+    assert.deepEqual(
+      route.jumps.map((hop) => `${hop.username}@${hop.host}:${hop.port}`),
+      ['op@outer:22', 'op@10.1.1.1:22', 'op@last:2022'],
+    )
+  })
+})
