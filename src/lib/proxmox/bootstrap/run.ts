@@ -158,7 +158,9 @@ export async function runRemoteBootstrap(
     stdin,
     timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   })
-  if (request.inputs.sshSudo && result.code !== 0) checkSudo(session.target, request.inputs.sshUsername, result.stderr)
+  // sudo refusing prints before the script starts: no EXPORT line yet.
+  if (request.inputs.sshSudo && result.code !== 0 && !/^EXPORT:/m.test(result.stdout))
+    checkSudo(session.target, request.inputs.sshUsername, result.stderr)
   const exports = parseExports(result.stdout)
   const redactor = new Redactor()
   const secret = request.tokenMode === 'keep' || request.readOnly ? undefined : exports.TOKEN_SECRET
