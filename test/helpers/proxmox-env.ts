@@ -331,12 +331,14 @@ export async function terraformReads(
  * line a plain HCL literal, the values `parseTfvars` (and Terraform, when installed) reads;
  * the marker `ready` with the discovered runtime; the vault holding the host's secret (read
  * by the library, `hyops vault get` and `ansible-vault view`); the user, the token (privsep
- * 0, no expiry) and its grants on the host, the token reading the snippets storage.
+ * 0, no expiry) and its grants on the host, the token reading the snippets storage. `expected` changes the
+ * SSH key path and user the tfvars name (an agent-only key, a non-root user).
  */
 export async function assertFirstRun(
   sim: PveSim,
   at: ProxmoxRoot,
   run: CliRun,
+  expected: {sshKey?: string; sshUsername?: string} = {},
 ): Promise<{secret: string; terraformChecked: boolean}> {
   assert.equal(run.code, 0, run.stderr)
   assert.doesNotMatch(run.stderr, /\n\s+at \S/, 'no stack trace')
@@ -357,8 +359,8 @@ export async function assertFirstRun(
     network_bridge: 'vmbr0',
     proxmox_node: 'pve1',
     proxmox_skip_tls: true,
-    proxmox_ssh_key: sim.clientKey.privateKeyPath,
-    proxmox_ssh_username: 'root',
+    proxmox_ssh_key: expected.sshKey ?? sim.clientKey.privateKeyPath,
+    proxmox_ssh_username: expected.sshUsername ?? 'root',
     proxmox_token_id: at.tokenId,
     proxmox_token_secret: secret,
     proxmox_url: `https://127.0.0.1:${sim.apiPort}/api2/json`,

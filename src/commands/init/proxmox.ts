@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {InitCommand, type InitContext, type InitResult} from '../../lib/command/init-command.js'
 import {proxmoxConfigFlags} from '../../lib/proxmox/config/keys.js'
 import {readProxmoxConfig, resolveProxmoxInputs} from '../../lib/proxmox/config/resolve.js'
+import {applySshConfig} from '../../lib/proxmox/config/ssh-route.js'
 import {
   renderProxmoxConfigTemplate,
   templateRemediation,
@@ -61,8 +62,9 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
       helpGroup: 'INIT',
     }),
     'host-key-policy': Flags.string({
-      default: 'accept-new',
-      description: 'How the host key is checked against <root>/state/known_hosts',
+      description:
+        'How host keys are checked against <root>/state/known_hosts (keys in ~/.ssh/known_hosts are trusted) ' +
+        '[default accept-new, or strict for StrictHostKeyChecking yes in ~/.ssh/config]',
       helpGroup: 'INIT',
       options: [...HOST_KEY_POLICIES],
     }),
@@ -83,12 +85,15 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
       this.warn(
         `${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] (ignored; a typo?)`,
       )
-    const inputs = resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags})
+    const {inputs, route} = await applySshConfig(
+      resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags}),
+    )
+    const hostKeyPolicy = (flags['host-key-policy'] as HostKeyPolicy | undefined) ?? route.hostKeyPolicy ?? 'accept-new'
     const progress = new Progress({json: this.jsonEnabled()})
     const outcome = await runProxmoxInit(
       context,
       inputs,
-      {bootstrap: flags.bootstrap, hostKeyPolicy: flags['host-key-policy'] as HostKeyPolicy, remote: flags.remote},
+      {bootstrap: flags.bootstrap, hostKeyPolicy, remote: flags.remote, ssh: route},
       {
         loadVault: () => this.loadVault(context),
         note: (line) => progress.note(line),

@@ -1,5 +1,5 @@
 /** Where a resolved input came from (precedence: flag > env > config > default). */
-export type InputSource = 'flag' | 'env' | 'config' | 'default'
+export type InputSource = 'flag' | 'env' | 'config' | 'default' | 'ssh-config'
 
 /** Every input of `hyops init proxmox`, resolved and validated. Holds no secret. */
 export interface ProxmoxInputs {
@@ -20,6 +20,10 @@ export interface ProxmoxInputs {
   sshUsername: string
   /** Private key path (PROXMOX_SSH_KEY), `~` expanded. */
   sshKey: string
+  /** PROXMOX_SSH_CONFIG: the OpenSSH client config to read (`none`: none); `~/.ssh/config` when unset. */
+  sshConfig?: string
+  /** PROXMOX_SSH_SUDO: run the bootstrap through `sudo -n`. */
+  sshSudo?: boolean
   /** SSH_PUBLIC_KEY: the key text or a path to a .pub file; discovered from `<sshKey>.pub` when unset. */
   sshPublicKey?: string
   fallbackStorageVm: string

@@ -1,17 +1,14 @@
-import {readFile} from 'node:fs/promises'
-
 import {NodeSSH} from 'node-ssh'
-import ssh2, {type ServerHostKeyAlgorithm} from 'ssh2'
+import type ssh2 from 'ssh2'
 
 import {ExitCode, HyopsError, oneLine} from '../errors.js'
-import {
-  type ConfirmNewHostKey,
-  type HostKeyCheck,
-  type HostKeyPolicy,
-  knownKeyTypes,
-  verifyHostKey,
-} from './known-hosts.js'
+import {type AuthPlan, loadIdentity, planAuth, type SshAgent} from './agent-auth.js'
+import {type JumpChain, openJumpChain, type SshJumpHop} from './jump.js'
+import type {ConfirmNewHostKey, HostKeyCheck, HostKeyPolicy} from './known-hosts.js'
 import {envPrefix} from './shell-quote.js'
+import {type HostKeyRules, hostKeyAlgorithmsFor, hostVerifierFor} from './verifier.js'
+
+export {preferHostKeyAlgorithms} from './verifier.js'
 
 /** Why an SSH connection or command failed; the `reason` of the HyopsError (exit 20). */
 export type SshFailureReason =
@@ -35,7 +32,7 @@ export interface SshConnectOptions {
   host: string
   port: number
   username: string
-  /** The private key (PROXMOX_SSH_KEY). Optional only when a password is given. */
+  /** The private key (PROXMOX_SSH_KEY). Optional when a password, an agent or identityFiles are given. */
   privateKeyPath?: string
   /** Decrypts a passphrase-protected private key. */
   passphrase?: string
@@ -51,6 +48,20 @@ export interface SshConnectOptions {
    * asked about a host key.
    */
   readyTimeoutMs?: number
+  /** More private key files (IdentityFile), tried after PROXMOX_SSH_KEY. */
+  identityFiles?: string[]
+  /** The running ssh-agent; its keys are tried first. */
+  agent?: SshAgent
+  /** IdentitiesOnly: offer only the agent's keys that belong to the key files. */
+  identitiesOnly?: boolean
+  /** Asks the passphrase of an encrypted key (at a terminal, hidden); never stored. */
+  askPassphrase?: (path: string) => Promise<string>
+  /** Jump hosts (ProxyJump), first hop first. */
+  jumps?: SshJumpHop[]
+  /** The operator's known_hosts files (~/.ssh/known_hosts), trusted read-only. */
+  trustedKnownHostsFiles?: string[]
+  /** Warnings for the operator (a key readable by others). */
+  warn?: (line: string) => void
 }
 
 export interface SshExecOptions {
@@ -87,91 +98,68 @@ export interface SshSession {
 
 const DEFAULT_READY_TIMEOUT_MS = 20_000
 
-const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-]
-
 /**
- * Opens one SSH connection (node-ssh over ssh2). The host key is verified against the
- * known_hosts file under the policy before authentication; every failure is a one-line
- * HyopsError 20 naming `user@host:port`, with a reason ({@link SshFailureReason}) and the fix.
+ * Opens one SSH connection (node-ssh over ssh2), through the jump hosts when there are any. Every host key is
+ * verified against the known_hosts files under the policy before authentication, which goes in OpenSSH's
+ * order: the agent's keys, the key files (a passphrase asked when `askPassphrase` can), the password. Every
+ * failure is a one-line HyopsError 20 naming `user@host:port`, with a reason ({@link SshFailureReason}) and
+ * the fix.
  */
 export async function connectSsh(options: SshConnectOptions): Promise<SshSession> {
   const target = `${options.username}@${options.host}:${options.port}`
-  const privateKey =
-    options.privateKeyPath === undefined
-      ? undefined
-      : await loadPrivateKey(options.privateKeyPath, target, options.passphrase)
-  if (privateKey === undefined && options.password === undefined) {
-    throw failure(
-      target,
-      'key-missing',
-      'no private key (PROXMOX_SSH_KEY) and no password to authenticate with',
-      'set PROXMOX_SSH_KEY',
-    )
-  }
-
   const ssh = new NodeSSH()
-  const timer = new PausableTimer(options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => ssh.connection?.destroy())
-  let hostKey: HostKeyCheck | undefined
-  let hostKeyError: unknown
-
-  const preferred =
-    options.hostKeyPolicy === 'off' ? [] : await knownKeyTypes(options.knownHostsFile, options.host, options.port)
-  const config: Parameters<NodeSSH['connect']>[0] = {
-    host: options.host,
-    port: options.port,
-    username: options.username,
-    readyTimeout: 0,
-    ...(privateKey === undefined
-      ? {}
-      : {privateKey, ...(options.passphrase === undefined ? {} : {passphrase: options.passphrase})}),
-    ...(options.password === undefined ? {} : {password: options.password}),
-    ...(preferred.length > 0 ? {algorithms: {serverHostKey: preferHostKeyAlgorithms(preferred)}} : {}),
-    hostVerifier: (key: Buffer, verify: (valid: boolean) => void): undefined => {
-      const confirm: ConfirmNewHostKey | undefined = options.confirmNewHostKey
-        ? async (fingerprint, details) => {
-            timer.pause()
-            try {
-              return await options.confirmNewHostKey!(fingerprint, details)
-            } finally {
-              timer.resume()
-            }
-          }
-        : undefined
-      verifyHostKey({
-        confirmNewHostKey: confirm,
-        host: options.host,
-        key,
-        knownHostsFile: options.knownHostsFile,
-        policy: options.hostKeyPolicy,
-        port: options.port,
-      }).then(
-        (check) => {
-          hostKey = check
-          verify(true)
-        },
-        (error: unknown) => {
-          hostKeyError = error
-          verify(false)
-        },
-      )
-      return undefined
-    },
+  const hops: ssh2.Client[] = []
+  const timer = new PausableTimer(options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => {
+    ssh.connection?.destroy()
+    for (const hop of hops) hop.destroy()
+  })
+  const around = async <T>(ask: () => Promise<T>): Promise<T> => {
+    timer.pause()
+    try {
+      return await ask()
+    } finally {
+      timer.resume()
+    }
   }
 
+  const plan = await authPlanFor(options, target, around)
+  const rules: HostKeyRules = {
+    confirmNewHostKey: options.confirmNewHostKey,
+    hostKeyPolicy: options.hostKeyPolicy,
+    knownHostsFile: options.knownHostsFile,
+    trustedKnownHostsFiles: options.trustedKnownHostsFiles,
+  }
+  const verifier = hostVerifierFor(rules, options.host, options.port, around)
   timer.start()
+  let chain: JumpChain | undefined
   try {
+    if (options.jumps && options.jumps.length > 0) {
+      chain = await openJumpChain({
+        around,
+        askPassphrase: options.askPassphrase,
+        hops: options.jumps,
+        rules,
+        target: {host: options.host, port: options.port},
+        track: (client) => hops.push(client),
+        warn: options.warn,
+      })
+    }
+
+    const config: Parameters<NodeSSH['connect']>[0] = {
+      ...(chain ? {sock: chain.sock} : {host: options.host, port: options.port}),
+      ...(await hostKeyAlgorithmsFor(rules, options.host, options.port)),
+      ...(plan.agent ? {agent: plan.agent} : {}),
+      authHandler: plan.handler as never,
+      hostVerifier: verifier.hostVerifier,
+      readyTimeout: 0,
+      username: options.username,
+    }
     await ssh.connect(config)
   } catch (error) {
     ssh.dispose()
-    if (hostKeyError !== undefined) throw prefixed(target, hostKeyError)
+    chain?.close()
+    if (verifier.error() !== undefined) throw prefixed(target, verifier.error())
+    if (plan.fatal()) throw plan.fatal()
     if (timer.expired)
       throw failure(
         target,
@@ -179,12 +167,50 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
         `no SSH session within ${timer.ms / 1000} s`,
         'check PROXMOX_IP, PROXMOX_SSH_PORT and any firewall between',
       )
-    throw mapConnectError(target, error, options.privateKeyPath)
+    if (error instanceof HyopsError) throw error
+    const mapped = mapConnectError(target, error, options.privateKeyPath)
+    if (mapped.reason !== 'auth') throw mapped
+    throw failure(target, 'auth', `authentication failed (tried ${plan.tried()})`, mapped.hint ?? '')
   } finally {
     timer.stop()
   }
 
-  return new NodeSshSession(ssh, target, hostKey ?? {fingerprint: 'unknown', keyType: 'unknown', status: 'unchecked'})
+  if (chain) ssh.connection?.once('close', () => chain.close())
+  return new NodeSshSession(
+    ssh,
+    target,
+    verifier.check() ?? {fingerprint: 'unknown', keyType: 'unknown', status: 'unchecked'},
+  )
+}
+
+/** The key files (PROXMOX_SSH_KEY first, then `identityFiles`), read and planned before any network. */
+async function authPlanFor(
+  options: SshConnectOptions,
+  target: string,
+  around: <T>(ask: () => Promise<T>) => Promise<T>,
+): Promise<AuthPlan> {
+  const paths = [...new Set([options.privateKeyPath, ...(options.identityFiles ?? [])].filter(Boolean))] as string[]
+  const identities = await Promise.all(
+    paths.map((path) =>
+      loadIdentity(
+        path,
+        target,
+        path === options.privateKeyPath ? `PROXMOX_SSH_KEY=${path}` : `IdentityFile ${path}`,
+        options.warn,
+      ),
+    ),
+  )
+  const passphrase = options.passphrase
+  const askPassphrase = passphrase !== undefined ? async () => passphrase : options.askPassphrase
+  return planAuth({
+    agent: options.agent,
+    askPassphrase: askPassphrase ? (path) => around(() => askPassphrase(path)) : undefined,
+    identities,
+    identitiesOnly: options.identitiesOnly,
+    password: options.password,
+    target,
+    username: options.username,
+  })
 }
 
 class NodeSshSession implements SshSession {
@@ -269,64 +295,6 @@ class NodeSshSession implements SshSession {
     this.disposed = true
     this.ssh.dispose()
   }
-}
-
-/** Reads and parses the private key so that a missing, unreadable or encrypted key gets its own message. */
-async function loadPrivateKey(path: string, target: string, passphrase?: string): Promise<string> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const what =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES'
-          ? 'is not readable'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : `cannot be read (${code ?? (error as Error).message})`
-    throw failure(
-      target,
-      'key-missing',
-      `the private key PROXMOX_SSH_KEY=${path} ${what}`,
-      'point PROXMOX_SSH_KEY (or --ssh-key) at a readable private key',
-    )
-  }
-
-  const parsed = ssh2.utils.parseKey(text, passphrase)
-  if (parsed instanceof Error) {
-    if (/encrypted|passphrase/i.test(parsed.message)) {
-      const why = passphrase === undefined ? 'is protected by a passphrase' : 'does not open with the passphrase given'
-      throw failure(
-        target,
-        'key-encrypted',
-        `the private key PROXMOX_SSH_KEY=${path} ${why}`,
-        'use a key without a passphrase for automation, or give its passphrase',
-      )
-    }
-
-    throw failure(
-      target,
-      'key-invalid',
-      `PROXMOX_SSH_KEY=${path} is not a private key ssh2 can read (${parsed.message})`,
-      'use an OpenSSH or PEM private key (ed25519, ecdsa or rsa)',
-    )
-  }
-
-  return text
-}
-
-/** `serverHostKey` with the algorithms of the types known for the host first. */
-export function preferHostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] {
-  const first: ServerHostKeyAlgorithm[] = []
-  for (const type of knownTypes) {
-    const algorithms = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]
-    for (const algorithm of HOST_KEY_ALGORITHMS)
-      if (algorithms.includes(algorithm) && !first.includes(algorithm)) first.push(algorithm)
-  }
-
-  return [...first, ...HOST_KEY_ALGORITHMS.filter((algorithm) => !first.includes(algorithm))]
 }
 
 /** Maps what ssh2/node-ssh throw while connecting to a HyopsError 20 with a reason. */

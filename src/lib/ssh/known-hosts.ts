@@ -42,6 +42,8 @@ export interface HostKeyCheck {
   fingerprint: string
   /** The known_hosts line that matched or was written. */
   line?: number
+  /** The operator's known_hosts file that held the key, when it was not hyops' own. */
+  file?: string
 }
 
 /**
@@ -181,6 +183,11 @@ export interface VerifyHostKeyOptions {
   key: Buffer
   policy: HostKeyPolicy
   confirmNewHostKey?: ConfirmNewHostKey
+  /**
+   * The operator's own known_hosts files (`~/.ssh/known_hosts`, UserKnownHostsFile), read only: a key found there
+   * is trusted without asking, another key for the host there is a changed key.
+   */
+  trustedFiles?: string[]
 }
 
 /**
@@ -197,8 +204,11 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
 
   const name = knownHostsName(host, port)
   const keyBase64 = key.toString('base64')
-  const forHost = (await readKnownHosts(file)).filter(
-    (entry) => entryMatchesHost(entry, host, port) && entry.marker !== 'cert-authority',
+  const sources = [{entries: await readKnownHosts(file), file}, ...(await readTrustedFiles(options.trustedFiles))]
+  const forHost = sources.flatMap((source) =>
+    source.entries
+      .filter((entry) => entryMatchesHost(entry, host, port) && entry.marker !== 'cert-authority')
+      .map((entry) => ({...entry, file: source.file})),
   )
   const same = (entry: KnownHostEntry) => entry.keyBase64.replace(/=+$/, '') === keyBase64.replace(/=+$/, '')
 
@@ -206,7 +216,7 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
   if (revoked) {
     throw new HyopsError(
       ExitCode.Remote,
-      `host key ${fingerprint} of ${name} is marked @revoked at ${file}:${revoked.line}`,
+      `host key ${fingerprint} of ${name} is marked @revoked at ${revoked.file}:${revoked.line}`,
       {
         hint: 'the host presents a key you revoked; check the host before removing that line',
         reason: 'host-key-revoked',
@@ -216,17 +226,17 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
 
   const known = forHost.filter((entry) => !entry.marker)
   const match = known.find((entry) => same(entry))
-  if (match) return {fingerprint, keyType, line: match.line, status: 'known'}
+  if (match) return {fingerprint, keyType, line: match.line, status: 'known', ...(match.file === file ? {} : {file})}
 
   if (known.length > 0) {
     const old = known.find((entry) => entry.keyType === keyType) ?? known[0]
     const oldFingerprint = fingerprintSha256(Buffer.from(old.keyBase64, 'base64'))
     throw new HyopsError(
       ExitCode.Remote,
-      `host key of ${name} changed: known_hosts has ${oldFingerprint} (${old.keyType}), the ` +
+      `host key of ${name} changed: ${old.file} has ${oldFingerprint} (${old.keyType}), the ` +
         `server offered ${fingerprint} (${keyType})`,
       {
-        hint: `if the host was reinstalled on purpose, remove line ${old.line} of ${file} and re-run`,
+        hint: `if the host was reinstalled on purpose, remove line ${old.line} of ${old.file} and re-run`,
         reason: 'host-key-changed',
       },
     )
@@ -254,12 +264,25 @@ export async function verifyHostKey(options: VerifyHostKeyOptions): Promise<Host
   return {fingerprint, keyType, line, status: 'recorded'}
 }
 
+async function readTrustedFiles(files: string[] = []): Promise<Array<{entries: KnownHostEntry[]; file: string}>> {
+  const read = async (path: string) => ({entries: await readKnownHosts(path).catch(() => []), file: path})
+  return Promise.all([...new Set(files)].map((path) => read(path)))
+}
+
 /**
  * The key types known for a host, so a client can offer those host key algorithms first (as
  * OpenSSH does) and a server with several keys presents the one on record.
  */
-export async function knownKeyTypes(knownHostsFile: string, host: string, port: number): Promise<string[]> {
-  const entries = await readKnownHosts(knownHostsFile)
+export async function knownKeyTypes(
+  knownHostsFile: string,
+  host: string,
+  port: number,
+  trustedFiles: string[] = [],
+): Promise<string[]> {
+  const entries = [
+    ...(await readKnownHosts(knownHostsFile)),
+    ...(await readTrustedFiles(trustedFiles)).flatMap((source) => source.entries),
+  ]
   const types = entries
     .filter((entry) => !entry.marker && entryMatchesHost(entry, host, port))
     .map((entry) => entry.keyType)

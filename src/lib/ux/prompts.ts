@@ -191,6 +191,11 @@ export async function askRootPassword(user: string, host: string, streams: Promp
   return askSecret(`Password of ${user}@${host} (used once to install the key, never stored)`, streams)
 }
 
+/** The passphrase of an encrypted SSH private key, hidden; kept in memory for this run only. */
+export async function askKeyPassphrase(path: string, streams: PromptStreams = {}): Promise<string> {
+  return askSecret(`Passphrase for the SSH key ${path} (never stored)`, streams)
+}
+
 /** No key pair at the configured path: offer to make an ed25519 pair there; default yes. */
 export async function confirmGenerateKey(path: string, streams: PromptStreams = {}): Promise<boolean> {
   return askConfirm(`There is no SSH key at ${path}. Generate an ed25519 key pair there?`, true, streams)

@@ -1,11 +1,19 @@
 import {access} from 'node:fs/promises'
 
 import {ExitCode, HyopsError} from '../../errors.js'
+import {openAgent} from '../../ssh/agent-auth.js'
 import {connectSsh, type SshSession} from '../../ssh/connection.js'
 import {installAuthorizedKey} from '../../ssh/key-install.js'
 import {generateEd25519KeyPair, publicKeyPath, readPublicKey} from '../../ssh/keygen.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
-import {askRootPassword, confirmGenerateKey, confirmInstallKey, confirmTrustHostKey} from '../../ux/prompts.js'
+import {
+  askKeyPassphrase,
+  askRootPassword,
+  confirmGenerateKey,
+  confirmInstallKey,
+  confirmTrustHostKey,
+} from '../../ux/prompts.js'
+import type {SshRoute} from '../config/ssh-route.js'
 import type {ProxmoxInputs} from '../types.js'
 
 export interface HostSessionRequest {
@@ -16,6 +24,8 @@ export interface HostSessionRequest {
   interactive: boolean
   /** Says what happened (a key made or installed) to the operator. */
   note: (line: string) => void
+  /** What ~/.ssh/config adds: key files, jump hosts, the operator's known_hosts. */
+  route?: SshRoute
 }
 
 /**
@@ -27,19 +37,44 @@ export interface HostSessionRequest {
  */
 export async function openHostSession(request: HostSessionRequest): Promise<SshSession> {
   const {inputs, interactive} = request
-  await ensureKeyPair(request)
+  const route = request.route ?? {identityFiles: [inputs.sshKey], jumps: [], trustedKnownHostsFiles: []}
+  const agent = await openAgent()
+  if (!agent) await ensureKeyPair(request)
+  // Asked once per key for this run (a reconnect after a key install does not ask again); never written.
+  const passphrases = new Map<string, string>()
+  const askPassphrase = async (path: string) => {
+    const known = passphrases.get(path)
+    if (known !== undefined) return known
+    const passphrase = await askKeyPassphrase(path)
+    passphrases.set(path, passphrase)
+    return passphrase
+  }
+
+  const warned = new Set<string>()
+  const warn = (line: string) => {
+    if (!warned.has(line)) request.note(line)
+    warned.add(line)
+  }
+
   const connect = (password?: string) =>
     connectSsh({
+      agent: password === undefined ? agent : undefined,
+      askPassphrase: interactive ? askPassphrase : undefined,
       confirmNewHostKey: interactive
-        ? (fingerprint) => confirmTrustHostKey(`${inputs.host}:${inputs.sshPort}`, fingerprint)
+        ? (fingerprint, details) => confirmTrustHostKey(`${details.host}:${details.port}`, fingerprint)
         : undefined,
       host: inputs.host,
       hostKeyPolicy: request.hostKeyPolicy,
+      identitiesOnly: route.identitiesOnly,
+      identityFiles: password === undefined ? route.identityFiles : undefined,
+      jumps: route.jumps.map((hop) => ({...hop, agent})),
       knownHostsFile: request.knownHostsFile,
       password,
       port: inputs.sshPort,
       privateKeyPath: password === undefined ? inputs.sshKey : undefined,
+      trustedKnownHostsFiles: route.trustedKnownHostsFiles,
       username: inputs.sshUsername,
+      warn,
     })
   try {
     return await connect()
@@ -79,7 +114,8 @@ async function ensureKeyPair(request: HostSessionRequest): Promise<void> {
     throw new HyopsError(ExitCode.Remote, `no SSH private key at ${sshKey} (PROXMOX_SSH_KEY)`, {
       hint:
         `create one (${makeIt}) and authorize it for ${request.inputs.sshUsername}@${request.inputs.host}, ` +
-        'set PROXMOX_SSH_KEY, or run once at a terminal to have hyops make and install it',
+        'set PROXMOX_SSH_KEY, load your key into ssh-agent (ssh-add), or run once at a terminal to have hyops ' +
+        'make and install it',
       reason: 'key-missing',
     })
   }

@@ -1,7 +1,7 @@
 import {ExitCode, HyopsError} from '../../errors.js'
 import {Redactor} from '../../runtime/redact.js'
 import type {SshSession} from '../../ssh/connection.js'
-import {BOOTSTRAP_SCRIPT, bootstrapCommand} from './script.js'
+import {bootstrapInvocation, SUDO_BOOTSTRAP_COMMAND} from './script.js'
 import type {DiscoverySource, ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
 
 /** The inputs the discovery falls back on. */
@@ -147,16 +147,20 @@ export async function runRemoteBootstrap(
   session: SshSession,
   request: RemoteBootstrapRequest,
 ): Promise<RuntimeDiscovery> {
-  const command = bootstrapCommand({
+  const {command, stdin} = bootstrapInvocation({
     inputs: request.inputs,
     readOnly: request.readOnly,
+    sudo: request.inputs.sshSudo,
     tokenMode: request.tokenMode,
     wantCa: request.wantCa,
   })
   const result = await session.exec(command, {
-    stdin: BOOTSTRAP_SCRIPT,
+    stdin,
     timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   })
+  // sudo refusing prints before the script starts: no EXPORT line yet.
+  if (request.inputs.sshSudo && result.code !== 0 && !/^EXPORT:/m.test(result.stdout))
+    checkSudo(session.target, request.inputs.sshUsername, result.stderr)
   const exports = parseExports(result.stdout)
   const redactor = new Redactor()
   const secret = request.tokenMode === 'keep' || request.readOnly ? undefined : exports.TOKEN_SECRET
@@ -197,4 +201,32 @@ export async function runRemoteBootstrap(
   }
 
   return discovery
+}
+
+const SUDO_REFUSED = new RegExp(
+  [
+    '^sudo: (?:a password is required|a terminal is required)$',
+    '^sudo: .*(?:not allowed|not in the sudoers|may not run sudo).*$',
+    '^Sorry, user .* is not allowed to execute.*$',
+    '^.*is not in the sudoers file.*$',
+    '^.*sudo: (?:command )?not found.*$',
+  ].join('|'),
+  'm',
+)
+
+/** Exit 20 `sudo-refused` when sudo, not the bootstrap, said no: the fix is a sudoers rule on the host. */
+export function checkSudo(target: string, user: string, stderr: string): void {
+  const line = SUDO_REFUSED.exec(stderr)?.[0]
+  if (line === undefined) return
+  const rule = `${user} ALL=(root) NOPASSWD: /usr/bin/bash -s`
+  throw new HyopsError(
+    ExitCode.Remote,
+    `sudo on ${target} refused to run the bootstrap (${SUDO_BOOTSTRAP_COMMAND}): ${clip(line.trim())}`,
+    {
+      hint:
+        `as root on the host, add the sudoers rule "${rule}" (echo '${rule}' > /etc/sudoers.d/hyops; ` +
+        'chmod 440 /etc/sudoers.d/hyops; visudo -c), or connect as root with PROXMOX_SSH_SUDO=false',
+      reason: 'sudo-refused',
+    },
+  )
 }

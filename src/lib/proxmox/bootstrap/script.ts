@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 
-import {envPrefix} from '../../ssh/shell-quote.js'
+import {envPrefix, shellQuote} from '../../ssh/shell-quote.js'
 import type {ProxmoxInputs, TokenMode} from '../types.js'
 
 /**
@@ -70,4 +70,23 @@ export function bootstrapEnv(request: BootstrapScriptRequest): Record<string, st
 /** The command line run on the host: `env USER_FQ='..' ... bash -s` (the script goes on stdin). */
 export function bootstrapCommand(request: BootstrapScriptRequest): string {
   return `${envPrefix(bootstrapEnv(request))} bash -s`
+}
+
+/** The sudo command line of a non-root SSH user (PROXMOX_SSH_SUDO): the sudoers rule must allow exactly this. */
+export const SUDO_BOOTSTRAP_COMMAND = 'sudo -n bash -s'
+
+/**
+ * What runs on the host and what goes on its stdin. As root: {@link bootstrapCommand} and the script. With
+ * `sudo` (a non-root SSH user): `sudo -n bash -s`, whose env_reset would drop variables set before it, so the
+ * inputs are `export`ed at the top of the script instead (still nothing secret).
+ */
+export function bootstrapInvocation(request: BootstrapScriptRequest & {sudo?: boolean}): {
+  command: string
+  stdin: string
+} {
+  if (!request.sudo) return {command: bootstrapCommand(request), stdin: BOOTSTRAP_SCRIPT}
+  const exports = Object.entries(bootstrapEnv(request))
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}`)
+    .join('\n')
+  return {command: SUDO_BOOTSTRAP_COMMAND, stdin: `${exports}\n${BOOTSTRAP_SCRIPT}`}
 }

@@ -12,6 +12,7 @@ export type ConfigValueKind =
   | 'path'
   | 'port'
   | 'public-key'
+  | 'ssh-config'
   | 'storage'
   | 'token-id'
   | 'token-name'
@@ -291,6 +292,39 @@ export const CONFIG_KEYS = [
       value: '~/.ssh/id_ed25519.pub',
       commented: true,
       comment: ['Public key for tfvars ssh_public_key: the key text or a .pub file (default: PROXMOX_SSH_KEY.pub).'],
+    },
+  },
+  {
+    key: 'PROXMOX_SSH_CONFIG',
+    field: 'sshConfig',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_SSH_CONFIG',
+    flag: 'ssh-config',
+    kind: 'ssh-config',
+    annex: false,
+    description: 'OpenSSH client config read for PROXMOX_IP, like ssh -F (default ~/.ssh/config; none: read none)',
+    template: {
+      value: '~/.ssh/config',
+      commented: true,
+      comment: [
+        'OpenSSH client config (ssh -F): PROXMOX_IP may be a Host alias there (HostName, User, Port,',
+        'IdentityFile, ProxyJump); the keys set here win. none reads no file.',
+      ],
+    },
+  },
+  {
+    key: 'PROXMOX_SSH_SUDO',
+    field: 'sshSudo',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_SSH_SUDO',
+    flag: 'ssh-sudo',
+    kind: 'bool',
+    annex: false,
+    description: 'Run the bootstrap as sudo -n bash -s (a non-root PROXMOX_SSH_USERNAME; default false)',
+    template: {
+      value: 'false',
+      commented: true,
+      comment: ['Non-root PROXMOX_SSH_USERNAME: run the bootstrap through sudo -n (needs a NOPASSWD sudoers rule).'],
     },
   },
   {

@@ -326,9 +326,11 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
     httpBindAddress: take('HTTP_BIND_ADDRESS', checkAddress),
     httpPort: take('HTTP_PORT', checkPort) as number,
     sources: fieldSources,
+    sshConfig: take('PROXMOX_SSH_CONFIG', checkSshConfig),
     sshKey: take('PROXMOX_SSH_KEY', checkPath) as string,
     sshPort: take('PROXMOX_SSH_PORT', checkPort) as number,
     sshPublicKey: take('SSH_PUBLIC_KEY', checkPublicKey),
+    sshSudo: take('PROXMOX_SSH_SUDO', checkBool),
     sshUsername: take('PROXMOX_SSH_USERNAME', checkUsername) as string,
     tlsCaFile: take('TLS_CA_FILE', checkPath),
     tlsSkip: take('TLS_SKIP', checkBool) as boolean,
@@ -514,6 +516,10 @@ function checkAddress(key: string, candidate: Candidate): string {
 function checkPath(key: string, candidate: Candidate): string {
   if (/[\0\r\n]/.test(candidate.value)) throw invalid(key, candidate, 'a file path', 'give the path of a file')
   return resolvePath(candidate)
+}
+
+function checkSshConfig(key: string, candidate: Candidate): string {
+  return candidate.value.toLowerCase() === 'none' ? 'none' : checkPath(key, candidate)
 }
 
 function resolvePath(candidate: Candidate): string {

@@ -24,7 +24,17 @@ export async function bootstrapOnHost(
   const {evidence, layout} = context
   const {inputs, io} = state
   const wantCa = !inputs.tlsSkip && inputs.tlsCaFile === undefined
-  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}`
+  const hops = (options.ssh?.jumps ?? []).map((hop) => `${hop.username}@${hop.host}:${hop.port}`)
+  const via = hops.length > 0 ? ` via ${hops.join(', ')}` : ''
+  const target = `${inputs.sshUsername}@${inputs.host}:${inputs.sshPort}${via}`
+  await evidence.record({
+    ssh: {
+      alias: options.ssh?.alias ?? null,
+      config: options.ssh?.configPath ?? null,
+      jumps: hops,
+      sudo: !!inputs.sshSudo,
+    },
+  })
   const session: SshSession = await io.step(`connect ${target}`, () =>
     evidence.step('ssh connect', () =>
       openHostSession({
@@ -33,6 +43,7 @@ export async function bootstrapOnHost(
         interactive: context.interactive,
         knownHostsFile: layout.knownHostsFile,
         note: io.note,
+        route: options.ssh,
       }),
     ),
   )

@@ -9,6 +9,7 @@ import {readTlsCaFile} from '../config/resolve.js'
 import type {KnownSecret} from './known-secret.js'
 import type {MarkerDiscovery, TokenAction} from '../outputs/marker.js'
 import type {ReusableToken} from '../token-reuse/scan.js'
+import type {SshRoute} from '../config/ssh-route.js'
 import type {ProxmoxInputs} from '../types.js'
 
 export interface ProxmoxInitOptions {
@@ -17,6 +18,8 @@ export interface ProxmoxInitOptions {
   /** `--remote` / `--no-remote`; undefined lets the run decide. */
   remote?: boolean
   hostKeyPolicy: HostKeyPolicy
+  /** What ~/.ssh/config adds to the connection (key files, jump hosts, known_hosts). */
+  ssh?: SshRoute
 }
 
 /** What the command hands the flow: its hooks and its output. */
