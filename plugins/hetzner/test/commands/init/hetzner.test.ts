@@ -122,6 +122,7 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     const root = await tempDir('hyops-root-')
     const run = await hyops(['init', 'hetzner', '--root', root, '--non-interactive'], {HCLOUD_TOKEN: GOOD})
     assert.equal(run.code, 10, run.stderr)
+    assert.doesNotMatch(run.stdout + run.stderr, /Error:/, 'the planned stop is not reported as an error')
     const template = await readFile(join(root, 'config', 'hetzner.conf'), 'utf8')
     assert.match(template, /^HCLOUD_API=https:\/\/api\.hetzner\.cloud$/m)
     assert.doesNotMatch(template, /^HCLOUD_TOKEN/m)
