@@ -1,12 +1,13 @@
 // A throw-away npm registry (verdaccio) for the install tests, in its own process:
-// node registry-server.cjs <storage dir>. Listens on 127.0.0.1 and a free port, prints
+// node registry-server.mjs <storage dir>. Listens on 127.0.0.1 and a free port, prints
 // {"port": N} on stdout once it accepts requests. No uplinks: it serves only what is published to it.
-const {runServer} = require('verdaccio')
-const {join} = require('node:path')
+import {join} from 'node:path'
+
+import verdaccio from 'verdaccio'
 
 async function main() {
   const dir = process.argv[2]
-  const server = await runServer({
+  const server = await verdaccio.runServer({
     auth: {htpasswd: {file: join(dir, 'htpasswd'), max_users: 10}},
     log: {level: 'fatal', type: 'stdout'},
     packages: {'**': {access: '$all', publish: '$authenticated'}},
