@@ -62,7 +62,7 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
   it('is linked as a user would link it, and shows under hyops init', async () => {
     const plugins = await hyops(['plugins'])
     assert.equal(plugins.code, 0, plugins.stderr)
-    assert.match(plugins.stdout, /@hyops\/plugin-hetzner .*\(link\)/)
+    assert.match(plugins.stdout, /^hetzner .*\(link\)/m, '@hyops/plugin-hetzner by its short name (oclif.scope)')
     assert.ok(plugins.stdout.includes(PLUGIN_ROOT))
     const help = await hyops(['init', '--help'])
     assert.match(help.stdout, /init hetzner\s+Validate a Hetzner Cloud API token/)
