@@ -3,7 +3,7 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {requireTool} from '../../../../test/helpers/tools.js'
+import {requireTool} from './tools.js'
 import {tempDir} from './hyops-cli.js'
 
 const run = promisify(execFile)
