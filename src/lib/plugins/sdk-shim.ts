@@ -49,5 +49,9 @@ export async function writeSdkShim(request: SdkShimRequest): Promise<string> {
   await mkdir(dir, {recursive: true})
   await writeFile(join(dir, 'index.js'), `export * from ${JSON.stringify(entry)}\n`)
   await writeFile(join(dir, 'package.json'), wanted)
+  // npm trusts a package-lock.json over the disk: one written before this package existed (after
+  // the last plugin was uninstalled, say) would make it fetch `hyops` again. Without it npm reads
+  // node_modules as it is, keeps the plugins installed there and writes a new lockfile.
+  await rm(join(request.dataDir, 'package-lock.json'), {force: true})
   return dir
 }

@@ -28,6 +28,17 @@ describe('the hyops package a plugin install finds in the data directory', () =>
     assert.deepEqual(Object.keys(loaded).sort(), Object.keys(sdk).sort(), 'the whole SDK, nothing else')
   })
 
+  it('drops a package-lock.json that does not know it, and leaves one alone once it is in place', async () => {
+    const dataDir = await tempDir('hyops-data-')
+    const lockfile = join(dataDir, 'package-lock.json')
+    await writeFile(lockfile, '{"name": "hyops", "lockfileVersion": 3, "packages": {"": {"name": "hyops"}}}')
+    await writeSdkShim({coreRoot: PROJECT_ROOT, coreVersion: '0.1.0', dataDir})
+    await assert.rejects(readFile(lockfile), 'npm must read node_modules, where the package now is')
+    await writeFile(lockfile, '{"written": "by npm after it saw the package"}')
+    await writeSdkShim({coreRoot: PROJECT_ROOT, coreVersion: '0.1.0', dataDir})
+    assert.equal(await readFile(lockfile, 'utf8'), '{"written": "by npm after it saw the package"}')
+  })
+
   it('replaces a full copy of hyops or a link there, and refreshes the version', async () => {
     const dataDir = await tempDir('hyops-data-')
     const copy = join(dataDir, 'node_modules', 'hyops')
