@@ -1,11 +1,20 @@
 #!/usr/bin/env node
-// The two modules it needs rather than all of @oclif/core (about a tenth less start-up work for
-// `hyops --version`; a command's own module loads the rest when it runs).
-import {execute} from '@oclif/core/execute'
+// Only the parts of @oclif/core it needs (about a tenth less start-up work for `hyops --version`;
+// a command's own module loads the rest when it runs).
+import {flush} from '@oclif/core/flush'
+import {handle} from '@oclif/core/handle'
+import {run} from '@oclif/core/run'
 import {settings} from '@oclif/core/settings'
 
 // The production entry point runs built JavaScript only; without this, every command warns
 // while a plugin is linked (`hyops plugins link`) that its ESM sources cannot be transpiled.
 settings.enableAutoTranspile = false
 
-await execute({dir: import.meta.url})
+// @oclif/plugin-not-found ends an unknown command with 127, the shell's "command not found";
+// the init contract makes an unknown command or target a usage error: exit 2.
+await run(process.argv.slice(2), import.meta.url)
+  .then(() => flush())
+  .catch((error) => {
+    if (error?.oclif?.exit === 127) error.oclif.exit = 2
+    return handle(error)
+  })

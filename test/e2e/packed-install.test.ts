@@ -85,9 +85,9 @@ describe('the packed CLI, installed with npm install -g', () => {
     assert.match(functions + script.stdout, /init/)
   })
 
-  it('hyops init proxmx suggests init proxmox and exits 127', async () => {
+  it('hyops init proxmx suggests init proxmox and exits 2 (an unknown command is a usage error)', async () => {
     const typo = await hyops(['init', 'proxmx'])
-    assert.equal(typo.code, 127, typo.stderr)
+    assert.equal(typo.code, 2, typo.stderr)
     assert.match(typo.stderr, /Did you mean init proxmox\?/)
     assert.doesNotMatch(typo.stderr, /init:proxmx/)
   })
@@ -134,7 +134,7 @@ describe('a provider plugin, installed with hyops plugins install', () => {
     const uninstall = await hyops(['plugins', 'uninstall', PLUGIN], viaRegistry)
     assert.equal(uninstall.code, 0, uninstall.stdout + uninstall.stderr)
     const gone = await hyops(['init', 'hetzner', '--non-interactive'])
-    assert.equal(gone.code, 127, 'init hetzner is no command any more')
+    assert.equal(gone.code, 2, 'init hetzner is no command any more')
     await assert.rejects(stat(join(machine.dataDir, 'node_modules', '@hyops', 'plugin-hetzner')))
   })
 
