@@ -16,6 +16,8 @@ async function main() {
     uplinks: {},
   })
   server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({port: server.address().port}) + '\n'))
+  // The test holds stdin open: when it ends (the test finished or died), so does the registry.
+  process.stdin.on('end', () => process.exit(0)).resume()
 }
 
 main().catch((error) => {

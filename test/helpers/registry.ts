@@ -15,7 +15,7 @@ export interface LocalRegistry {
 /** Starts verdaccio in its own process with storage in `dir` and creates a publishing user. */
 export async function startRegistry(dir: string): Promise<LocalRegistry> {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'test', 'helpers', 'registry-server.mjs'), dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
   const port = await new Promise<number>((resolve, reject) => {
     let stdout = ''
