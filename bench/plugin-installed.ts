@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readdirSync} from 'node:fs'
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -8,9 +8,9 @@ import {PROJECT_ROOT} from '../test/helpers/cli.js'
 /**
  * A user data directory with the Hetzner plugin installed as users install it: the plugin packed
  * (its prepack builds oclif.manifest.json), then `hyops plugins install <tarball>` with npm
- * offline. Returns the environment that points hyops at it.
+ * offline. Returns the environment that points hyops at it, and how to remove it all.
  */
-export function environmentWithPluginInstalled(): NodeJS.ProcessEnv {
+export function environmentWithPluginInstalled(): {env: NodeJS.ProcessEnv; remove: () => void} {
   const home = mkdtempSync(join(tmpdir(), 'hyops-bench-home-'))
   const packDir = mkdtempSync(join(tmpdir(), 'hyops-bench-pack-'))
   const env = {...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache')}
@@ -21,7 +21,12 @@ export function environmentWithPluginInstalled(): NodeJS.ProcessEnv {
     ...env,
     npm_config_offline: 'true',
   })
-  return env
+  return {
+    env,
+    remove() {
+      for (const dir of [home, packDir]) rmSync(dir, {force: true, recursive: true})
+    },
+  }
 }
 
 function must(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): void {

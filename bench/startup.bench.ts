@@ -1,4 +1,4 @@
-import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -15,10 +15,12 @@ export async function bench(): Promise<BenchReport[]> {
     JSON.stringify({generated_at: 'now', run_id: 'init-proxmox-x', status: 'ready', target: 'proxmox'}),
   )
   const cli = join(PROJECT_ROOT, 'bin', 'run.js')
-  const env = environmentWithPluginInstalled()
+  const {env, remove} = environmentWithPluginInstalled()
   const node = () => runCommand([process.execPath, '-e', '0'])
   const version = await compare(node, () => runCommand([process.execPath, cli, '--version'], {env}))
   const status = await compare(node, () => runCommand([process.execPath, cli, 'init', 'status', '--root', root], {env}))
+  remove()
+  rmSync(root, {force: true, recursive: true})
   return [
     report(
       'startup: hyops --version (plugin installed)',

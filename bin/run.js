@@ -10,6 +10,14 @@ import {settings} from '@oclif/core/settings'
 // while a plugin is linked (`hyops plugins link`) that its ESM sources cannot be transpiled.
 settings.enableAutoTranspile = false
 
+// @oclif/core checks the Node version against its own engines (>=18) by loading all of semver,
+// about a tenth of a command's start-up. hyops checks its own floor instead, without semver.
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  process.emitWarning(`hyops needs Node.js 20 or newer; this is ${process.version}`)
+}
+
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+
 // @oclif/plugin-not-found ends an unknown command with 127, the shell's "command not found";
 // the init contract makes an unknown command or target a usage error: exit 2.
 await run(process.argv.slice(2), import.meta.url)
