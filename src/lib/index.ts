@@ -58,3 +58,8 @@ export * from './ux/progress.js'
 export * from './ux/prompts.js'
 export * from './ux/summary.js'
 export * from './ux/terminal.js'
+
+// oclif's own pieces a provider's command and hooks use, from the CLI's copy of @oclif/core:
+// a plugin installed with `hyops plugins install` finds only `hyops`, never an @oclif/core of its own
+export {Args, Flags} from '@oclif/core'
+export type {Command, Config, Hook, Interfaces} from '@oclif/core'

@@ -21,6 +21,7 @@ import {decryptVault} from '../../src/lib/vault/ansible-vault.js'
 import {parseEnvFile} from '../../src/lib/vault/env-file.js'
 import type {PveSim} from '../fixtures/pve-sim/index.js'
 import {runCli, tempDir, type CliRun} from './cli.js'
+import {requireTool} from './tools.js'
 
 /** The CA of the simulated API's certificate. */
 export const SIM_CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url))
@@ -278,6 +279,7 @@ export async function secretLeaks(
 
 /** `ansible-vault view` (Debian's ansible-core) of the root's vault, parsed; fails when it cannot run. */
 export function ansibleVaultView(at: ProxmoxRoot): Record<string, string> {
+  requireTool('ansible-vault', 'ansible-core')
   const result = spawnSync('ansible-vault', ['view', '--vault-password-file', at.passwordFile, at.vaultFile], {
     encoding: 'utf8',
     env: {

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {PROJECT_ROOT} from './cli.js'
+import {requireTool} from './tools.js'
 
 // A command in a real pseudo-terminal: tmux runs it in a detached pane, and the test reads
 // the screen and types as an operator would.
@@ -44,6 +45,7 @@ export class TerminalSession {
   }
 
   async tmux(...args: string[]): Promise<string> {
+    requireTool('tmux', 'tmux')
     const {stdout} = await execFileAsync('tmux', ['-S', this.socket, '-f', this.config, ...args], {encoding: 'utf8'})
     return stdout
   }

@@ -31,6 +31,21 @@ function violation(file: string, specifier: string, declared: ReadonlySet<string
   return name === specifier ? undefined : `a subpath of ${name}`
 }
 
+/** The module specifiers a file loads at run time: type-only imports and exports are left out. */
+function runtimeSpecifiers(text: string): string[] {
+  const source = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest)
+  const found: string[] = []
+  for (const statement of source.statements) {
+    if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) {
+      found.push((statement.moduleSpecifier as ts.StringLiteral).text)
+    } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.moduleSpecifier) {
+      found.push((statement.moduleSpecifier as ts.StringLiteral).text)
+    }
+  }
+
+  return found
+}
+
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, {recursive: true, withFileTypes: true})
   return entries
@@ -65,12 +80,30 @@ describe('the plugin is built only on the public SDK of hyops', () => {
     assert.ok(fromHyops > 0, 'the plugin does use the SDK')
   })
 
-  it('declares hyops and @oclif/core as peers, so the host CLI provides one shared copy', async () => {
+  it('declares hyops as its peer and @oclif/core as an optional one, so the CLI provides both', async () => {
     const pjson = JSON.parse(await readFile(join(PLUGIN_ROOT, 'package.json'), 'utf8'))
     assert.ok(pjson.peerDependencies?.hyops)
+    assert.equal(pjson.peerDependenciesMeta?.hyops?.optional, undefined, 'npm must see the CLI as the peer')
     assert.ok(pjson.peerDependencies?.['@oclif/core'])
+    assert.equal(pjson.peerDependenciesMeta?.['@oclif/core']?.optional, true, 'npm must not fetch an @oclif/core')
     assert.equal(pjson.dependencies?.hyops, undefined)
     assert.equal(pjson.dependencies?.['@oclif/core'], undefined)
+  })
+
+  it('loads nothing of @oclif/core at run time (Flags, Args and the rest come from hyops)', async () => {
+    const problems: string[] = []
+    for (const file of await sourceFiles(SRC)) {
+      for (const specifier of runtimeSpecifiers(await readFile(file, 'utf8'))) {
+        if (specifier === '@oclif/core' || specifier.startsWith('@oclif/core/'))
+          problems.push(`${relative(PLUGIN_ROOT, file)}: a value import of '${specifier}' (import it from hyops)`)
+      }
+    }
+
+    assert.deepEqual(problems, [])
+    assert.deepEqual(
+      runtimeSpecifiers(`import type {Hook} from '@oclif/core'\nimport {Flags} from '@oclif/core'\nexport * from 'x'`),
+      ['@oclif/core', 'x'],
+    )
   })
 
   it('catches the imports it forbids (the scanner itself)', () => {

@@ -67,8 +67,15 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
       return
     }
 
-    process.stderr.write(`Error: ${hint ? `${message} (${hint})` : message}\n`)
+    // A written config template is the contract's planned stop (exit 10), not a failure: stdout
+    // already says which file was written and what to do next.
+    if (!isTemplateWritten(error)) process.stderr.write(`Error: ${hint ? `${message} (${hint})` : message}\n`)
     if (this.evidenceDir) process.stderr.write(`Evidence: ${this.evidenceDir}\n`)
     if (process.env.HYOPS_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n')
   }
+}
+
+function isTemplateWritten(error: unknown): boolean {
+  const err = error as {exitCode?: unknown; reason?: unknown}
+  return err?.exitCode === ExitCode.ConfigTemplate && err?.reason === 'template-written'
 }

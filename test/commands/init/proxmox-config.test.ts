@@ -31,6 +31,7 @@ describe('hyops init proxmox: the config template (acceptance 7)', () => {
       const run = await initProxmox(at)
       assert.equal(run.code, 10, run.stderr)
       assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.doesNotMatch(run.stdout + run.stderr, /Error:/, 'the planned stop is not reported as an error')
       assert.equal(await readFile(at.configFile, 'utf8'), renderProxmoxConfigTemplate())
       assert.ok(run.stdout.includes(at.configFile), 'stdout names the file to edit')
       assert.match(run.stdout, /PROXMOX_IP/, 'stdout says which key to set')

@@ -6,6 +6,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {formatEnvFile, parseEnvFile} from '../../../src/lib/vault/env-file.js'
 import {cleanupTempDirs, runCli, tempDir} from '../../helpers/cli.js'
+import {requireTool} from '../../helpers/tools.js'
 import {TRICKY_VALUES} from '../../fixtures/vault/tricky-values.js'
 import {makeVaultRoot, vaultSet, type VaultRoot} from '../../fixtures/vault/vault-root.js'
 
@@ -16,6 +17,7 @@ let home: string
 
 /** Runs ansible-vault with a clean environment and returns its stdout; fails on any error. */
 function ansibleVault(args: string[]): string {
+  requireTool('ansible-vault', 'ansible-core')
   const result = spawnSync('ansible-vault', args, {
     encoding: 'utf8',
     env: {

@@ -14,6 +14,7 @@ import {
   readPublicKey,
 } from '../../../src/lib/ssh/keygen.ts'
 import {cleanupTempDirs, tempDir} from '../../helpers/cli.ts'
+import {requireTool} from '../../helpers/tools.ts'
 
 after(cleanupTempDirs)
 
@@ -27,15 +28,6 @@ function loadablePair(comment?: string): {private: string; public: string} {
   for (;;) {
     const pair = ssh2.utils.generateKeyPairSync('ed25519', comment === undefined ? {} : {comment})
     if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair
-  }
-}
-
-function hasSshKeygen(): boolean {
-  try {
-    execFileSync('ssh-keygen', ['-?'], {stdio: 'ignore'})
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT'
   }
 }
 
@@ -63,7 +55,8 @@ describe('generateEd25519KeyPair', () => {
     assert.equal(pair.publicKey.split(' ')[1], key.getPublicSSH().toString('base64'))
   })
 
-  it('OpenSSH reads the key it wrote', {skip: !hasSshKeygen() && 'ssh-keygen is not installed'}, async () => {
+  it('OpenSSH reads the key it wrote', async () => {
+    requireTool('ssh-keygen', 'openssh-client')
     const privatePath = join(await tempDir(), 'id_ed25519')
     const pair = await generateEd25519KeyPair(privatePath, 'c')
     const derived = execFileSync('ssh-keygen', ['-y', '-f', privatePath], {encoding: 'utf8'}).trim()

@@ -8,6 +8,7 @@ import {after, before, describe, it} from 'node:test'
 import ssh2 from 'ssh2'
 
 import {HyopsError} from '../../../src/lib/errors.js'
+import {requireTool} from '../../helpers/tools.js'
 import {
   appendKnownHost,
   entryMatchesHost,
@@ -72,6 +73,7 @@ describe('known_hosts', () => {
     })
 
     it('gives the same SHA256 fingerprint as ssh-keygen -lf for each key type', async () => {
+      requireTool('ssh-keygen', 'openssh-client')
       for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
         const key = newKey(type)
         const file = join(dir, `fp-${type}.pub`)
@@ -130,6 +132,7 @@ describe('known_hosts', () => {
     })
 
     it('matches hashed |1| entries written by ssh-keygen -H', async () => {
+      requireTool('ssh-keygen', 'openssh-client')
       const key = newKey()
       const file = join(dir, 'hashed_known_hosts')
       const [type, body] = key.line.split(' ')
@@ -164,6 +167,7 @@ describe('known_hosts', () => {
 
   describe('appending', () => {
     it('creates the file 0600 (and its directory 0700) and appends OpenSSH lines ssh-keygen can find', async () => {
+      requireTool('ssh-keygen', 'openssh-client')
       const file = join(dir, 'state', 'known_hosts')
       const a = newKey()
       const b = newKey('ecdsa')

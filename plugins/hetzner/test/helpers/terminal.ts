@@ -3,6 +3,7 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
+import {requireTool} from './tools.js'
 import {tempDir} from './hyops-cli.js'
 
 const run = promisify(execFile)
@@ -45,6 +46,7 @@ export class Terminal {
   }
 
   private async tmux(...args: string[]): Promise<string> {
+    requireTool('tmux', 'tmux')
     return (await run('tmux', ['-S', this.socket, '-f', this.config, ...args], {encoding: 'utf8'})).stdout
   }
 

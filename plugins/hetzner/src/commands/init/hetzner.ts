@@ -1,5 +1,4 @@
-import {Flags} from '@oclif/core'
-import {askSecret, InitCommand, type InitContext} from 'hyops'
+import {askSecret, Flags, InitCommand, type InitContext} from 'hyops'
 
 import {initHetzner, type HetznerInitResult} from '../../lib/init.js'
 import {HETZNER_SUMMARY, HETZNER_TARGET} from '../../lib/target.js'

@@ -1,4 +1,4 @@
-import type {Hook} from '@oclif/core'
+import type {Hook} from 'hyops'
 import type {EnvTarget} from 'hyops'
 
 import {hetznerEnvTarget} from '../../lib/env.js'

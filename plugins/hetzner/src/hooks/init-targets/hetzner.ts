@@ -1,5 +1,4 @@
-import type {Hook} from '@oclif/core'
-import type {InitTargetInfo} from 'hyops'
+import type {Hook, InitTargetInfo} from 'hyops'
 
 import {HETZNER_SUMMARY, HETZNER_TARGET} from '../../lib/target.js'
 
