@@ -1,5 +1,4 @@
-import type {Hook} from 'hyops'
-import type {EnvTarget} from 'hyops'
+import type {EnvTarget, Hook} from 'hyops'
 
 import {hetznerEnvTarget} from '../../lib/env.js'
 
