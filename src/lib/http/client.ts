@@ -1,11 +1,13 @@
 import axios, {type AxiosInstance} from 'axios'
+import {readFileSync} from 'node:fs'
 import {Agent} from 'node:https'
+import {rootCertificates} from 'node:tls'
 
 /** How the server's certificate is checked. */
 export interface TlsOptions {
   /** Accept any certificate (Proxmox TLS_SKIP). */
   skipVerify?: boolean
-  /** PEM of the CA(s) that sign the server's certificate; replaces the system roots when given. */
+  /** PEM of further CA(s) to trust, added to the system roots (never replacing them). */
   caPem?: string
 }
 
@@ -30,11 +32,30 @@ export interface HttpClient {
   close(): void
 }
 
+/**
+ * The roots Node trusts by default (its bundled store and NODE_EXTRA_CA_CERTS) plus `extra`:
+ * giving `ca` to an agent replaces the defaults, so they are listed again.
+ */
+export function trustedRoots(extra: string): string[] {
+  const roots = [...rootCertificates]
+  const extraFile = process.env.NODE_EXTRA_CA_CERTS
+  if (extraFile) {
+    try {
+      roots.push(readFileSync(extraFile, 'utf8'))
+    } catch {
+      // Node warns about an unreadable NODE_EXTRA_CA_CERTS itself at start-up.
+    }
+  }
+
+  roots.push(extra)
+  return roots
+}
+
 /** Answers larger than this are refused: validation never needs big bodies. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024
 
 /**
- * An HTTPS client for provider APIs: TLS verified (against `caPem` when given) unless
+ * An HTTPS client for provider APIs: TLS verified (the system roots plus `caPem`) unless
  * `skipVerify`; keep-alive so consecutive requests share one TLS handshake; a timeout; no
  * redirects (an Authorization header must not follow one); and no proxy from HTTP(S)_PROXY
  * variables, since a lab API is reached directly and axios cannot tunnel HTTPS through an
@@ -46,7 +67,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const agent = new Agent({
     ...(tls.skipVerify
       ? {rejectUnauthorized: false}
-      : {rejectUnauthorized: true, ...(tls.caPem ? {ca: tls.caPem} : {})}),
+      : {rejectUnauthorized: true, ...(tls.caPem ? {ca: trustedRoots(tls.caPem)} : {})}),
     keepAlive: true,
     maxSockets: 4,
   })

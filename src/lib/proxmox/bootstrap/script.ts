@@ -32,7 +32,7 @@ import type {ProxmoxInputs, TokenMode} from '../types.js'
  * No Sys.Modify, no user or permission management, no Administrator.
  */
 /** The script's pieces, in the order they are sent: helpers first, `main` last. */
-export const BOOTSTRAP_PIECES = ['lib.sh', 'discover.sh', 'token.sh', 'acls.sh', 'main.sh'] as const
+export const BOOTSTRAP_PIECES = ['lib.sh', 'discover.sh', 'hoststate.sh', 'token.sh', 'acls.sh', 'main.sh'] as const
 
 export const BOOTSTRAP_SCRIPT = BOOTSTRAP_PIECES.map((piece) =>
   readFileSync(new URL(piece, import.meta.url), 'utf8'),

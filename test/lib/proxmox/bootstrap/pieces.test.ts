@@ -118,7 +118,11 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
   describe('token.sh', () => {
     it('create mode: ensures the user, then makes the token and prints its secret once', async () => {
       const state = await simHost()
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+      )
       assert.equal(run.code, 0, run.stderr)
       const host = await readSimState(state)
       assert.ok(host.users['hyops@pve'])
@@ -127,11 +131,16 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
     it('keep mode never makes a token, and an existing token is reported with its privsep', async () => {
       const state = await simHost()
-      runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      runPieces(state, ['hoststate.sh', 'token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
       const before = await readFile(state, 'utf8')
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
-        TOKEN_MODE: 'keep',
-      })
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+        {
+          TOKEN_MODE: 'keep',
+        },
+      )
       assert.equal(run.code, 0, run.stderr)
       assert.equal(run.exports.TOKEN_SECRET, undefined)
       assert.equal(run.exports.TOKEN_PRIVSEP, '0')
@@ -140,11 +149,16 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
     it('rotate mode: says TOKEN_REMOVED before the new secret, and the old secret is gone', async () => {
       const state = await simHost()
-      runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      runPieces(state, ['hoststate.sh', 'token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
       const old = (await readSimState(state)).tokens['hyops@pve!hyops'].secret
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
-        TOKEN_MODE: 'rotate',
-      })
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+        {
+          TOKEN_MODE: 'rotate',
+        },
+      )
       assert.equal(run.code, 0, run.stderr)
       assert.ok(run.stdout.indexOf('EXPORT:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:TOKEN_SECRET='))
       assert.notEqual(run.exports.TOKEN_SECRET, old)
@@ -154,9 +168,14 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     it('READ_ONLY=1 changes nothing, even for a missing user', async () => {
       const state = await simHost()
       const before = await readFile(state, 'utf8')
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
-        READ_ONLY: '1',
-      })
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+        {
+          READ_ONLY: '1',
+        },
+      )
       assert.equal(run.code, 0, run.stderr)
       assert.equal(await readFile(state, 'utf8'), before)
     })
