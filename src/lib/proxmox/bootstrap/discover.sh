@@ -38,8 +38,9 @@ discover_storages() {
         next unless $s && /^\s+(\S+)(?:\s+(.*\S))?\s*$/;
         $s->{$1} = defined $2 ? $2 : 1;
       }
-      # Without a content line a storage has its plugin default: images and rootdir.
-      for (@list) { $_->{content} //= "images,rootdir" }
+      # Without a content line a storage has its plugin default (pve-storage PVE/Storage/*Plugin.pm).
+      my %default = (nfs => "images", cifs => "images", glusterfs => "images", cephfs => "backup");
+      for (@list) { $_->{content} //= $default{$_->{type}} // "images,rootdir" }
     }
     my %installer = (images => ["local-lvm", "local-zfs", "local-btrfs", "local"],
       iso => ["local", "local-btrfs"], snippets => ["local", "local-btrfs"]);
