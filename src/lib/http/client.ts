@@ -1,7 +1,9 @@
 import axios, {type AxiosInstance} from 'axios'
-import {readFileSync} from 'node:fs'
 import {Agent} from 'node:https'
-import {rootCertificates} from 'node:tls'
+
+import {trustedRoots} from './roots.js'
+
+export {trustedRoots} from './roots.js'
 
 /** How the server's certificate is checked. */
 export interface TlsOptions {
@@ -30,25 +32,6 @@ export interface HttpClient {
   readonly timeoutMs: number
   /** Closes the kept-alive connections. */
   close(): void
-}
-
-/**
- * The roots Node trusts by default (its bundled store and NODE_EXTRA_CA_CERTS) plus `extra`:
- * giving `ca` to an agent replaces the defaults, so they are listed again.
- */
-export function trustedRoots(extra: string): string[] {
-  const roots = [...rootCertificates]
-  const extraFile = process.env.NODE_EXTRA_CA_CERTS
-  if (extraFile) {
-    try {
-      roots.push(readFileSync(extraFile, 'utf8'))
-    } catch {
-      // Node warns about an unreadable NODE_EXTRA_CA_CERTS itself at start-up.
-    }
-  }
-
-  roots.push(extra)
-  return roots
 }
 
 /** Answers larger than this are refused: validation never needs big bodies. */

@@ -6,7 +6,7 @@
 import {isIP} from 'node:net'
 import {connect} from 'node:tls'
 
-import {trustedRoots} from '../../http/client.js'
+import {trustedRoots} from '../../http/roots.js'
 import type {ApiIpSource, ProxmoxInputs} from '../types.js'
 
 /** How a TLS connection to one candidate went. */
