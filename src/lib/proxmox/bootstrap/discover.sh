@@ -55,7 +55,10 @@ discover_storages() {
     sub has { my ($s, $type) = @_; return scalar grep { $_ eq $type } contents($s->{content}) }
     sub prefer {
       my ($ok, @names) = @_;
-      for my $name (grep { defined && length } @names) { my ($p) = grep { $_->{storage} eq $name } @$ok; return $p if $p }
+      for my $name (grep { defined && length } @names) {
+        my ($p) = grep { $_->{storage} eq $name } @$ok;
+        return $p if $p;
+      }
       return (sort { $a->{storage} cmp $b->{storage} } @$ok)[0];
     }
     my %picked;
@@ -68,7 +71,8 @@ discover_storages() {
     }
     # The file-based storages snippets could be added to, and the one to offer when none has them.
     my @files = sort { $a->{storage} cmp $b->{storage} } grep { on_node($_) && $file_based{$_->{type}} } @list;
-    print "EXPORT:FILE_STORAGES=", join(" ", map { "$_->{storage}=" . join(",", contents($_->{content})) } @files), "\n";
+    my @described = map { "$_->{storage}=" . join(",", contents($_->{content})) } @files;
+    print "EXPORT:FILE_STORAGES=", join(" ", @described), "\n";
     unless ($picked{STORAGE_SNIPPETS}) {
       my $iso = $picked{$iso_key};
       my $candidate = prefer(\@files, $fallback_snippets, $iso ? $iso->{storage} : undef, @{ $installer{snippets} });
@@ -100,7 +104,8 @@ discover_bridge() {
     ($pick) = sort { $num->($a->{ifname}) <=> $num->($b->{ifname}) || $a->{ifname} cmp $b->{ifname} }
       grep { $_->{ifname} =~ /^vmbr/ } @up unless $pick;
     my ($own) = grep { $_->{ifname} eq $fallback } @links;
-    print $pick ? $pick->{ifname} : "", "\t", $own ? ($own->{operstate} // "UNKNOWN") : "missing";' "$FALLBACK_BRIDGE") \
+    my $state = $own ? ($own->{operstate} // "UNKNOWN") : "missing";
+    print $pick ? $pick->{ifname} : "", "\t", $state;' "$FALLBACK_BRIDGE") \
     || die "cannot read the answer of 'ip -j link show'"
   if [ -n "${picked%%$'\t'*}" ]; then
     BRIDGE=${picked%%$'\t'*}

@@ -8,7 +8,8 @@ check_quorum() {
   [ "$READ_ONLY" = 1 ] && return 0
   [ -r "$members" ] || return 0
   if grep -Eq '"quorate": *0' "$members"; then
-    die "the cluster has no quorum, so Proxmox refuses every change (cfs-lock ... no quorum!): bring the other nodes back, check 'pvecm status' (on a node left alone: 'pvecm expected 1'), then re-run"
+    die "the cluster has no quorum, so Proxmox refuses every change (cfs-lock ... no quorum!):" \
+      "bring the other nodes back, check 'pvecm status' (on a node left alone: 'pvecm expected 1'), then re-run"
   fi
 }
 
@@ -25,8 +26,12 @@ check_user_state() {
       exit 0;
     }' "$USER_FQ") || die "cannot read the answer of 'pveum user list'"
   case $state in
-    disabled) die "the API user $USER_FQ is disabled on the host, so its token cannot log in: enable it with 'pveum user modify $USER_FQ --enable 1', then re-run" ;;
-    expired*) die "the API user $USER_FQ ${state/expired/expired on}, so its token cannot log in: extend it with 'pveum user modify $USER_FQ --expire 0', then re-run" ;;
+    disabled)
+      die "the API user $USER_FQ is disabled on the host, so its token cannot log in:" \
+        "enable it with 'pveum user modify $USER_FQ --enable 1', then re-run" ;;
+    expired*)
+      die "the API user $USER_FQ ${state/expired/expired on}, so its token cannot log in:" \
+        "extend it with 'pveum user modify $USER_FQ --expire 0', then re-run" ;;
   esac
   return 0
 }
