@@ -73,6 +73,12 @@ discover_storages() {
     my @files = sort { $a->{storage} cmp $b->{storage} } grep { on_node($_) && $file_based{$_->{type}} } @list;
     my @described = map { "$_->{storage}=" . join(",", contents($_->{content})) } @files;
     print "EXPORT:FILE_STORAGES=", join(" ", @described), "\n";
+    # --enable-snippets=ID must name one of them: checked here, before anything changes.
+    my $want = $ENV{SNIPPETS_STORAGE} // "";
+    if (length $want && !grep { $_->{storage} eq $want } @files) {
+      print STDERR join(", ", map { $_->{storage} } @files) || "none", "\n";
+      exit 3;
+    }
     unless ($picked{STORAGE_SNIPPETS}) {
       my $iso = $picked{$iso_key};
       my $candidate = prefer(\@files, $fallback_snippets, $iso ? $iso->{storage} : undef, @{ $installer{snippets} });
@@ -80,7 +86,12 @@ discover_storages() {
     }' "$format" "$NODE" "$FALLBACK_STORAGE_SNIPPETS" STORAGE_ISO \
     STORAGE_VM images "$FALLBACK_STORAGE_VM" \
     STORAGE_ISO iso "$FALLBACK_STORAGE_ISO" \
-    STORAGE_SNIPPETS snippets "$FALLBACK_STORAGE_SNIPPETS" || die "cannot read the storage list ($cfg)"
+    STORAGE_SNIPPETS snippets "$FALLBACK_STORAGE_SNIPPETS" || {
+    local rc=$?
+    [ "$rc" = 3 ] && die "--enable-snippets=${SNIPPETS_STORAGE:-}: no enabled file-based storage of that name on" \
+      "node $NODE, nothing was changed; name one of its file-based storages"
+    die "cannot read the storage list ($cfg)"
+  }
 }
 
 discover_bridge() {

@@ -20,6 +20,8 @@ export interface RemoteBootstrapRequest {
   wantCa: boolean
   /** Change nothing on the host, only discover (for --dry-run). */
   readOnly?: boolean
+  /** `--enable-snippets=STORAGE`, checked by the script before anything changes. */
+  snippetsStorage?: string
   /**
    * Called with a secret the host made as soon as it is read, before any error about the
    * rest of the run is thrown, so that the caller can put it on disk whatever happens next.
@@ -176,6 +178,7 @@ export async function runRemoteBootstrap(
   const command = bootstrapCommand({
     inputs: request.inputs,
     readOnly: request.readOnly,
+    snippetsStorage: request.snippetsStorage,
     tokenMode: request.tokenMode,
     wantCa: request.wantCa,
   })

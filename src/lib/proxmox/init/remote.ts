@@ -54,6 +54,7 @@ export async function bootstrapOnHost(
             onTokenRemoved: () => void (state.tokenRemoved = true),
             onTokenSecret: keepSecret,
             tokenMode: mode,
+            snippetsStorage: typeof options.enableSnippets === 'string' ? options.enableSnippets : undefined,
             wantCa,
           }),
         ),
