@@ -387,6 +387,7 @@ export async function assertFirstRun(
   assert.deepEqual(marker.token, {action: 'created', id: at.tokenId})
   assert.deepEqual(marker.runtime, {
     api_ip: '127.0.0.1',
+    api_ip_source: 'proxmox_ip',
     bridge: 'vmbr0',
     bridge_source: 'detected',
     node: 'pve1',
@@ -396,7 +397,9 @@ export async function assertFirstRun(
     storage_snippets_source: 'detected',
     storage_vm: 'local-lvm',
     storage_vm_source: 'detected',
+    cluster_nodes: [{ip: '127.0.0.1', name: 'pve1', online: true}],
   })
+  assert.equal(marker.warnings, undefined, 'no warnings')
 
   assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
   const get = await runCli(

@@ -45,8 +45,8 @@ describe('pve-sim HTTPS API', () => {
     )
   })
 
-  it('answers 401 for a wrong secret, an unknown token and no header', async () => {
-    const failure = {body: {data: null, message: 'authentication failure'}, status: 401}
+  it('answers 401 with an empty body for a wrong secret, an unknown token and no header', async () => {
+    const failure = {body: null, status: 401}
     assert.deepEqual(await apiGet(sim, '/api2/json/version', tokenHeader('api@pve!tf', 'not-the-secret')), failure)
     assert.deepEqual(await apiGet(sim, '/api2/json/version', tokenHeader('api@pve!nope', secret)), failure)
     assert.deepEqual(await apiGet(sim, '/api2/json/version'), failure)

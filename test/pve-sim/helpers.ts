@@ -47,7 +47,12 @@ export function apiGet(sim: PveSim, path: string, authorization?: string, ca = s
       (res) => {
         let text = ''
         res.setEncoding('utf8').on('data', (d: string) => (text += d))
-        res.on('end', () => resolve({body: JSON.parse(text) as ApiAnswer['body'], status: res.statusCode ?? 0}))
+        res.on('end', () =>
+          resolve({
+            body: (text === '' ? null : JSON.parse(text)) as ApiAnswer['body'],
+            status: res.statusCode ?? 0,
+          }),
+        )
       },
     )
     req.on('error', reject)

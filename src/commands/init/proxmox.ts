@@ -16,6 +16,12 @@ import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.j
 import {Progress} from '../../lib/ux/progress.js'
 import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
 
+const OFFERED = '@offered'
+
+function enableSnippetsOption(value: string | undefined): string | true | undefined {
+  return value === undefined ? undefined : value === OFFERED || value === '' ? true : value
+}
+
 export default class InitProxmox extends InitCommand<typeof InitProxmox> {
   static override target = 'proxmox'
   static override summary = 'Turn a Proxmox VE host into Terraform/Packer credentials'
@@ -68,6 +74,13 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
       helpGroup: 'INIT',
       options: [...HOST_KEY_POLICIES],
     }),
+    'enable-snippets': Flags.string({
+      description:
+        'When no storage has the snippets content type, add it to STORAGE (a file-based storage; bare ' +
+        '--enable-snippets: the offered one, e.g. local) with pvesm set --content <current>,snippets',
+      helpGroup: 'INIT',
+      helpValue: 'STORAGE',
+    }),
     remote: Flags.boolean({
       allowNo: true,
       description:
@@ -75,6 +88,13 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
         'marker or fallbacks, still validating the token)',
       helpGroup: 'INIT',
     }),
+  }
+
+  // --enable-snippets takes an optional value, which oclif's flags cannot: a bare one becomes
+  // --enable-snippets=<OFFERED> before parsing.
+  public override async init(): Promise<void> {
+    this.argv = this.argv.map((arg) => (arg === '--enable-snippets' ? `--enable-snippets=${OFFERED}` : arg))
+    await super.init()
   }
 
   protected async initTarget(context: InitContext): Promise<InitResult> {
@@ -93,7 +113,13 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     const outcome = await runProxmoxInit(
       context,
       inputs,
-      {bootstrap: flags.bootstrap, hostKeyPolicy, remote: flags.remote, ssh: route},
+      {
+        bootstrap: flags.bootstrap,
+        enableSnippets: enableSnippetsOption(flags['enable-snippets']),
+        hostKeyPolicy,
+        remote: flags.remote,
+        ssh: route,
+      },
       {
         loadVault: () => this.loadVault(context),
         note: (line) => progress.note(line),

@@ -12,6 +12,8 @@ export interface InitStatusResult {
     generated_at?: string
     reason?: string
     path: string
+    /** The marker's warnings (what will break later though the target is ready). */
+    warnings?: Array<{code: string; message: string; fix: string}>
   }>
 }
 
@@ -39,7 +41,11 @@ export default class InitStatus extends HyopsCommand<typeof InitStatus> {
     }
 
     const missing = installed.filter((info) => !readings.some((r) => r.target === info.target))
-    for (const reading of readings) this.log(describe(reading))
+    for (const reading of readings) {
+      this.log(describe(reading))
+      for (const w of warningsOf(reading)) this.log(`  warning: ${w.message} (fix: ${w.fix})`)
+    }
+
     for (const info of missing) this.log(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
     const entries = [
       ...readings.map((r) => toEntry(r)),
@@ -65,5 +71,23 @@ function describe(reading: MarkerReading): string {
 function toEntry(reading: MarkerReading): InitStatusResult['targets'][number] {
   if (!reading.marker) return {path: reading.path, reason: reading.error, status: 'unreadable', target: reading.target}
   const {status, run_id: runId, generated_at: generatedAt, reason} = reading.marker
-  return {generated_at: generatedAt, path: reading.path, reason, run_id: runId, status, target: reading.target}
+  const warnings = warningsOf(reading)
+  return {
+    generated_at: generatedAt,
+    path: reading.path,
+    reason,
+    run_id: runId,
+    status,
+    target: reading.target,
+    ...(warnings.length > 0 ? {warnings} : {}),
+  }
+}
+
+function warningsOf(reading: MarkerReading): Array<{code: string; message: string; fix: string}> {
+  const list = reading.marker?.warnings
+  if (!Array.isArray(list)) return []
+  return list.filter(
+    (w): w is {code: string; message: string; fix: string} =>
+      typeof w?.code === 'string' && typeof w?.message === 'string' && typeof w?.fix === 'string',
+  )
 }

@@ -1,11 +1,15 @@
 import axios, {type AxiosInstance} from 'axios'
 import {Agent} from 'node:https'
 
+import {trustedRoots} from './roots.js'
+
+export {trustedRoots} from './roots.js'
+
 /** How the server's certificate is checked. */
 export interface TlsOptions {
   /** Accept any certificate (Proxmox TLS_SKIP). */
   skipVerify?: boolean
-  /** PEM of the CA(s) that sign the server's certificate; replaces the system roots when given. */
+  /** PEM of further CA(s) to trust, added to the system roots (never replacing them). */
   caPem?: string
 }
 
@@ -34,7 +38,7 @@ export interface HttpClient {
 const MAX_BODY_BYTES = 8 * 1024 * 1024
 
 /**
- * An HTTPS client for provider APIs: TLS verified (against `caPem` when given) unless
+ * An HTTPS client for provider APIs: TLS verified (the system roots plus `caPem`) unless
  * `skipVerify`; keep-alive so consecutive requests share one TLS handshake; a timeout; no
  * redirects (an Authorization header must not follow one); and no proxy from HTTP(S)_PROXY
  * variables, since a lab API is reached directly and axios cannot tunnel HTTPS through an
@@ -46,7 +50,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const agent = new Agent({
     ...(tls.skipVerify
       ? {rejectUnauthorized: false}
-      : {rejectUnauthorized: true, ...(tls.caPem ? {ca: tls.caPem} : {})}),
+      : {rejectUnauthorized: true, ...(tls.caPem ? {ca: trustedRoots(tls.caPem)} : {})}),
     keepAlive: true,
     maxSockets: 4,
   })

@@ -30,6 +30,8 @@ export interface ProxmoxInputs {
   fallbackStorageIso: string
   fallbackStorageSnippets: string
   fallbackBridge: string
+  /** PROXMOX_API_HOST: host or address for `proxmox_url`; unset = chosen from what the host reports. */
+  apiHost?: string
   /** Where each field came from, by field name. */
   sources: Partial<Record<keyof ProxmoxInputs, InputSource>>
 }
@@ -37,10 +39,44 @@ export interface ProxmoxInputs {
 /** `detected`: found or confirmed on the host; `fallback`: the fallback key, unconfirmed. */
 export type DiscoverySource = 'detected' | 'fallback'
 
+/** Where `proxmox_url`'s host came from: PROXMOX_API_HOST, the host's own report, or PROXMOX_IP. */
+export type ApiIpSource = 'api_host' | 'reported' | 'proxmox_ip'
+
+/** A node of the cluster (`/etc/pve/.members`). */
+export interface ClusterNodeInfo {
+  name: string
+  ip?: string
+  online: boolean
+}
+
+/** Something the operator should fix, though the run could go on (summary, --json, marker). */
+export interface RunWarning {
+  code: 'snippets-fallback' | 'bridge-missing' | 'bridge-down'
+  message: string
+  fix: string
+}
+
 /** What the remote bootstrap found; non-secret except `tokenSecret`. */
 export interface RuntimeDiscovery {
   node: string
+  /** The host part of `proxmox_url` (after the API address was chosen, see `apiIpSource`). */
   apiIp: string
+  apiIpSource?: ApiIpSource
+  /** The address the host reported about itself. */
+  reportedIp?: string
+  /** pveproxy serves a certificate of its own (uploaded or ACME), not one signed by the cluster CA. */
+  ownCertificate?: boolean
+  /** The cluster's nodes and addresses, when the host's `.members` was read. */
+  clusterNodes?: ClusterNodeInfo[]
+  /** File-based storages on this node and their content types (where snippets can be added). */
+  fileStorages?: Record<string, string[]>
+  /** The file-based storage to offer snippets on, when no storage has them. */
+  snippetsCandidate?: string
+  /** The fallback bridge's state on the host (`missing`, `DOWN`, ...) when no bridge was detected. */
+  bridgeFallbackState?: string
+  /** The storage `--enable-snippets` added snippets to in this run. */
+  snippetsEnabled?: string
+  warnings?: RunWarning[]
   storageVm: string
   storageVmSource: DiscoverySource
   storageIso: string

@@ -196,7 +196,11 @@ describe('hyops init proxmox failures against the simulated host', () => {
     async () => {
       const {at, run: first, secret} = await readyRoot()
       const before = await outputs(at)
-      const run = await withFaults({pvesh_fails: true}, () => initProxmox(at, ['--force']))
+      // storage.cfg unreadable, so discovery asks pvesh, which fails.
+      const run = await withFaults({pvesh_fails: true}, async () => {
+        await rm(join(sim.pveEtcDir, 'storage.cfg'))
+        return initProxmox(at, ['--force'])
+      })
       assert.equal(run.code, 20, run.stderr)
       assert.match(run.stderr, /pvesh/)
       assert.deepEqual(await outputs(at), before)

@@ -8,7 +8,9 @@ main() {
   discover_storages
   discover_bridge
   discover_ip
+  discover_host
   if [ "$WANT_CA" = 1 ]; then read_ca; fi
+  check_quorum
   ensure_user
   check_token
   emit TOKEN_EXISTS "$TOKEN_EXISTS"

@@ -2,6 +2,8 @@ import {ExitCode, HyopsError} from '../../errors.js'
 import {Redactor} from '../../runtime/redact.js'
 import type {SshSession} from '../../ssh/connection.js'
 import {bootstrapInvocation, SUDO_BOOTSTRAP_COMMAND} from './script.js'
+import {hostStateCause} from '../host/host-state.js'
+import {clusterNodesFrom} from '../host/members.js'
 import type {DiscoverySource, ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
 
 /** The inputs the discovery falls back on. */
@@ -18,6 +20,8 @@ export interface RemoteBootstrapRequest {
   wantCa: boolean
   /** Change nothing on the host, only discover (for --dry-run). */
   readOnly?: boolean
+  /** `--enable-snippets=STORAGE`, checked by the script before anything changes. */
+  snippetsStorage?: string
   /**
    * Called with a secret the host made as soon as it is read, before any error about the
    * rest of the run is thrown, so that the caller can put it on disk whatever happens next.
@@ -88,7 +92,31 @@ export function discoveryFromExports(exports: Record<string, string>, inputs: Di
   }
   if (exports.TOKEN_SECRET) discovery.tokenSecret = exports.TOKEN_SECRET
   if (exports.CA_PEM_B64) discovery.caPem = decodeCa(exports.CA_PEM_B64)
+  if (reportedIp) discovery.reportedIp = reportedIp
+  if (exports.OWN_CERT !== undefined) discovery.ownCertificate = exports.OWN_CERT === '1'
+  if (exports.BRIDGE_FALLBACK_STATE && bridgeSource === 'fallback')
+    discovery.bridgeFallbackState = exports.BRIDGE_FALLBACK_STATE
+  if (exports.FILE_STORAGES !== undefined) discovery.fileStorages = fileStorages(exports.FILE_STORAGES)
+  if (exports.SNIPPETS_CANDIDATE && storageSnippetsSource === 'fallback')
+    discovery.snippetsCandidate = exports.SNIPPETS_CANDIDATE
+  const nodes = exports.MEMBERS_B64 ? clusterNodesFrom(exports.MEMBERS_B64, node, reportedIp) : undefined
+  if (nodes) discovery.clusterNodes = nodes
   return discovery
+}
+
+/** `id=type,type id=type` (FILE_STORAGES) → id → content types. */
+function fileStorages(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const at = word.indexOf('=')
+    if (at > 0)
+      out[word.slice(0, at)] = word
+        .slice(at + 1)
+        .split(',')
+        .filter(Boolean)
+  }
+
+  return out
 }
 
 function decodeCa(base64: string): string {
@@ -151,6 +179,7 @@ export async function runRemoteBootstrap(
     inputs: request.inputs,
     readOnly: request.readOnly,
     sudo: request.inputs.sshSudo,
+    snippetsStorage: request.snippetsStorage,
     tokenMode: request.tokenMode,
     wantCa: request.wantCa,
   })
@@ -171,17 +200,20 @@ export async function runRemoteBootstrap(
 
   if (result.code !== 0) {
     const how = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`
+    const cause = hostStateCause(result.stderr, request.inputs.sshUsername, request.inputs.userFq)
     throw new HyopsError(
       ExitCode.Remote,
       `remote bootstrap on ${session.target} failed (${how}): ${redactor.redact(summarizeStderr(result.stderr))}`,
       {
         hint: secret
           ? 'the new token secret was kept; fix the cause on the host and re-run'
-          : exports.TOKEN_REMOVED === '1'
-            ? 'the old token was removed and its secret no longer works; ' +
-              'fix the cause on the host and re-run with --force'
-            : 'fix the cause on the Proxmox host and re-run',
-        reason: 'script-failed',
+          : cause && exports.TOKEN_REMOVED !== '1'
+            ? cause.hint
+            : exports.TOKEN_REMOVED === '1'
+              ? 'the old token was removed and its secret no longer works; ' +
+                'fix the cause on the host and re-run with --force'
+              : 'fix the cause on the Proxmox host and re-run',
+        reason: cause?.reason ?? 'script-failed',
       },
     )
   }

@@ -32,7 +32,7 @@ import type {ProxmoxInputs, TokenMode} from '../types.js'
  * No Sys.Modify, no user or permission management, no Administrator.
  */
 /** The script's pieces, in the order they are sent: helpers first, `main` last. */
-export const BOOTSTRAP_PIECES = ['lib.sh', 'discover.sh', 'token.sh', 'acls.sh', 'main.sh'] as const
+export const BOOTSTRAP_PIECES = ['lib.sh', 'discover.sh', 'hoststate.sh', 'token.sh', 'acls.sh', 'main.sh'] as const
 
 export const BOOTSTRAP_SCRIPT = BOOTSTRAP_PIECES.map((piece) =>
   readFileSync(new URL(piece, import.meta.url), 'utf8'),
@@ -49,6 +49,8 @@ export interface BootstrapScriptRequest {
   wantCa: boolean
   /** Change nothing on the host: only discover and report (for --dry-run). */
   readOnly?: boolean
+  /** `--enable-snippets=STORAGE`: the script stops before any change unless it is a file-based storage. */
+  snippetsStorage?: string
 }
 
 /** The script's environment: every input, none of them secret. */
@@ -64,6 +66,7 @@ export function bootstrapEnv(request: BootstrapScriptRequest): Record<string, st
     FALLBACK_BRIDGE: inputs.fallbackBridge,
     WANT_CA: request.wantCa ? '1' : '0',
     READ_ONLY: request.readOnly ? '1' : '0',
+    ...(request.snippetsStorage ? {SNIPPETS_STORAGE: request.snippetsStorage} : {}),
   }
 }
 

@@ -7,6 +7,7 @@ ensure_user() {
   users=$(pveum user list --output-format json) || die "cannot list users ('pveum user list' failed)"
   found=$(printf '%s' "$users" | json_find userid "$USER_FQ") || die "cannot read the answer of 'pveum user list'"
   USER_EXISTS=${found%%$'\t'*}
+  if [ "$USER_EXISTS" = 1 ]; then printf '%s' "$users" | check_user_state; fi
   if [ "$USER_EXISTS" = 1 ] || [ "$READ_ONLY" = 1 ]; then return 0; fi
   pveum user add "$USER_FQ" --comment 'hyops automation (Terraform/Packer)' || die "cannot create the user $USER_FQ"
   USER_EXISTS=1

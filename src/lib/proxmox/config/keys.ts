@@ -238,6 +238,24 @@ export const CONFIG_KEYS = [
     },
   },
   {
+    key: 'PROXMOX_API_HOST',
+    field: 'apiHost',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_API_HOST',
+    flag: 'api-host',
+    kind: 'host',
+    annex: false,
+    description: 'Host or address for proxmox_url (NAT, VPN, proxy, or the name in its certificate)',
+    template: {
+      value: 'pve.example.internal',
+      commented: true,
+      comment: [
+        'Host or address of the API for proxmox_url (behind NAT, a VPN or a proxy, or the DNS name in',
+        "the host's own certificate). Default: the address the host reports, if reachable, else PROXMOX_IP.",
+      ],
+    },
+  },
+  {
     key: 'PROXMOX_SSH_PORT',
     field: 'sshPort',
     aliases: [],

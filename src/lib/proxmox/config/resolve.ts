@@ -317,6 +317,7 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
   }
 
   const inputs: ProxmoxInputs = {
+    apiHost: take('PROXMOX_API_HOST', (key, candidate) => checkHost(candidate, key)),
     apiPort: take('PROXMOX_API_PORT', checkPort) as number,
     fallbackBridge: take('FALLBACK_BRIDGE', checkBridge) as string,
     fallbackStorageIso,
@@ -384,12 +385,12 @@ export function isValidHost(value: string): boolean {
   return labels.every((label) => HOST_LABEL.test(label))
 }
 
-function checkHost(candidate: Candidate): string {
+function checkHost(candidate: Candidate, key = 'PROXMOX_IP'): string {
   const value =
     candidate.value.startsWith('[') && candidate.value.endsWith(']') ? candidate.value.slice(1, -1) : candidate.value
   if (!isValidHost(value))
     throw invalid(
-      'PROXMOX_IP',
+      key,
       candidate,
       'an IPv4/IPv6 address or a hostname',
       'give the Proxmox host as an address (192.0.2.10, fd00::10) or a DNS name',

@@ -10,6 +10,7 @@ import {dryRun} from './dry-run.js'
 import {adoptReusedSecret, checkKnownSecret} from './secret-check.js'
 import {finish, markNotReady} from './outputs.js'
 import {bootstrapOnHost} from './remote.js'
+import {withApiAddress} from '../host/api-address.js'
 import {
   fallbacksOf,
   knownCaPem,
@@ -93,9 +94,15 @@ export async function runProxmoxInit(
   const state: RunState = {inputs, io, known, paths, previousMarker, vault}
   if (offer?.accepted) await adoptReusedSecret(context, state, offer, 'missing')
   try {
-    const found = remote
+    const discovered = remote
       ? await bootstrapOnHost(context, state, tokenMode, options)
       : noRemoteDiscovery(inputs, markerRuntime)
+    const {choice, found} = await withApiAddress(
+      discovered,
+      inputs,
+      await knownCaPem(context, inputs, discovered.caPem),
+    )
+    await evidence.record({api_address: choice})
     return await finish(context, state, await checkKnownSecret(context, state, found, options), remote)
   } catch (error) {
     if (state.madeSecret || state.tokenRemoved) await markNotReady(context, state, error)

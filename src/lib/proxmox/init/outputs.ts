@@ -13,6 +13,7 @@ import {TOKEN_SECRET_KEY} from './known-secret.js'
 import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
 import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs} from '../types.js'
+import {runWarnings} from '../host/warnings.js'
 import {fallbacksOf, type Found, knownCaPem, type ProxmoxInitOutcome, type RunState, step} from './run-state.js'
 
 export async function finish(
@@ -40,6 +41,7 @@ export async function finish(
             apiUrl,
             caPem,
             node: runtime.node,
+            ownCertificate: runtime.ownCertificate,
             secret,
             storage: runtime.storageSnippets,
             tlsSkip: inputs.tlsSkip,
@@ -64,6 +66,8 @@ export async function finish(
   evidence.fileWritten(paths.credentials)
   written.push(paths.credentials)
 
+  const warnings = runWarnings(runtime)
+  for (const warning of warnings) io.note(`Warning: ${warning.message}; fix: ${warning.fix}`)
   const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
   const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
   const marker = buildProxmoxMarker({
@@ -73,6 +77,7 @@ export async function finish(
     sshPublicKey,
     status: 'ready',
     token: {action: tokenAction, fromEnv: reusedFrom, id: inputs.tokenId},
+    warnings,
   })
   await step(io, context, 'write readiness marker', () => io.writeMarker(marker))
   written.push(paths.marker)
@@ -84,6 +89,7 @@ export async function finish(
       reused_from: reusedFrom ?? null,
       runtime: marker.runtime,
       token_action: tokenAction,
+      warnings,
     },
   })
   const secretOrigin = reusedFrom === undefined ? state.known?.origin : `env:${reusedFrom}`
@@ -98,6 +104,7 @@ export async function finish(
     status: 'ready',
     tokenAction,
     tokenId: inputs.tokenId,
+    warnings,
     written,
   }
 }

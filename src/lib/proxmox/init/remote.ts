@@ -14,6 +14,7 @@ import {TOKEN_SECRET_KEY} from './known-secret.js'
 import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
 import {type Found, noRemoteDiscovery, type ProxmoxInitOptions, type RunState} from './run-state.js'
+import {offerSnippets} from './snippets-step.js'
 
 export async function bootstrapOnHost(
   context: InitContext,
@@ -64,6 +65,7 @@ export async function bootstrapOnHost(
             onTokenRemoved: () => void (state.tokenRemoved = true),
             onTokenSecret: keepSecret,
             tokenMode: mode,
+            snippetsStorage: typeof options.enableSnippets === 'string' ? options.enableSnippets : undefined,
             wantCa,
           }),
         ),
@@ -96,7 +98,8 @@ export async function bootstrapOnHost(
       evidence.fileWritten(caFile)
     }
 
-    return {caPem, runtime: discovery}
+    const runtime = await offerSnippets(context, state, session, discovery, options)
+    return {caPem, runtime}
   } finally {
     session.dispose()
   }

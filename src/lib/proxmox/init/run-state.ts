@@ -1,4 +1,5 @@
 // The state one `hyops init proxmox` run carries between its steps, and the small helpers they share.
+import type {RunWarning} from '../types.js'
 import type {InitContext} from '../../command/init-command.js'
 import type {ReadinessMarker} from '../../readiness/marker.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
@@ -20,6 +21,8 @@ export interface ProxmoxInitOptions {
   hostKeyPolicy: HostKeyPolicy
   /** What ~/.ssh/config adds to the connection (key files, jump hosts, known_hosts). */
   ssh?: SshRoute
+  /** `--enable-snippets[=STORAGE]`: add snippets to that (true: the offered) file-based storage. */
+  enableSnippets?: string | true
 }
 
 /** What the command hands the flow: its hooks and its output. */
@@ -47,6 +50,8 @@ export interface ProxmoxInitOutcome {
   paths: {config: string; vault: string; credentials: string; marker: string; evidenceDir: string}
   written: string[]
   plan?: string[]
+  /** What will break later though the run is ready (e.g. no snippets storage). */
+  warnings?: RunWarning[]
 }
 
 export interface RunState {

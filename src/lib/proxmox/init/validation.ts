@@ -39,6 +39,8 @@ export interface ProxmoxTokenCheck {
   tlsSkip: boolean
   /** PEM of the CA to verify against when `tlsSkip` is false (TLS_CA_FILE or the cluster CA). */
   caPem?: string
+  /** The host serves a certificate of its own (uploaded or ACME), not one signed by the cluster CA. */
+  ownCertificate?: boolean
   /** Per request (default 15 s). */
   timeoutMs?: number
   /** Cancels the check (e.g. once another candidate token won): fails with reason `cancelled`. */
@@ -123,12 +125,11 @@ function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenChe
     }
 
     case 'tls': {
-      const against = check.caPem ? 'the given CA' : 'the system CAs'
+      const against = check.caPem ? 'the system CAs and the cluster/given CA' : 'the system CAs'
       return make(
         `TLS verification of ${failure.url} against ${against} failed (${failure.detailWithCode})`,
         'tls',
-        'set TLS_CA_FILE to a copy of the cluster CA, /etc/pve/pve-root-ca.pem, or set TLS_SKIP = ' +
-          'true to skip verification',
+        tlsHint(failure, check),
       )
     }
 
@@ -157,4 +158,23 @@ function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenChe
       return make(`cannot validate token ${check.tokenId}: ${failure?.message ?? 'unexpected error'}`, 'api-error')
     }
   }
+}
+
+/** The hint for a TLS failure, naming its likely cause. */
+function tlsHint(failure: HttpFailure, check: ProxmoxTokenCheck): string {
+  if (failure.code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return (
+      `the API certificate does not name the address in ${check.apiUrl}: set PROXMOX_API_HOST to a name the ` +
+      'certificate carries (e.g. the DNS name of an ACME certificate), or TLS_SKIP = true'
+    )
+  if (check.ownCertificate)
+    return (
+      'the host serves its own certificate (/etc/pve/local/pveproxy-ssl.pem, uploaded or ACME), not one ' +
+      "signed by the cluster CA: add its issuer to this machine's trust store (or NODE_EXTRA_CA_CERTS), or set " +
+      'TLS_CA_FILE to that issuer, or TLS_SKIP = true'
+    )
+  return (
+    'the host serves the certificate signed by its cluster CA: set TLS_CA_FILE to a copy of ' +
+    '/etc/pve/pve-root-ca.pem, or TLS_SKIP = true to skip verification'
+  )
 }

@@ -1,5 +1,5 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
-import type {DiscoverySource, RuntimeDiscovery} from '../types.js'
+import type {ApiIpSource, ClusterNodeInfo, DiscoverySource, RunWarning, RuntimeDiscovery} from '../types.js'
 
 /** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
 export type MarkerDiscovery = Pick<
@@ -14,7 +14,20 @@ export type MarkerDiscovery = Pick<
   | 'storageSnippetsSource'
   | 'storageVm'
   | 'storageVmSource'
->
+> &
+  Partial<
+    Pick<
+      RuntimeDiscovery,
+      | 'apiIpSource'
+      | 'bridgeFallbackState'
+      | 'clusterNodes'
+      | 'fileStorages'
+      | 'ownCertificate'
+      | 'reportedIp'
+      | 'snippetsCandidate'
+      | 'snippetsEnabled'
+    >
+  >
 
 /** What this run did with the token. */
 export type TokenAction = 'created' | 'kept' | 'reused' | 'rotated'
@@ -31,6 +44,10 @@ export interface ProxmoxMarkerRuntime {
   storage_iso_source: DiscoverySource
   storage_snippets_source: DiscoverySource
   bridge_source: DiscoverySource
+  /** Where api_ip came from: PROXMOX_API_HOST, the host's report, or PROXMOX_IP. */
+  api_ip_source?: ApiIpSource
+  /** The cluster's nodes and addresses (`/etc/pve/.members`), e.g. for bpg's per-node SSH addresses. */
+  cluster_nodes?: ClusterNodeInfo[]
 }
 
 /** `meta/proxmox.ready.json`. */
@@ -40,6 +57,8 @@ export interface ProxmoxMarker extends ReadinessMarker {
   context: {ssh_public_key: string}
   runtime?: ProxmoxMarkerRuntime
   token?: {id: string; action: TokenAction; from_env?: string}
+  /** What will break later though the credentials work (`ready` keeps the annex's meaning). */
+  warnings?: RunWarning[]
 }
 
 export interface ProxmoxMarkerInput {
@@ -56,6 +75,7 @@ export interface ProxmoxMarkerInput {
   reason?: string
   /** The token id and what this run did with it; `fromEnv` names the env a reused secret came from. */
   token?: {id: string; action: TokenAction; fromEnv?: string}
+  warnings?: RunWarning[]
 }
 
 /** Builds the Proxmox readiness marker (write it through the `hyops:write-marker` hook). */
@@ -81,12 +101,14 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
     if (input.token.fromEnv !== undefined) marker.token.from_env = input.token.fromEnv
   }
 
+  if (input.warnings && input.warnings.length > 0) marker.warnings = input.warnings
+
   return marker
 }
 
 /** Runtime values in the marker's (the Python hyops's) snake_case shape. */
 export function markerRuntime(r: MarkerDiscovery): ProxmoxMarkerRuntime {
-  return {
+  const runtime: ProxmoxMarkerRuntime = {
     api_ip: r.apiIp,
     bridge: r.bridge,
     bridge_source: r.bridgeSource,
@@ -98,6 +120,9 @@ export function markerRuntime(r: MarkerDiscovery): ProxmoxMarkerRuntime {
     storage_vm: r.storageVm,
     storage_vm_source: r.storageVmSource,
   }
+  if (r.apiIpSource) runtime.api_ip_source = r.apiIpSource
+  if (r.clusterNodes) runtime.cluster_nodes = r.clusterNodes
+  return runtime
 }
 
 /** Fallbacks for values an older marker lacks. */
@@ -136,7 +161,11 @@ export function discoveryFromMarker(marker: unknown, fallbacks?: MarkerFallbacks
   const storageSnippets = value('storage_snippets', fallbacks?.storageSnippets)
   const bridge = value('bridge', fallbacks?.bridge)
   if (!storageVm || !storageIso || !storageSnippets || !bridge) return undefined
+  const source = r.api_ip_source
+  const nodes = Array.isArray(r.cluster_nodes) ? (r.cluster_nodes as ClusterNodeInfo[]) : undefined
   return {
+    ...(source === 'api_host' || source === 'reported' || source === 'proxmox_ip' ? {apiIpSource: source} : {}),
+    ...(nodes ? {clusterNodes: nodes} : {}),
     apiIp,
     bridge: bridge[0],
     bridgeSource: bridge[1],

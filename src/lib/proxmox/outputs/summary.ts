@@ -56,6 +56,7 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
       {label: 'Storage (ISO)', source: runtime?.storageIsoSource, value: runtime?.storageIso},
       {label: 'Storage (snippets)', source: runtime?.storageSnippetsSource, value: runtime?.storageSnippets},
       {label: 'Bridge', source: runtime?.bridgeSource, value: runtime?.bridge},
+      ...(outcome.warnings ?? []).map((w) => ({label: 'Warning', source: `fix: ${w.fix}`, value: w.message})),
     ],
     pathsTitle: 'Files:',
     title: 'Proxmox is ready for automation.',
@@ -84,6 +85,7 @@ export function proxmoxResult(outcome: ProxmoxInitOutcome): {status: string; [fi
     target: 'proxmox',
     token_action: outcome.tokenAction,
     token_id: outcome.tokenId,
+    warnings: outcome.warnings ?? [],
     written: outcome.written,
   }
 }

@@ -4,7 +4,7 @@
 // Also: shellcheck (npm run lint) passes on the pieces and fails on a broken copy.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {copyFile, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -13,6 +13,7 @@ import {BOOTSTRAP_PIECES} from '../../../../src/lib/proxmox/bootstrap/script.js'
 import {PROJECT_ROOT} from '../../../helpers/cli.js'
 import {requireTool} from '../../../helpers/tools.js'
 import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
+import {renderPveEtc} from '../../../fixtures/pve-sim/lib/pve-etc.mjs'
 import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
 
 const PIECES_DIR = join(PROJECT_ROOT, 'src', 'lib', 'proxmox', 'bootstrap')
@@ -107,6 +108,114 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
       assert.equal(run.exports.BRIDGE_SOURCE, 'detected')
     })
 
+    // Storages for the order tests: several qualify for each type, listed in a random order.
+    const MANY = [
+      {content: 'images,iso,snippets', storage: 'zz-nfs', type: 'nfs'},
+      {content: 'snippets,vztmpl', storage: 'bb-dir', type: 'dir'},
+      {content: 'snippets,iso,images', disable: 1 as const, storage: 'aa-off', type: 'dir'},
+      {content: 'snippets,images', nodes: 'pve2,pve3', storage: 'ab-elsewhere', type: 'dir'},
+      {content: 'images', storage: 'cc-lvm', type: 'lvmthin'},
+      {content: 'iso,vztmpl,backup', storage: 'local', type: 'dir'},
+      {content: 'images,rootdir', storage: 'local-zfs', type: 'zfspool'},
+    ]
+
+    async function etcWith(state: Partial<SimState>): Promise<string> {
+      const dir = join(root, `etc-${++count}`)
+      renderPveEtc({...defaultSimState(), ...state}, dir)
+      return dir
+    }
+
+    it('discover_storages reads storage.cfg, not pvesh; the pick does not depend on the order', async () => {
+      const picks = new Set<string>()
+      for (let i = 0; i < 6; i++) {
+        const storages = [...MANY].sort(() => Math.random() - 0.5)
+        const state = await simHost({storages, faults: {pvesh_fails: true}})
+        const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages', {
+          FALLBACK_STORAGE_VM: 'nope',
+          HYOPS_PVE_ETC: await etcWith({storages}),
+        })
+        assert.equal(run.code, 0, run.stderr)
+        picks.add([run.exports.STORAGE_VM, run.exports.STORAGE_ISO, run.exports.STORAGE_SNIPPETS].join(' '))
+        assert.equal(
+          run.exports.FILE_STORAGES,
+          'bb-dir=snippets,vztmpl local=iso,vztmpl,backup zz-nfs=images,iso,snippets',
+        )
+      }
+      // Installer names first (local-zfs, local), then the smallest enabled id on this node.
+      assert.deepEqual([...picks], ['local-zfs local bb-dir'])
+      const json = await simHost({storages: [...MANY].reverse()})
+      const viaPvesh = runPieces(json, ['discover.sh'], 'check_inputs; discover_node; discover_storages', {
+        FALLBACK_STORAGE_VM: 'nope',
+      })
+      assert.equal(
+        [viaPvesh.exports.STORAGE_VM, viaPvesh.exports.STORAGE_ISO, viaPvesh.exports.STORAGE_SNIPPETS].join(' '),
+        'local-zfs local bb-dir',
+        'pvesh when storage.cfg cannot be read, same picks',
+      )
+    })
+
+    it("discover_storages reads the installer's storage.cfg (bare flags) and offers snippets on local", async () => {
+      const dir = join(root, `etc-${++count}`)
+      await mkdir(dir, {recursive: true})
+      const cfg = [
+        'dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\tdisable\n',
+        'btrfs: local-btrfs\n\tpath /var/lib/pve/local-btrfs\n\tcontent iso,vztmpl,backup,images,rootdir,import\n',
+      ].join('\n')
+      await writeFile(join(dir, 'storage.cfg'), cfg)
+      const state = await simHost()
+      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages', {
+        HYOPS_PVE_ETC: dir,
+      })
+      assert.equal(run.code, 0, run.stderr)
+      assert.deepEqual(
+        [run.exports.STORAGE_VM, run.exports.STORAGE_ISO, run.exports.STORAGE_SNIPPETS_SOURCE],
+        ['local-btrfs', 'local-btrfs', 'fallback'],
+        'the disabled local is not taken',
+      )
+      assert.equal(run.exports.SNIPPETS_CANDIDATE, 'local-btrfs')
+    })
+
+    it('discover_bridge: an OVS bridge (UNKNOWN) counts; a missing fallback is reported', async () => {
+      const ovs = await simHost({
+        interfaces: [
+          {ifname: 'lo', operstate: 'UNKNOWN'},
+          {ifname: 'vmbr10', operstate: 'UNKNOWN'},
+          {ifname: 'vmbr2', operstate: 'UP'},
+        ],
+      })
+      const run = runPieces(ovs, ['discover.sh'], 'check_inputs; discover_bridge', {FALLBACK_BRIDGE: 'vmbr10'})
+      assert.deepEqual([run.exports.BRIDGE, run.exports.BRIDGE_SOURCE], ['vmbr10', 'detected'])
+      const byNumber = runPieces(ovs, ['discover.sh'], 'check_inputs; discover_bridge', {FALLBACK_BRIDGE: 'x'})
+      assert.equal(byNumber.exports.BRIDGE, 'vmbr2', 'vmbr2 before vmbr10')
+      const none = await simHost({
+        interfaces: [
+          {ifname: 'lo', operstate: 'UNKNOWN'},
+          {ifname: 'vmbr0', operstate: 'DOWN'},
+        ],
+      })
+      const missing = runPieces(none, ['discover.sh'], 'check_inputs; discover_bridge', {FALLBACK_BRIDGE: 'vmbr9'})
+      assert.deepEqual(
+        [missing.exports.BRIDGE, missing.exports.BRIDGE_SOURCE, missing.exports.BRIDGE_FALLBACK_STATE],
+        ['vmbr9', 'fallback', 'missing'],
+      )
+      const down = runPieces(none, ['discover.sh'], 'check_inputs; discover_bridge', {FALLBACK_BRIDGE: 'vmbr0'})
+      assert.equal(down.exports.BRIDGE_FALLBACK_STATE, 'DOWN')
+    })
+
+    it('discover_host: own certificate and .members, read without any PVE tool', async () => {
+      const nodes = [{id: 1, ip: '10.0.0.11', name: 'pve1'}]
+      const etc = await etcWith({cluster: {name: 'lab', nodes}, faults: {own_certificate: true}})
+      const state = await simHost()
+      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_host', {HYOPS_PVE_ETC: etc})
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(run.exports.OWN_CERT, '1')
+      const members = JSON.parse(Buffer.from(run.exports.MEMBERS_B64, 'base64').toString('utf8'))
+      assert.deepEqual(members.nodelist, {pve1: {id: 1, ip: '10.0.0.11', online: 1}})
+      assert.equal(members.cluster.quorate, 1)
+      const plain = runPieces(state, ['discover.sh'], 'check_inputs; discover_host', {HYOPS_PVE_ETC: await etcWith({})})
+      assert.equal(plain.exports.OWN_CERT, '0')
+    })
+
     it('a failing pvesh stops discovery with a hyops-bootstrap line naming the command', async () => {
       const state = await simHost({faults: {pvesh_fails: true}})
       const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages')
@@ -115,10 +224,53 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     })
   })
 
+  describe('hoststate.sh', () => {
+    it('check_quorum stops before any change without quorum, and not in read-only mode', async () => {
+      const nodes = [
+        {id: 1, name: 'pve1'},
+        {id: 2, name: 'pve2'},
+      ]
+      const etc = join(root, `etc-${++count}`)
+      renderPveEtc({...defaultSimState(), cluster: {name: 'lab', nodes}, faults: {no_quorum: true}}, etc)
+      const state = await simHost()
+      const run = runPieces(state, ['hoststate.sh'], 'check_inputs; check_quorum; echo went-on', {HYOPS_PVE_ETC: etc})
+      assert.notEqual(run.code, 0)
+      assert.match(run.stderr, /^hyops-bootstrap: the cluster has no quorum.*pvecm expected 1/m)
+      assert.doesNotMatch(run.stdout, /went-on/)
+      const readOnly = runPieces(state, ['hoststate.sh'], 'check_inputs; check_quorum; echo went-on', {
+        HYOPS_PVE_ETC: etc,
+        READ_ONLY: '1',
+      })
+      assert.equal(readOnly.code, 0, readOnly.stderr)
+    })
+
+    it('ensure_user stops on a disabled or expired user, naming the fix', async () => {
+      for (const [user, message] of [
+        [{enable: 0 as const}, /hyops@pve is disabled on the host.*--enable 1/],
+        [{enable: 1 as const, expire: 1000}, /hyops@pve expired on .*1970.*--expire 0/],
+      ] as const) {
+        const state = await simHost({users: {'hyops@pve': user, 'root@pam': {enable: 1}}})
+        const before = await readFile(state, 'utf8')
+        const run = runPieces(
+          state,
+          ['hoststate.sh', 'token.sh'],
+          'check_inputs; ensure_user; check_token; apply_token_mode',
+        )
+        assert.notEqual(run.code, 0)
+        assert.match(run.stderr, message)
+        assert.equal(await readFile(state, 'utf8'), before)
+      }
+    })
+  })
+
   describe('token.sh', () => {
     it('create mode: ensures the user, then makes the token and prints its secret once', async () => {
       const state = await simHost()
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+      )
       assert.equal(run.code, 0, run.stderr)
       const host = await readSimState(state)
       assert.ok(host.users['hyops@pve'])
@@ -127,11 +279,16 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
     it('keep mode never makes a token, and an existing token is reported with its privsep', async () => {
       const state = await simHost()
-      runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      runPieces(state, ['hoststate.sh', 'token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
       const before = await readFile(state, 'utf8')
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
-        TOKEN_MODE: 'keep',
-      })
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+        {
+          TOKEN_MODE: 'keep',
+        },
+      )
       assert.equal(run.code, 0, run.stderr)
       assert.equal(run.exports.TOKEN_SECRET, undefined)
       assert.equal(run.exports.TOKEN_PRIVSEP, '0')
@@ -140,11 +297,16 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
     it('rotate mode: says TOKEN_REMOVED before the new secret, and the old secret is gone', async () => {
       const state = await simHost()
-      runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      runPieces(state, ['hoststate.sh', 'token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
       const old = (await readSimState(state)).tokens['hyops@pve!hyops'].secret
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
-        TOKEN_MODE: 'rotate',
-      })
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+        {
+          TOKEN_MODE: 'rotate',
+        },
+      )
       assert.equal(run.code, 0, run.stderr)
       assert.ok(run.stdout.indexOf('EXPORT:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:TOKEN_SECRET='))
       assert.notEqual(run.exports.TOKEN_SECRET, old)
@@ -154,9 +316,14 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     it('READ_ONLY=1 changes nothing, even for a missing user', async () => {
       const state = await simHost()
       const before = await readFile(state, 'utf8')
-      const run = runPieces(state, ['token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode', {
-        READ_ONLY: '1',
-      })
+      const run = runPieces(
+        state,
+        ['hoststate.sh', 'token.sh'],
+        'check_inputs; ensure_user; check_token; apply_token_mode',
+        {
+          READ_ONLY: '1',
+        },
+      )
       assert.equal(run.code, 0, run.stderr)
       assert.equal(await readFile(state, 'utf8'), before)
     })

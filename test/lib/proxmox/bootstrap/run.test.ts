@@ -74,6 +74,7 @@ describe('discoveryFromExports', () => {
       bridge: 'vmbr1',
       bridgeSource: 'detected',
       node: 'pve1',
+      reportedIp: '10.0.0.5',
       storageIso: 'iso-store',
       storageIsoSource: 'detected',
       storageSnippets: 'snip',

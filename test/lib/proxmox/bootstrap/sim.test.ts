@@ -213,6 +213,8 @@ describe('remote bootstrap over SSH (simulated Proxmox host)', () => {
     const before = await readFile(sim.statePath, 'utf8')
     const from = (await sim.execLog()).length
     await withFaults({pvesh_fails: true}, async () => {
+      // Without a readable storage.cfg the bootstrap asks pvesh, which fails.
+      await rm(join(sim.pveEtcDir, 'storage.cfg'))
       await rejectsWithReason(run('rotate'), 'script-failed', (error) =>
         assert.match(error.message, /cannot list storages .*: ipcc_send_rec/),
       )
