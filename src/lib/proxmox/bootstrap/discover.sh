@@ -21,7 +21,7 @@ discover_storages() {
     sub contents { my $c = shift; return ref $c eq "ARRAY" ? @$c : split /[,\s]+/, ($c // "") }
     sub usable {
       my ($s, $type) = @_;
-      return 0 unless ref $s eq "HASH" && defined $s->{storage};
+      return 0 unless ref $s eq "HASH" && defined $s->{storage} && $s->{storage} !~ /[[:cntrl:]]/;
       return 0 if $s->{disable};
       if (defined $s->{nodes} && length $s->{nodes}) {
         return 0 unless grep { $_ eq $node } split /[,\s;]+/, $s->{nodes};
@@ -32,8 +32,9 @@ discover_storages() {
       my @ok = grep { usable($_, $type) } @$list;
       my ($pick) = grep { $_->{storage} eq $fallback } @ok;
       $pick //= $ok[0];
-      if ($pick) { print "EXPORT:$key=$pick->{storage}\nEXPORT:${key}_SOURCE=detected\n" }
-      else { print "EXPORT:$key=$fallback\nEXPORT:${key}_SOURCE=fallback\n" }
+      my $f = $ENV{HYOPS_FRAME};
+      if ($pick) { print "EXPORT:$f:$key=$pick->{storage}\nEXPORT:$f:${key}_SOURCE=detected\n" }
+      else { print "EXPORT:$f:$key=$fallback\nEXPORT:$f:${key}_SOURCE=fallback\n" }
     }' "$NODE" \
     STORAGE_VM images "$FALLBACK_STORAGE_VM" \
     STORAGE_ISO iso "$FALLBACK_STORAGE_ISO" \
@@ -92,6 +93,6 @@ discover_ip() {
 read_ca() {
   local file="${HYOPS_PVE_ETC:-/etc/pve}/pve-root-ca.pem"
   [ -r "$file" ] || die "cannot read the cluster CA $file (set TLS_CA_FILE, or TLS_SKIP=true)"
-  perl -MMIME::Base64 -0777 -ne 'print "EXPORT:CA_PEM_B64=", encode_base64($_, ""), "\n"' "$file" || die "cannot encode $file"
+  perl -MMIME::Base64 -0777 -ne 'print "EXPORT:$ENV{HYOPS_FRAME}:CA_PEM_B64=", encode_base64($_, ""), "\n"' "$file" || die "cannot encode $file"
 }
 

@@ -2,7 +2,8 @@
 # The order of the bootstrap: every read before any change.
 
 main() {
-  exec </dev/null
+  # The client's stdin goes on after the script (its "kept" answer, read by await_kept): fd 3 keeps it.
+  exec 3<&0 </dev/null
   check_inputs
   discover_node
   discover_storages
