@@ -6,6 +6,7 @@ import {runOwnedHook} from '../hooks/events.js'
 import type {ReadinessMarker} from '../readiness/marker.js'
 import {Evidence} from '../runtime/evidence.js'
 import {RuntimeLayout} from '../runtime/layout.js'
+import {RunGuard, signalExitCode, trapSignals} from '../runtime/interrupt.js'
 import {acquireLock} from '../runtime/lock.js'
 import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
@@ -40,6 +41,11 @@ export interface InitContext {
   vaultFile: string
   /** `--config`, or `<root>/config/<target>.conf`. */
   configFile: string
+  /**
+   * What a signal (SIGINT, SIGTERM, SIGHUP) waits for before the run stops: register secret writes with
+   * `critical`, the marker's last word with `onInterrupt`, and say what was kept where with `keep`.
+   */
+  guard?: RunGuard
 }
 
 /** What a target returns: printed as JSON with `--json`. Must hold no secret. */
@@ -78,6 +84,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
     const context: InitContext = {
       configFile: flags.config ? expandHome(flags.config) : layout.configFile(target),
       evidence,
+      guard: new RunGuard(),
       flags,
       interactive: canPrompt(flags['non-interactive']),
       layout,
@@ -100,6 +107,15 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
     const lock = await acquireLock(join(layout.dir('meta'), '.init.lock'), {
       purpose: `another hyops init on ${root.root}`,
     })
+    // A signal finishes the secret writes, leaves the marker truthful, releases the lock and exits 128+signal.
+    const untrap = trapSignals(async (signal) => {
+      const code = signalExitCode(signal)
+      const kept = await context.guard!.interrupted(signal)
+      await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
+      await lock.release()
+      process.stderr.write(`Interrupted by ${signal}: ${kept}\n`)
+      process.exit(code)
+    })
     try {
       const result = await this.initTarget(context)
       await evidence.finish(ExitCode.Success)
@@ -109,6 +125,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       await evidence.finish(exitCode, message).catch(() => {})
       throw error
     } finally {
+      untrap()
       await lock.release()
     }
   }

@@ -33,6 +33,8 @@ export interface RemoteBootstrapRequest {
   onTokenRemoved?: () => void
   /** Limit for the whole script; 2 minutes by default. */
   timeoutMs?: number
+  /** Stops the script (closes its channel), e.g. on a signal; a secret already read is still kept. */
+  stop?: AbortSignal
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
@@ -238,6 +240,8 @@ export async function runRemoteBootstrap(
   const redactor = new Redactor()
   const stdin = new PassThrough()
   const abort = new AbortController()
+  if (request.stop?.aborted) abort.abort()
+  request.stop?.addEventListener('abort', () => abort.abort(), {once: true})
   let keeping: Promise<void> | undefined
   let keepError: unknown
   let secret: string | undefined
