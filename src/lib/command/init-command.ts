@@ -10,6 +10,7 @@ import {RunGuard, signalExitCode, trapSignals} from '../runtime/interrupt.js'
 import {acquireLock} from '../runtime/lock.js'
 import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
+import {suspendScreen} from '../ux/screen.js'
 import {canPrompt} from '../ux/terminal.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
@@ -113,6 +114,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       const kept = await context.guard!.interrupted(signal)
       await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
       await lock.release()
+      suspendScreen()
       process.stderr.write(`Interrupted by ${signal}: ${kept}\n`)
       process.exit(code)
     })
