@@ -1,7 +1,7 @@
 import {Command, Interfaces} from '@oclif/core'
 
 import {describeError, ExitCode} from '../errors.js'
-import {stoppingOn} from '../runtime/interrupt.js'
+import {stoppingOn} from './interrupt.js'
 import {RuntimeLayout} from '../runtime/layout.js'
 import {resolveRuntimeRoot, type ResolvedRoot} from '../runtime/root.js'
 import {rootFlags} from './flags.js'
