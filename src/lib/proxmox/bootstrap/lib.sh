@@ -11,6 +11,15 @@ emit() {
   esac
 }
 
+# Before each step that changes the host: goes on only while the client is there and has not asked to stop
+# (a "stop <frame>" line, or the end of its stdin when it went away, on fd 3).
+check_go() {
+  local line='' status=0
+  IFS= read -r -t 0.05 line <&3 || status=$?
+  [ "$status" -gt 128 ] && return 0
+  die "the client stopped the run before $1"
+}
+
 # Waits for the client's word that it has put the new token secret on disk (the line "kept <frame>" on fd 3,
 # the rest of the client's stdin); without it nothing else is changed on the host.
 await_kept() {

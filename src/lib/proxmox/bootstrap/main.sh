@@ -10,12 +10,15 @@ main() {
   discover_bridge
   discover_ip
   if [ "$WANT_CA" = 1 ]; then read_ca; fi
+  check_go 'the user check'
   ensure_user
   check_token
   emit TOKEN_EXISTS "$TOKEN_EXISTS"
   # An existing token in create mode is reported and left alone: the caller decides.
   if [ "$TOKEN_MODE" = create ] && [ "$TOKEN_EXISTS" = 1 ]; then return 0; fi
+  check_go 'the token step'
   apply_token_mode
+  check_go 'the ACLs'
   ensure_acls
 }
 

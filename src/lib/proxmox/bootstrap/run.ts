@@ -38,6 +38,8 @@ export interface RemoteBootstrapRequest {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
+/** How long a script asked to stop may take to reach its next check before its channel is closed. */
+const STOP_GRACE_MS = 2000
 /** Bounds on what the host may print: a real bootstrap prints a few KB (the CA is the longest line). */
 export const OUTPUT_LIMITS = {lineBytes: 256 * 1024, totalBytes: 16 * 1024 * 1024}
 const NAME = /^[A-Z][A-Z0-9_]*$/
@@ -77,6 +79,8 @@ export class LineReader {
   private partial: Buffer[] = []
   private partialBytes = 0
   private total = 0
+  /** Dropping the rest of a line that passed the line bound. */
+  private skipping = false
   overflow?: 'line' | 'total'
 
   constructor(
@@ -85,38 +89,47 @@ export class LineReader {
     private readonly limits = OUTPUT_LIMITS,
   ) {}
 
+  /**
+   * Past a bound the output is refused (`onOverflow`, once), but lines that still arrive are read, one at a
+   * time within the line bound, so that a secret the host prints while it is being stopped is not lost.
+   */
   push(chunk: Buffer): void {
-    if (this.overflow) return
     this.total += chunk.length
-    if (this.total > this.limits.totalBytes) return this.stop('total')
+    if (this.total > this.limits.totalBytes) this.stop('total')
     let start = 0
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.partial.push(chunk.subarray(start, nl))
-      this.partialBytes += nl - start
-      if (this.partialBytes > this.limits.lineBytes) return this.stop('line')
-      this.onLine(Buffer.concat(this.partial).toString('utf8'))
+      this.take(chunk.subarray(start, nl))
+      if (!this.skipping) this.onLine(Buffer.concat(this.partial).toString('utf8'))
       this.partial = []
       this.partialBytes = 0
+      this.skipping = false
       start = nl + 1
     }
 
-    if (start < chunk.length) {
-      this.partial.push(chunk.subarray(start))
-      this.partialBytes += chunk.length - start
-      if (this.partialBytes > this.limits.lineBytes) this.stop('line')
-    }
+    if (start < chunk.length) this.take(chunk.subarray(start))
   }
 
   /** The last line when the output did not end with a newline. */
   end(): void {
-    if (!this.overflow && this.partialBytes > 0) this.onLine(Buffer.concat(this.partial).toString('utf8'))
+    if (!this.skipping && this.partialBytes > 0) this.onLine(Buffer.concat(this.partial).toString('utf8'))
     this.partial = []
     this.partialBytes = 0
   }
 
-  private stop(why: 'line' | 'total'): void {
-    this.overflow = why
+  private take(part: Buffer): void {
+    if (this.skipping) return
+    this.partial.push(part)
+    this.partialBytes += part.length
+    if (this.partialBytes <= this.limits.lineBytes) return
     this.partial = []
+    this.partialBytes = 0
+    this.skipping = true
+    this.stop('line')
+  }
+
+  private stop(why: 'line' | 'total'): void {
+    if (this.overflow) return
+    this.overflow = why
     this.onOverflow()
   }
 }
@@ -240,8 +253,17 @@ export async function runRemoteBootstrap(
   const redactor = new Redactor()
   const stdin = new PassThrough()
   const abort = new AbortController()
-  if (request.stop?.aborted) abort.abort()
-  request.stop?.addEventListener('abort', () => abort.abort(), {once: true})
+  let grace: NodeJS.Timeout | undefined
+  // Asks the script to stop before its next change (it checks between steps), keeps reading what it still
+  // prints (a secret made meanwhile is kept), and closes the channel only if it has not ended in time.
+  const stopScript = () => {
+    if (grace || abort.signal.aborted) return
+    if (!stdin.writableEnded) stdin.write(`stop ${frame}\n`)
+    grace = setTimeout(() => abort.abort(), STOP_GRACE_MS)
+  }
+
+  if (request.stop?.aborted) stopScript()
+  request.stop?.addEventListener('abort', stopScript, {once: true})
   let keeping: Promise<void> | undefined
   let keepError: unknown
   let secret: string | undefined
@@ -259,7 +281,7 @@ export async function runRemoteBootstrap(
     secret = value
     redactor.addSecret(value)
     keeping = (request.onTokenSecret?.(value) ?? Promise.resolve()).then(
-      () => void stdin.write(`kept ${frame}\n`),
+      () => void (stdin.writableEnded || stdin.write(`kept ${frame}\n`)),
       (error: unknown) => {
         keepError = error
         stdin.end()
@@ -267,7 +289,7 @@ export async function runRemoteBootstrap(
     )
   }
 
-  const reader = new LineReader(onLine, () => abort.abort())
+  const reader = new LineReader(onLine, stopScript)
   stdin.write(`HYOPS_FRAME=${frame}\n${BOOTSTRAP_SCRIPT}`)
   let result
   try {
@@ -280,6 +302,8 @@ export async function runRemoteBootstrap(
     })
     reader.end()
   } finally {
+    clearTimeout(grace)
+    request.stop?.removeEventListener('abort', stopScript)
     stdin.end()
     await keeping
   }
