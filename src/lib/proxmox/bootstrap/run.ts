@@ -262,8 +262,6 @@ export async function runRemoteBootstrap(
     grace = setTimeout(() => abort.abort(), STOP_GRACE_MS)
   }
 
-  if (request.stop?.aborted) stopScript()
-  request.stop?.addEventListener('abort', stopScript, {once: true})
   let keeping: Promise<void> | undefined
   let keepError: unknown
   let secret: string | undefined
@@ -291,6 +289,8 @@ export async function runRemoteBootstrap(
 
   const reader = new LineReader(onLine, stopScript)
   stdin.write(`HYOPS_FRAME=${frame}\n${BOOTSTRAP_SCRIPT}`)
+  if (request.stop?.aborted) stopScript()
+  request.stop?.addEventListener('abort', stopScript, {once: true})
   let result
   try {
     result = await session.exec(command, {
