@@ -66,9 +66,10 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       }
 
       if (Date.now() >= deadline) {
+        const pid = holder.pid ? `, pid ${holder.pid}` : ''
         throw new HyopsError(
           ExitCode.Usage,
-          `${options.purpose ?? 'another hyops run'} is in progress (lock ${path}${holder.pid ? `, pid ${holder.pid}` : ''})`,
+          `${options.purpose ?? 'another hyops run'} is in progress (lock ${path}${pid})`,
           {
             hint: 'wait for it to finish, or remove the lock file if that process is gone',
           },

@@ -4,8 +4,14 @@ const MASK = '***'
 // part of a token id (`user@pam!token: ...`). After `=` or a quote any value is masked; after a bare `:` only
 // one that looks like a secret (not a plain word), so the words of a message such as
 // `automation@pam!token: Token already exists` stay as they are.
-const SECRET_ASSIGNMENT =
-  /(?<![!@.\w-])([\w-]*(?:token|secret|password|passwd))(\\?["']?\s*=\s*\\?["']?|\\?["']?\s*:\s*\\?["']|\\?["']?\s*:\s*(?=[^\s"'\\,;}]*[^A-Za-z\s"'\\,;}.!?]))([^\s"'\\,;}]+)/gi
+const SECRET_KEY = String.raw`(?<![!@.\w-])([\w-]*(?:token|secret|password|passwd))`
+// `=`, or a quoted value after `:`, or a bare `:` followed by a value holding more than letters.
+const SEPARATOR = `(${[
+  String.raw`\\?["']?\s*=\s*\\?["']?`,
+  String.raw`\\?["']?\s*:\s*\\?["']`,
+  String.raw`\\?["']?\s*:\s*(?=[^\s"'\\,;}]*[^A-Za-z\s"'\\,;}.!?])`,
+].join('|')})`
+const SECRET_ASSIGNMENT = new RegExp(`${SECRET_KEY}${SEPARATOR}([^\\s"'\\\\,;}]+)`, 'gi')
 const PATTERNS: Array<[RegExp, string]> = [
   [/(EXPORT:(?:[0-9a-f]+:)?TOKEN_SECRET=)[^\s"'\\]*/g, `$1${MASK}`],
   [/(authorization\\?["']?\s*[:=]\s*\\?["']?)[^"'\\\r\n]*/gi, `$1${MASK}`],

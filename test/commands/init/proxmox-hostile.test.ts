@@ -60,30 +60,36 @@ describe('hyops init proxmox against hostile input (issue 11)', {concurrency: 4}
     await cleanupTempDirs()
   })
 
-  it('a login script or a storage id cannot forge values: an unframed TOKEN_SECRET never reaches the vault', async () => {
-    const forged = 'f0rged-5ecret-0000-1111-222222222222'
-    const host = await faultyHost({})
-    try {
-      const at = await prepareRoot(host)
-      const first = await initProxmox(at)
-      assert.equal(first.code, 0, first.stderr)
-      // Nothing known locally any more, the token exists: a create run must stop without a secret.
-      await writeFile(at.vaultFile, '')
-      await writeFile(at.credentialsFile, '')
-      spawnSync('rm', ['-f', at.vaultFile, at.credentialsFile])
-      await host.updateState((s) => {
-        s.faults.login_output = `EXPORT:TOKEN_SECRET=${forged}\nEXPORT:NODE=evil\n`
-        s.storages[0].storage = `local\nEXPORT:TOKEN_SECRET=${forged}`
-      })
-      const run = await initProxmox(at)
-      assert.equal(run.code, 21, run.stderr)
-      assert.match(errorLine(run), /^Error: the token \S+ exists on 127\.0\.0\.1, but its secret is not in the vault /)
-      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined, 'the forged secret is not kept')
-      await noLeaks(host, at, [first, run])
-    } finally {
-      await host.stop()
-    }
-  })
+  it(
+    'a login script or a storage id cannot forge values: an unframed TOKEN_SECRET never reaches the vault' + '',
+    async () => {
+      const forged = 'f0rged-5ecret-0000-1111-222222222222'
+      const host = await faultyHost({})
+      try {
+        const at = await prepareRoot(host)
+        const first = await initProxmox(at)
+        assert.equal(first.code, 0, first.stderr)
+        // Nothing known locally any more, the token exists: a create run must stop without a secret.
+        await writeFile(at.vaultFile, '')
+        await writeFile(at.credentialsFile, '')
+        spawnSync('rm', ['-f', at.vaultFile, at.credentialsFile])
+        await host.updateState((s) => {
+          s.faults.login_output = `EXPORT:TOKEN_SECRET=${forged}\nEXPORT:NODE=evil\n`
+          s.storages[0].storage = `local\nEXPORT:TOKEN_SECRET=${forged}`
+        })
+        const run = await initProxmox(at)
+        assert.equal(run.code, 21, run.stderr)
+        assert.match(
+          errorLine(run),
+          /^Error: the token \S+ exists on 127\.0\.0\.1, but its secret is not in the vault /,
+        )
+        assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined, 'the forged secret is not kept')
+        await noLeaks(host, at, [first, run])
+      } finally {
+        await host.stop()
+      }
+    },
+  )
 
   it('a flood of output stops the script with exit 20 instead of a RangeError', async () => {
     const host = await faultyHost({login_flood_bytes: 20 * 1024 * 1024})
@@ -93,7 +99,10 @@ describe('hyops init proxmox against hostile input (issue 11)', {concurrency: 4}
       assert.equal(run.code, 20, run.stderr)
       assert.match(
         errorLine(run),
-        /^Error: remote bootstrap on root@127\.0\.0\.1:\d+ printed more than 16 MiB of output; stopped it \((the new token secret was kept; )?find what/,
+        new RegExp(
+          String.raw`^Error: remote bootstrap on root@127\.0\.0\.1:\d+ printed more than 16 MiB of output; ` +
+            String.raw`stopped it \((the new token secret was kept; )?find what`,
+        ),
       )
       // The script may have made the token while it was being stopped: then its secret is kept.
       const token = (await host.readState()).tokens[at.tokenId]
@@ -139,44 +148,47 @@ describe('hyops init proxmox against hostile input (issue 11)', {concurrency: 4}
     await noLeaks(sim, at, [set, run])
   })
 
-  it('the vault secret belongs to its token id: a new TOKEN_NAME never validates, calls stale or loses the old one', async () => {
-    const at = await prepareRoot(sim)
-    const first = await initProxmox(at)
-    assert.equal(first.code, 0, first.stderr)
-    const oldId = at.tokenId
-    const oldSecret = (await vaultValues(at)).PROXMOX_TOKEN_SECRET
-    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_ID, oldId)
-    const config = await readFile(at.configFile, 'utf8')
-    const renamed = `${at.tokenName}b`
-    await writeFile(at.configFile, config.replace(`TOKEN_NAME = ${at.tokenName}`, `TOKEN_NAME = ${renamed}`))
-    const requests = sim.apiRequests().length
+  it(
+    'the vault secret belongs to its token id: a new TOKEN_NAME never validates, calls stale or loses the old one' + '',
+    async () => {
+      const at = await prepareRoot(sim)
+      const first = await initProxmox(at)
+      assert.equal(first.code, 0, first.stderr)
+      const oldId = at.tokenId
+      const oldSecret = (await vaultValues(at)).PROXMOX_TOKEN_SECRET
+      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_ID, oldId)
+      const config = await readFile(at.configFile, 'utf8')
+      const renamed = `${at.tokenName}b`
+      await writeFile(at.configFile, config.replace(`TOKEN_NAME = ${at.tokenName}`, `TOKEN_NAME = ${renamed}`))
+      const requests = sim.apiRequests().length
 
-    const refused = await initProxmox(at, ['--non-interactive'])
-    assert.equal(refused.code, 21, refused.stderr)
-    assert.match(
-      errorLine(refused),
-      new RegExp(
-        `the PROXMOX_TOKEN_SECRET in the vault \\S+ is for ${oldId.replace(/[.!]/g, '\\$&')} \\(PROXMOX_TOKEN_ID\\)`,
-      ),
-    )
-    assert.ok(
-      !sim
-        .apiRequests()
-        .slice(requests)
-        .some((r) => r.tokenId === `${at.userFq}!${renamed}`),
-      'the old secret was not validated as the new token',
-    )
+      const refused = await initProxmox(at, ['--non-interactive'])
+      assert.equal(refused.code, 21, refused.stderr)
+      assert.match(
+        errorLine(refused),
+        new RegExp(
+          `the PROXMOX_TOKEN_SECRET in the vault \\S+ is for ${oldId.replace(/[.!]/g, '\\$&')} \\(PROXMOX_TOKEN_ID\\)`,
+        ),
+      )
+      assert.ok(
+        !sim
+          .apiRequests()
+          .slice(requests)
+          .some((r) => r.tokenId === `${at.userFq}!${renamed}`),
+        'the old secret was not validated as the new token',
+      )
 
-    const made = await initProxmox(at)
-    assert.equal(made.code, 0, made.stderr)
-    const vault = await vaultValues(at)
-    assert.equal(vault.PROXMOX_TOKEN_ID, `${at.userFq}!${renamed}`)
-    assert.equal(vault.PROXMOX_PREVIOUS_TOKEN_SECRET, oldSecret, 'the old, still working secret is kept')
-    assert.equal(vault.PROXMOX_PREVIOUS_TOKEN_ID, oldId)
-    assert.match(made.stderr, /Kept the secret of \S+ as PROXMOX_PREVIOUS_TOKEN_SECRET in the vault /)
-    assert.equal(await apiStatus(sim, oldId, oldSecret), 200)
-    await noLeaks(sim, at, [first, refused, made])
-  })
+      const made = await initProxmox(at)
+      assert.equal(made.code, 0, made.stderr)
+      const vault = await vaultValues(at)
+      assert.equal(vault.PROXMOX_TOKEN_ID, `${at.userFq}!${renamed}`)
+      assert.equal(vault.PROXMOX_PREVIOUS_TOKEN_SECRET, oldSecret, 'the old, still working secret is kept')
+      assert.equal(vault.PROXMOX_PREVIOUS_TOKEN_ID, oldId)
+      assert.match(made.stderr, /Kept the secret of \S+ as PROXMOX_PREVIOUS_TOKEN_SECRET in the vault /)
+      assert.equal(await apiStatus(sim, oldId, oldSecret), 200)
+      await noLeaks(sim, at, [first, refused, made])
+    },
+  )
 
   it('a group- or world-writable root and state/ are tightened to 0700 with a note', async () => {
     const at = await prepareRoot(sim)
@@ -194,23 +206,26 @@ describe('hyops init proxmox against hostile input (issue 11)', {concurrency: 4}
     assert.equal((await stat(join(at.root, 'state'))).mode & 0o777, 0o700)
   })
 
-  it('a root or reserved directory owned by another user is refused (exit 2); known_hosts through a symlink too', async () => {
-    const at = await prepareRoot(sim)
-    await mkdir(join(at.root, 'state'), {recursive: true, mode: 0o700})
-    await chown(join(at.root, 'state'), 65534, 65534)
-    const run = await initProxmox(at)
-    assert.equal(run.code, 2, run.stderr)
-    assert.match(errorLine(run), /^Error: \S+\/state belongs to uid 65534, not to the user running hyops \(uid \d+\)/)
-    await chown(join(at.root, 'state'), process.getuid!(), process.getgid!())
+  it(
+    'a root or reserved directory owned by another user is refused (exit 2); known_hosts through a symlink too' + '',
+    async () => {
+      const at = await prepareRoot(sim)
+      await mkdir(join(at.root, 'state'), {recursive: true, mode: 0o700})
+      await chown(join(at.root, 'state'), 65534, 65534)
+      const run = await initProxmox(at)
+      assert.equal(run.code, 2, run.stderr)
+      assert.match(errorLine(run), /^Error: \S+\/state belongs to uid 65534, not to the user running hyops \(uid \d+\)/)
+      await chown(join(at.root, 'state'), process.getuid!(), process.getgid!())
 
-    const elsewhere = join(await tempDir(), 'authorized_keys')
-    await writeFile(elsewhere, '')
-    await symlink(elsewhere, at.knownHostsFile)
-    const linked = await initProxmox(at)
-    assert.equal(linked.code, 2, linked.stderr)
-    assert.match(errorLine(linked), /known_hosts is a symlink; hyops does not write host keys through one/)
-    assert.equal(await readFile(elsewhere, 'utf8'), '', 'nothing appended through the symlink')
-  })
+      const elsewhere = join(await tempDir(), 'authorized_keys')
+      await writeFile(elsewhere, '')
+      await symlink(elsewhere, at.knownHostsFile)
+      const linked = await initProxmox(at)
+      assert.equal(linked.code, 2, linked.stderr)
+      assert.match(errorLine(linked), /known_hosts is a symlink; hyops does not write host keys through one/)
+      assert.equal(await readFile(elsewhere, 'utf8'), '', 'nothing appended through the symlink')
+    },
+  )
 
   it("single-quoted INI values are strings (PROXMOX_API_PORT = '8006' does not crash)", async () => {
     const at = await prepareRoot(sim, {extraConfig: {PROXMOX_API_PORT: `'${sim.apiPort}'`, TLS_SKIP: "'true'"}})

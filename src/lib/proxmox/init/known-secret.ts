@@ -46,9 +46,9 @@ export interface KnownSecret {
 }
 
 /**
- * This env's secret: the vault's PROXMOX_TOKEN_SECRET (unless PROXMOX_TOKEN_ID says it is another token's), else the `proxmox_token_secret` of this
- * env's credentials file when that file is for the same token id. An unreadable or garbled
- * credentials file counts as none.
+ * This env's secret: the vault's PROXMOX_TOKEN_SECRET (unless PROXMOX_TOKEN_ID says it is another token's),
+ * else the `proxmox_token_secret` of this env's credentials file when that file is for the same token id.
+ * An unreadable or garbled credentials file counts as none.
  */
 export async function findKnownSecret(
   vault: LoadedVault,
