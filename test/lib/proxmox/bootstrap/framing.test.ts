@@ -11,7 +11,13 @@ import {HyopsError} from '../../../../src/lib/errors.js'
 import {LineReader, runRemoteBootstrap} from '../../../../src/lib/proxmox/bootstrap/run.js'
 import type {SshSession} from '../../../../src/lib/ssh/connection.js'
 import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
-import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
+import {
+  defaultSimState,
+  readSimState,
+  type SimState,
+  updateSimState,
+  writeSimState,
+} from '../../../fixtures/pve-sim/state.js'
 import {localBashSession, testInputs} from './helpers.js'
 
 /** A session that prints `banner` on stdout before the command's own output, as a chatty ~/.bashrc would. */
@@ -42,7 +48,7 @@ describe('bootstrap output protocol', {concurrency: 4}, () => {
     const statePath = join(dir, 'state.json')
     await writeSimState(statePath, {...defaultSimState(), ...state})
     const session = localBashSession([SIM_BIN_DIR], {HYOPS_PVE_ETC: dir, HYOPS_SIM_STATE: statePath})
-    return {read: () => readSimState(statePath), session}
+    return {read: () => readSimState(statePath), session, statePath}
   }
 
   const FORGED = 'EXPORT:TOKEN_SECRET=forged-1\nEXPORT:NODE=evil\nEXPORT:0000:TOKEN_SECRET=forged-2\n'
@@ -90,6 +96,24 @@ describe('bootstrap output protocol', {concurrency: 4}, () => {
     })
     assert.equal(aclsWhenKept, 0, 'no ACL was granted before the secret was on disk')
     assert.ok((await h.read()).acls.length > 0, 'the ACLs came after')
+  })
+
+  it('a script cut off later (its time limit) leaves the secret it already made kept', async () => {
+    const h = await host()
+    const dir = await mkdtemp(join(root, 'pause-'))
+    await updateSimState(h.statePath, (s) => void (s.faults.pauses = [{call: 'pveum acl modify', dir, match: 'hyops'}]))
+    const kept: string[] = []
+    await assert.rejects(
+      runRemoteBootstrap(h.session, {
+        inputs: testInputs(),
+        onTokenSecret: async (secret) => void kept.push(secret),
+        timeoutMs: 4000,
+        tokenMode: 'create',
+        wantCa: false,
+      }),
+      (error: HyopsError) => error.exitCode === 20 && /the new token secret was kept/.test(error.hint ?? ''),
+    )
+    assert.deepEqual(kept, [(await h.read()).tokens['hyops@pve!hyops'].secret])
   })
 
   it('a secret that could not be kept anywhere stops the script before any further change', async () => {

@@ -58,6 +58,9 @@ export function localBashSession(
           options.onStdout?.(chunk)
         })
         options.abort?.addEventListener('abort', () => child.kill('SIGTERM'), {once: true})
+        const timer =
+          options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), options.timeoutMs)
+        child.on('close', () => clearTimeout(timer))
         child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
         child.on('error', reject)
         child.on('close', (code, signal) =>
