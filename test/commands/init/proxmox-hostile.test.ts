@@ -279,4 +279,25 @@ describe('hyops init proxmox against hostile input (issue 11)', {concurrency: 4}
       undo()
     }
   })
+
+  it('a full file system is named as such (exit 30), and a --force run then rotates nothing', async (t) => {
+    const at = await prepareRoot(sim)
+    const first = await initProxmox(at)
+    assert.equal(first.code, 0, first.stderr)
+    const before = (await sim.readState()).tokens[at.tokenId].secret
+    const dir = await tempDir('hyops-full-')
+    const undo = mountTmpfs(t, dir, 'size=2m')
+    if (!undo) return
+    try {
+      spawnSync('cp', ['-a', `${at.root}/.`, dir])
+      spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'fill')}`, 'bs=64k'])
+      const run = await initProxmox({...at, root: dir}, ['--force'])
+      assert.equal(run.code, 30, run.stderr)
+      assert.match(errorLine(run), /no space left on the device/)
+      assert.equal((await sim.readState()).tokens[at.tokenId].secret, before, 'the token was not rotated')
+      assert.equal(await apiStatus(sim, at.tokenId, before), 200)
+    } finally {
+      undo()
+    }
+  })
 })
