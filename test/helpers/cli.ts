@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -13,6 +13,8 @@ export interface CliRun {
   stderr: string
   /** Every argv the CLI process was started with, for secret scans. */
   argv: string[]
+  /** The signal that ended the process, when one did. */
+  signal?: NodeJS.Signals
 }
 
 export interface CliOptions {
@@ -22,6 +24,8 @@ export interface CliOptions {
   input?: string
   cwd?: string
   timeoutMs?: number
+  /** Gets the process once started (to send it a signal). */
+  onSpawn?: (child: ChildProcess) => void
 }
 
 /**
@@ -40,15 +44,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
+    options.onSpawn?.(child)
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
     child.on('error', reject)
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({argv, code, stderr, stdout})
+      resolve({argv, code, stderr, stdout, ...(signal ? {signal} : {})})
     })
     child.stdin.end(options.input ?? '')
   })

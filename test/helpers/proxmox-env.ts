@@ -20,7 +20,7 @@ import {parseTfvars} from '../../src/lib/proxmox/outputs/tfvars.js'
 import {decryptVault} from '../../src/lib/vault/ansible-vault.js'
 import {parseEnvFile} from '../../src/lib/vault/env-file.js'
 import type {PveSim} from '../fixtures/pve-sim/index.js'
-import {runCli, tempDir, type CliRun} from './cli.js'
+import {type CliOptions, runCli, tempDir, type CliRun} from './cli.js'
 import {requireTool} from './tools.js'
 
 /** The CA of the simulated API's certificate. */
@@ -153,8 +153,10 @@ export function initProxmox(
   at: ProxmoxRoot,
   args: string[] = [],
   env: Record<string, string | undefined> = {},
+  options: Omit<CliOptions, 'env'> = {},
 ): Promise<CliRun> {
   return runCli(['init', 'proxmox', '--root', at.root, '--vault-password-file', at.passwordFile, ...args], {
+    ...options,
     env: {HOME: at.home, ...env},
   })
 }

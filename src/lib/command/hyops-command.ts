@@ -1,6 +1,7 @@
 import {Command, Interfaces} from '@oclif/core'
 
 import {describeError, ExitCode} from '../errors.js'
+import {stoppingOn} from './interrupt.js'
 import {RuntimeLayout} from '../runtime/layout.js'
 import {resolveRuntimeRoot, type ResolvedRoot} from '../runtime/root.js'
 import {rootFlags} from './flags.js'
@@ -60,6 +61,8 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
    */
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     const {exitCode, message, hint} = describeError(error)
+    // A signal cut this work short: its handler prints the one line and sets the exit code.
+    if (stoppingOn()) return
     process.exitCode = exitCode
     if (exitCode === ExitCode.Success) return
     if (this.jsonEnabled()) {

@@ -1,14 +1,18 @@
 import {Command} from '@oclif/core'
+import {mkdtemp} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {describeError, ExitCode} from '../errors.js'
+import {describeError, ExitCode, HyopsError} from '../errors.js'
 import {runOwnedHook} from '../hooks/events.js'
 import type {ReadinessMarker} from '../readiness/marker.js'
 import {Evidence} from '../runtime/evidence.js'
 import {RuntimeLayout} from '../runtime/layout.js'
+import {RunGuard, signalExitCode, trapSignals} from './interrupt.js'
 import {acquireLock} from '../runtime/lock.js'
 import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
+import {suspendScreen} from '../ux/screen.js'
 import {canPrompt} from '../ux/terminal.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
@@ -40,6 +44,11 @@ export interface InitContext {
   vaultFile: string
   /** `--config`, or `<root>/config/<target>.conf`. */
   configFile: string
+  /**
+   * What a signal (SIGINT, SIGTERM, SIGHUP) waits for before the run stops: register secret writes with
+   * `critical`, the marker's last word with `onInterrupt`, and say what was kept where with `keep`.
+   */
+  guard?: RunGuard
 }
 
 /** What a target returns: printed as JSON with `--json`. Must hold no secret. */
@@ -67,17 +76,23 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
     const flags = this.flags as unknown as InitFlags
     const root = this.resolveRoot()
     const layout = new RuntimeLayout(root.root)
-    await layout.ensure()
+    const dryRun = flags['dry-run']
+    const note = (line: string) => this.note(line)
+    await layout.ensure({note, readOnly: dryRun})
     const runId = newRunId(target)
-    const evidence = await Evidence.start({
-      dir: flags['out-dir'] ? expandHome(flags['out-dir']) : layout.evidenceDir(target, runId),
-      runId,
-      target,
+    const evidenceDir = flags['out-dir'] ? expandHome(flags['out-dir']) : layout.evidenceDir(target, runId)
+    const evidence = await Evidence.start({dir: evidenceDir, runId, target}).catch(async (error: unknown) => {
+      // A dry run changes nothing, so it also works on a read-only root: its evidence goes to a temp dir.
+      if (!dryRun || !(error instanceof HyopsError) || error.exitCode !== ExitCode.Write) throw error
+      const dir = join(await mkdtemp(join(tmpdir(), 'hyops-dry-run-')), runId)
+      note(`Note: ${evidenceDir} cannot be written (${error.message}); the dry run's evidence goes to ${dir}`)
+      return Evidence.start({dir, runId, target})
     })
     this.evidenceDir = evidence.dir
     const context: InitContext = {
       configFile: flags.config ? expandHome(flags.config) : layout.configFile(target),
       evidence,
+      guard: new RunGuard(),
       flags,
       interactive: canPrompt(flags['non-interactive']),
       layout,
@@ -97,8 +112,23 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       root_source: root.source,
     })
 
-    const lock = await acquireLock(join(layout.dir('meta'), '.init.lock'), {
-      purpose: `another hyops init on ${root.root}`,
+    const lockPath = join(layout.dir('meta'), '.init.lock')
+    const lock = await acquireLock(lockPath, {note, purpose: `another hyops init on ${root.root}`}).catch(
+      (error: unknown) => {
+        if (!dryRun || !(error instanceof HyopsError) || error.exitCode !== ExitCode.Write) throw error
+        note(`Note: dry run without the lock ${lockPath} (${error.message})`)
+        return {release: async () => {}}
+      },
+    )
+    // A signal finishes the secret writes, leaves the marker truthful, releases the lock and exits 128+signal.
+    const untrap = trapSignals(async (signal) => {
+      const code = signalExitCode(signal)
+      const kept = await context.guard!.interrupted(signal)
+      await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
+      await lock.release()
+      suspendScreen()
+      process.stderr.write(`Interrupted by ${signal}: ${kept}\n`)
+      process.exit(code)
     })
     try {
       const result = await this.initTarget(context)
@@ -109,6 +139,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       await evidence.finish(exitCode, message).catch(() => {})
       throw error
     } finally {
+      untrap()
       await lock.release()
     }
   }

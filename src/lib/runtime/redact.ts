@@ -1,9 +1,19 @@
 const MASK = '***'
 
-// Key names that hold secrets: *token, *secret, *password, *passwd (not token_id, token_name).
-const SECRET_ASSIGNMENT = /\b([\w-]*(?:token|secret|password|passwd))(\\?["']?\s*[:=]\s*\\?["']?)([^\s"'\\,;}]+)/gi
+// Key names that hold secrets: *token, *secret, *password, *passwd (not token_id, token_name), not the name
+// part of a token id (`user@pam!token: ...`). After `=` or a quote any value is masked; after a bare `:` only
+// one that looks like a secret (not a plain word), so the words of a message such as
+// `automation@pam!token: Token already exists` stay as they are.
+const SECRET_KEY = String.raw`(?<![!@.\w-])([\w-]*(?:token|secret|password|passwd))`
+// `=`, or a quoted value after `:`, or a bare `:` followed by a value holding more than letters.
+const SEPARATOR = `(${[
+  String.raw`\\?["']?\s*=\s*\\?["']?`,
+  String.raw`\\?["']?\s*:\s*\\?["']`,
+  String.raw`\\?["']?\s*:\s*(?=[^\s"'\\,;}]*[^A-Za-z\s"'\\,;}.!?])`,
+].join('|')})`
+const SECRET_ASSIGNMENT = new RegExp(`${SECRET_KEY}${SEPARATOR}([^\\s"'\\\\,;}]+)`, 'gi')
 const PATTERNS: Array<[RegExp, string]> = [
-  [/(EXPORT:TOKEN_SECRET=)[^\s"'\\]*/g, `$1${MASK}`],
+  [/(EXPORT:(?:[0-9a-f]+:)?TOKEN_SECRET=)[^\s"'\\]*/g, `$1${MASK}`],
   [/(authorization\\?["']?\s*[:=]\s*\\?["']?)[^"'\\\r\n]*/gi, `$1${MASK}`],
   [/(PVEAPIToken\s*=?\s*[^=\s"']+=)[^\s"'\\]+/g, `$1${MASK}`],
   [/(Bearer\s+)[^\s"'\\]+/gi, `$1${MASK}`],

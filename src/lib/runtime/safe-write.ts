@@ -38,7 +38,7 @@ export async function writeFileSafely(
     await handle?.close().catch(() => {})
     await unlink(temp).catch(() => {})
     throw writeError(
-      `cannot write ${path}: ${reason(error)}`,
+      `cannot write ${path}: ${describeFsError(error)}`,
       'check that the path is a writable file in a writable directory',
     )
   }
@@ -53,16 +53,18 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-function reason(error: unknown): string {
+/** A file system error in words: read-only and full file systems, permissions, ... named as such. */
+export function describeFsError(error: unknown): string {
   const err = error as NodeJS.ErrnoException
   const known: Record<string, string> = {
     EACCES: 'permission denied',
     EEXIST: 'a temp file is in the way',
     EISDIR: 'a directory is in its place',
     ENOENT: 'its directory does not exist',
+    EDQUOT: 'disk quota exceeded',
     ENOSPC: 'no space left on the device',
     ENOTDIR: 'a parent is not a directory',
     EROFS: 'read-only file system',
   }
-  return (err.code && known[err.code]) ?? err.message
+  return (err.code && known[err.code]) ?? err.message ?? String(error)
 }

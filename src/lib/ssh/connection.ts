@@ -1,3 +1,5 @@
+import type {Readable} from 'node:stream'
+
 import {NodeSSH} from 'node-ssh'
 import type ssh2 from 'ssh2'
 
@@ -65,8 +67,15 @@ export interface SshConnectOptions {
 }
 
 export interface SshExecOptions {
-  /** Written to the process's stdin, which is then closed. The place for anything secret or long. */
-  stdin?: string
+  /**
+   * Written to the process's stdin, which is then closed (a stream: piped, closed when it ends). The place for
+   * anything secret or long.
+   */
+  stdin?: string | Readable
+  /** Called with each stdout chunk as it arrives (the result still holds the whole stdout unless `keepStdout`). */
+  onStdout?: (chunk: Buffer) => void
+  /** false: stdout is only given to `onStdout`, not collected in the result (a bound on memory). */
+  keepStdout?: boolean
   /**
    * Non-secret variables for the command's first program, sent as `env NAME='value' <command>`
    * (wrap a compound command in `bash -c`). Visible in the host's process list: never a secret.
@@ -74,7 +83,11 @@ export interface SshExecOptions {
   env?: Record<string, string>
   /** Kills the command (closes its channel) after this long; no limit by default. */
   timeoutMs?: number
+  /** Closes the command's channel when aborted (the result then comes back as a signal-less exit). */
+  abort?: AbortSignal
 }
+
+const STDERR_KEEP_BYTES = 1 << 20
 
 export interface SshExecResult {
   /** The exit code; 255 when the process died of a signal or gave none. */
@@ -236,6 +249,7 @@ class NodeSshSession implements SshSession {
     const line = options.env && Object.keys(options.env).length > 0 ? `${envPrefix(options.env)} ${command}` : command
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
+    let stderrBytes = 0
     let timedOut = false
     let timer: NodeJS.Timeout | undefined
     let result
@@ -243,6 +257,8 @@ class NodeSshSession implements SshSession {
       result = await this.ssh.execCommand(line, {
         noTrim: true,
         onChannel: (channel) => {
+          if (options.abort?.aborted) channel.close()
+          options.abort?.addEventListener('abort', () => channel.close(), {once: true})
           if (options.timeoutMs !== undefined) {
             timer = setTimeout(() => {
               timedOut = true
@@ -250,8 +266,15 @@ class NodeSshSession implements SshSession {
             }, options.timeoutMs)
           }
         },
-        onStderr: (chunk) => stderr.push(chunk),
-        onStdout: (chunk) => stdout.push(chunk),
+        onStderr: (chunk) => {
+          stderr.push(chunk)
+          stderrBytes += chunk.length
+          while (stderrBytes > STDERR_KEEP_BYTES && stderr.length > 1) stderrBytes -= stderr.shift()!.length
+        },
+        onStdout: (chunk) => {
+          if (options.keepStdout !== false) stdout.push(chunk)
+          options.onStdout?.(chunk)
+        },
         ...(options.stdin === undefined ? {} : {stdin: options.stdin}),
       })
     } catch (error) {

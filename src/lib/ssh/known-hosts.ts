@@ -152,7 +152,11 @@ export async function appendKnownHost(path: string, host: string, port: number, 
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
 
-    const handle = await open(path, constants.O_CREAT | constants.O_APPEND | constants.O_WRONLY, 0o600)
+    const handle = await open(
+      path,
+      constants.O_CREAT | constants.O_APPEND | constants.O_WRONLY | constants.O_NOFOLLOW,
+      0o600,
+    )
     try {
       const separator = existing.length > 0 && !existing.endsWith('\n') ? '\n' : ''
       await handle.writeFile(separator + line)

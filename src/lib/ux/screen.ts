@@ -42,3 +42,8 @@ export function writeLines(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text.endsWith('\n') ? text : text + '\n')
   current?.restore()
 }
+
+/** Stops whatever is drawing and leaves the cursor at the start of a clean line, for good (the process ends). */
+export function suspendScreen(): void {
+  active.at(-1)?.suspend()
+}

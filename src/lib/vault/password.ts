@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process'
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 
 import {ExitCode, HyopsError} from '../errors.js'
+import {readBounded} from '../runtime/bounded-read.js'
 import {expandHome} from '../runtime/root.js'
 import {askVaultPassword} from '../ux/prompts.js'
 import type {VaultAccessOptions} from './vault-access.js'
@@ -83,22 +84,27 @@ export async function resolveVaultPassword(
   })
 }
 
+/** A password file holds one line; past this (`/dev/zero`?) it is refused unread. */
+export const PASSWORD_FILE_MAX_BYTES = 64 * 1024
+
 /** Reads a password file; surrounding whitespace is not part of the password (as in ansible). */
 export async function readPasswordFile(path: string, source: string): Promise<Buffer> {
   const file = expandHome(path)
   let data: Buffer
   try {
-    data = await readFile(file)
+    data = await readBounded(file, PASSWORD_FILE_MAX_BYTES)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (error as Error).message
+      code === 'EFBIG'
+        ? `it is larger than ${PASSWORD_FILE_MAX_BYTES / 1024} KiB`
+        : code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : (error as Error).message
     throw new HyopsError(ExitCode.Secrets, `cannot read the vault password file ${file} (${source}): ${why}`, {
       hint: 'give a readable file that holds the password',
     })

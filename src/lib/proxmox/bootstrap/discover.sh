@@ -42,6 +42,7 @@ discover_storages() {
       my %default = (nfs => "images", cifs => "images", glusterfs => "images", cephfs => "backup");
       for (@list) { $_->{content} //= $default{$_->{type}} // "images,rootdir" }
     }
+    @list = grep { $_->{storage} !~ /[[:cntrl:]]/ } @list;
     my %installer = (images => ["local-lvm", "local-zfs", "local-btrfs", "local"],
       iso => ["local", "local-btrfs"], snippets => ["local", "local-btrfs"]);
     my %file_based = map { $_ => 1 } qw(dir nfs cifs cephfs glusterfs btrfs);
@@ -66,13 +67,13 @@ discover_storages() {
       my @ok = grep { on_node($_) && has($_, $type) } @list;
       my $pick = prefer(\@ok, $fallback, @{ $installer{$type} });
       $picked{$key} = $pick;
-      if ($pick) { print "EXPORT:$key=$pick->{storage}\nEXPORT:${key}_SOURCE=detected\n" }
-      else { print "EXPORT:$key=$fallback\nEXPORT:${key}_SOURCE=fallback\n" }
+      if ($pick) { print "EXPORT:$ENV{HYOPS_FRAME}:$key=$pick->{storage}\nEXPORT:$ENV{HYOPS_FRAME}:${key}_SOURCE=detected\n" }
+      else { print "EXPORT:$ENV{HYOPS_FRAME}:$key=$fallback\nEXPORT:$ENV{HYOPS_FRAME}:${key}_SOURCE=fallback\n" }
     }
     # The file-based storages snippets could be added to, and the one to offer when none has them.
     my @files = sort { $a->{storage} cmp $b->{storage} } grep { on_node($_) && $file_based{$_->{type}} } @list;
     my @described = map { "$_->{storage}=" . join(",", contents($_->{content})) } @files;
-    print "EXPORT:FILE_STORAGES=", join(" ", @described), "\n";
+    print "EXPORT:$ENV{HYOPS_FRAME}:FILE_STORAGES=", join(" ", @described), "\n";
     # --enable-snippets=ID must name one of them: checked here, before anything changes.
     my $want = $ENV{SNIPPETS_STORAGE} // "";
     if (length $want && !grep { $_->{storage} eq $want } @files) {
@@ -82,7 +83,7 @@ discover_storages() {
     unless ($picked{STORAGE_SNIPPETS}) {
       my $iso = $picked{$iso_key};
       my $candidate = prefer(\@files, $fallback_snippets, $iso ? $iso->{storage} : undef, @{ $installer{snippets} });
-      print "EXPORT:SNIPPETS_CANDIDATE=$candidate->{storage}\n" if $candidate;
+      print "EXPORT:$ENV{HYOPS_FRAME}:SNIPPETS_CANDIDATE=$candidate->{storage}\n" if $candidate;
     }' "$format" "$NODE" "$FALLBACK_STORAGE_SNIPPETS" STORAGE_ISO \
     STORAGE_VM images "$FALLBACK_STORAGE_VM" \
     STORAGE_ISO iso "$FALLBACK_STORAGE_ISO" \
@@ -171,6 +172,6 @@ discover_host() {
 read_ca() {
   local file="${HYOPS_PVE_ETC:-/etc/pve}/pve-root-ca.pem"
   [ -r "$file" ] || die "cannot read the cluster CA $file (set TLS_CA_FILE, or TLS_SKIP=true)"
-  perl -MMIME::Base64 -0777 -ne 'print "EXPORT:CA_PEM_B64=", encode_base64($_, ""), "\n"' "$file" || die "cannot encode $file"
+  perl -MMIME::Base64 -0777 -ne 'print "EXPORT:$ENV{HYOPS_FRAME}:CA_PEM_B64=", encode_base64($_, ""), "\n"' "$file" || die "cannot encode $file"
 }
 

@@ -2,7 +2,31 @@ set -euo pipefail
 export LC_ALL=C
 
 die() { printf 'hyops-bootstrap: %s\n' "$*" >&2; exit 1; }
-emit() { printf 'EXPORT:%s=%s\n' "$1" "$2"; }
+# A value line, framed with this run's tag (HYOPS_FRAME, sent on stdin) so that nothing the host prints by
+# itself (a chatty .bashrc, a name holding a newline) can pass for one. A value with a control character is dropped.
+emit() {
+  case $2 in
+    *[[:cntrl:]]*) printf 'hyops-bootstrap: %s not reported: its value holds a control character\n' "$1" >&2 ;;
+    *) printf 'EXPORT:%s:%s=%s\n' "$HYOPS_FRAME" "$1" "$2" ;;
+  esac
+}
+
+# Before each step that changes the host: goes on only while the client is there and has not asked to stop
+# (a "stop <frame>" line, or the end of its stdin when it went away, on fd 3).
+check_go() {
+  local line='' status=0
+  IFS= read -r -t 0.05 line <&3 || status=$?
+  [ "$status" -gt 128 ] && return 0
+  die "the client stopped the run before $1"
+}
+
+# Waits for the client's word that it has put the new token secret on disk (the line "kept <frame>" on fd 3,
+# the rest of the client's stdin); without it nothing else is changed on the host.
+await_kept() {
+  local line=''
+  IFS= read -r -t "${KEPT_TIMEOUT:-60}" line <&3 || true
+  [ "$line" = "kept $HYOPS_FRAME" ] || die "the client did not confirm that it kept the new token secret; stopping here"
+}
 
 # Prints "1<TAB>field" for the first object in a JSON array (stdin) whose KEY equals VALUE, else "0".
 json_find() {
@@ -18,7 +42,8 @@ json_find() {
 }
 
 check_inputs() {
-  : "${USER_FQ:?}" "${TOKEN_NAME:?}" "${TOKEN_MODE:?}"
+  : "${USER_FQ:?}" "${TOKEN_NAME:?}" "${TOKEN_MODE:?}" "${HYOPS_FRAME:?}"
+  export HYOPS_FRAME
   FALLBACK_STORAGE_VM=${FALLBACK_STORAGE_VM:-}
   FALLBACK_STORAGE_ISO=${FALLBACK_STORAGE_ISO:-}
   FALLBACK_STORAGE_SNIPPETS=${FALLBACK_STORAGE_SNIPPETS:-$FALLBACK_STORAGE_ISO}

@@ -1,3 +1,6 @@
+import {randomBytes} from 'node:crypto'
+import {PassThrough} from 'node:stream'
+
 import {ExitCode, HyopsError} from '../../errors.js'
 import {Redactor} from '../../runtime/redact.js'
 import type {SshSession} from '../../ssh/connection.js'
@@ -34,20 +37,105 @@ export interface RemoteBootstrapRequest {
   onTokenRemoved?: () => void
   /** Limit for the whole script; 2 minutes by default. */
   timeoutMs?: number
+  /** Stops the script (closes its channel), e.g. on a signal; a secret already read is still kept. */
+  stop?: AbortSignal
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
-const EXPORT_LINE = /^EXPORT:([A-Z][A-Z0-9_]*)=(.*)$/
+/** How long a script asked to stop may take to reach its next check before its channel is closed. */
+const STOP_GRACE_MS = 2000
+/** Bounds on what the host may print: a real bootstrap prints a few KB (the CA is the longest line). */
+export const OUTPUT_LIMITS = {lineBytes: 256 * 1024, totalBytes: 16 * 1024 * 1024}
+const NAME = /^[A-Z][A-Z0-9_]*$/
 
-/** The `EXPORT:NAME=VALUE` lines of the script's stdout (a later line wins); other lines are ignored. */
-export function parseExports(stdout: string): Record<string, string> {
+/** A fresh per-run tag: only lines carrying it are the script's values. */
+export function newFrame(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/** The value of one framed line `EXPORT:<frame>:NAME=VALUE`, or undefined for any other line. */
+export function parseFramedLine(raw: string, frame: string): [string, string] | undefined {
+  const line = raw.replace(/\r$/, '')
+  const prefix = `EXPORT:${frame}:`
+  if (!line.startsWith(prefix)) return undefined
+  const rest = line.slice(prefix.length)
+  const eq = rest.indexOf('=')
+  if (eq <= 0 || !NAME.test(rest.slice(0, eq))) return undefined
+  return [rest.slice(0, eq), rest.slice(eq + 1)]
+}
+
+/** The framed `EXPORT:<frame>:NAME=VALUE` lines of the script's stdout (a later line wins); others are ignored. */
+export function parseExports(stdout: string, frame: string): Record<string, string> {
   const exports: Record<string, string> = {}
   for (const raw of stdout.split('\n')) {
-    const match = EXPORT_LINE.exec(raw.replace(/\r$/, ''))
-    if (match) exports[match[1]] = match[2]
+    const found = parseFramedLine(raw, frame)
+    if (found) exports[found[0]] = found[1]
   }
 
   return exports
+}
+
+/**
+ * Splits a byte stream into lines as it arrives, within bounds: `onLine` gets each whole line; past the
+ * line or total bound, `onOverflow` is called once and the rest is dropped.
+ */
+export class LineReader {
+  private partial: Buffer[] = []
+  private partialBytes = 0
+  private total = 0
+  /** Dropping the rest of a line that passed the line bound. */
+  private skipping = false
+  overflow?: 'line' | 'total'
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly onOverflow: () => void,
+    private readonly limits = OUTPUT_LIMITS,
+  ) {}
+
+  /**
+   * Past a bound the output is refused (`onOverflow`, once), but lines that still arrive are read, one at a
+   * time within the line bound, so that a secret the host prints while it is being stopped is not lost.
+   */
+  push(chunk: Buffer): void {
+    this.total += chunk.length
+    if (this.total > this.limits.totalBytes) this.stop('total')
+    let start = 0
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.take(chunk.subarray(start, nl))
+      if (!this.skipping) this.onLine(Buffer.concat(this.partial).toString('utf8'))
+      this.partial = []
+      this.partialBytes = 0
+      this.skipping = false
+      start = nl + 1
+    }
+
+    if (start < chunk.length) this.take(chunk.subarray(start))
+  }
+
+  /** The last line when the output did not end with a newline. */
+  end(): void {
+    if (!this.skipping && this.partialBytes > 0) this.onLine(Buffer.concat(this.partial).toString('utf8'))
+    this.partial = []
+    this.partialBytes = 0
+  }
+
+  private take(part: Buffer): void {
+    if (this.skipping) return
+    this.partial.push(part)
+    this.partialBytes += part.length
+    if (this.partialBytes <= this.limits.lineBytes) return
+    this.partial = []
+    this.partialBytes = 0
+    this.skipping = true
+    this.stop('line')
+  }
+
+  private stop(why: 'line' | 'total'): void {
+    if (this.overflow) return
+    this.overflow = why
+    this.onOverflow()
+  }
 }
 
 /**
@@ -168,14 +256,20 @@ function clip(text: string): string {
  * non-secret inputs as environment assignments) and returns what it found. The token secret
  * travels only from the host, never to it. A token that exists in `create` mode comes back
  * as `tokenExisted: true` without a secret: the caller decides (refuse, or rotate).
- * Failures are HyopsError 20 (`script-failed`, `no-node`, `no-secret`, `bad-ca`, or the
+ *
+ * The output is read as it streams: only lines framed with this run's random tag (sent on stdin, so neither
+ * the argv nor a login script sees it) count; a TOKEN_SECRET only in a run that makes a token, only once.
+ * The secret is handed to `onTokenSecret` the moment it arrives, and the script goes on only after that
+ * resolves (it waits for a "kept" line on its stdin), so a client that dies mid-run never leaves the host
+ * further along than its disk. Output past {@link OUTPUT_LIMITS} stops the script (exit 20 `output-too-large`).
+ * Failures are HyopsError 20 (`script-failed`, `no-node`, `no-secret`, `bad-ca`, `output-too-large`, or the
  * session's own SSH reasons) whose messages never hold a secret.
  */
 export async function runRemoteBootstrap(
   session: SshSession,
   request: RemoteBootstrapRequest,
 ): Promise<RuntimeDiscovery> {
-  const {command, stdin} = bootstrapInvocation({
+  const {command, stdin: script} = bootstrapInvocation({
     inputs: request.inputs,
     readOnly: request.readOnly,
     sudo: request.inputs.sshSudo,
@@ -183,21 +277,86 @@ export async function runRemoteBootstrap(
     tokenMode: request.tokenMode,
     wantCa: request.wantCa,
   })
-  const result = await session.exec(command, {
-    stdin,
-    timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-  })
-  // sudo refusing prints before the script starts: no EXPORT line yet.
-  if (request.inputs.sshSudo && result.code !== 0 && !/^EXPORT:/m.test(result.stdout))
-    checkSudo(session.target, request.inputs.sshUsername, result.stderr)
-  const exports = parseExports(result.stdout)
+  const frame = newFrame()
+  const makesToken = !request.readOnly && request.tokenMode !== 'keep'
+  const exports: Record<string, string> = {}
   const redactor = new Redactor()
-  const secret = request.tokenMode === 'keep' || request.readOnly ? undefined : exports.TOKEN_SECRET
-  if (exports.TOKEN_SECRET) redactor.addSecret(exports.TOKEN_SECRET)
-  if (exports.TOKEN_REMOVED === '1' && !request.readOnly) request.onTokenRemoved?.()
-  if (secret) await request.onTokenSecret?.(secret)
-  if (!secret) delete exports.TOKEN_SECRET
+  const stdin = new PassThrough()
+  const abort = new AbortController()
+  let grace: NodeJS.Timeout | undefined
+  // Asks the script to stop before its next change (it checks between steps), keeps reading what it still
+  // prints (a secret made meanwhile is kept), and closes the channel only if it has not ended in time.
+  const stopScript = () => {
+    if (grace || abort.signal.aborted) return
+    if (!stdin.writableEnded) stdin.write(`stop ${frame}\n`)
+    grace = setTimeout(() => abort.abort(), STOP_GRACE_MS)
+  }
 
+  let framed = false
+  let keeping: Promise<void> | undefined
+  let keepError: unknown
+  let secret: string | undefined
+  const onLine = (line: string) => {
+    const found = parseFramedLine(line, frame)
+    if (!found) return
+    framed = true
+    const [name, value] = found
+    if (name !== 'TOKEN_SECRET') {
+      exports[name] = value
+      if (name === 'TOKEN_REMOVED' && value === '1' && !request.readOnly) request.onTokenRemoved?.()
+      return
+    }
+
+    if (!makesToken || secret !== undefined || value === '') return
+    secret = value
+    redactor.addSecret(value)
+    keeping = (request.onTokenSecret?.(value) ?? Promise.resolve()).then(
+      () => void (stdin.writableEnded || stdin.write(`kept ${frame}\n`)),
+      (error: unknown) => {
+        keepError = error
+        stdin.end()
+      },
+    )
+  }
+
+  const reader = new LineReader(onLine, stopScript)
+  stdin.write(`HYOPS_FRAME=${frame}\n${script}`)
+  if (request.stop?.aborted) stopScript()
+  request.stop?.addEventListener('abort', stopScript, {once: true})
+  let result
+  try {
+    result = await session.exec(command, {
+      abort: abort.signal,
+      keepStdout: false,
+      onStdout: (chunk) => reader.push(chunk),
+      stdin,
+      timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    })
+    reader.end()
+  } finally {
+    clearTimeout(grace)
+    request.stop?.removeEventListener('abort', stopScript)
+    stdin.end()
+    await keeping
+  }
+
+  if (keepError !== undefined) throw keepError
+  if (reader.overflow) {
+    const what =
+      reader.overflow === 'line'
+        ? `a line longer than ${OUTPUT_LIMITS.lineBytes / 1024} KiB`
+        : `more than ${OUTPUT_LIMITS.totalBytes / (1024 * 1024)} MiB of output`
+    throw new HyopsError(ExitCode.Remote, `remote bootstrap on ${session.target} printed ${what}; stopped it`, {
+      hint: secret
+        ? 'the new token secret was kept; find what prints on the host (a login script?) and re-run'
+        : 'find what prints on the host (a login script such as ~/.bashrc?) and re-run',
+      reason: 'output-too-large',
+    })
+  }
+
+  // sudo refusing prints before the script starts: no framed line yet.
+  if (request.inputs.sshSudo && result.code !== 0 && !framed)
+    checkSudo(session.target, request.inputs.sshUsername, result.stderr)
   if (result.code !== 0) {
     const how = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`
     const cause = hostStateCause(result.stderr, request.inputs.sshUsername, request.inputs.userFq)
@@ -218,7 +377,7 @@ export async function runRemoteBootstrap(
     )
   }
 
-  const discovery = discoveryFromExports(exports, request.inputs)
+  const discovery = discoveryFromExports(secret ? {...exports, TOKEN_SECRET: secret} : exports, request.inputs)
   const mustHaveSecret =
     !request.readOnly && (request.tokenMode === 'rotate' || (request.tokenMode === 'create' && !discovery.tokenExisted))
   if (mustHaveSecret && !discovery.tokenSecret) {

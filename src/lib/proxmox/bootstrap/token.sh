@@ -34,7 +34,8 @@ create_token() {
     my $answer = decode_json($text);
     my $value = ref $answer eq "HASH" ? $answer->{value} : undef;
     die "the answer has no token value\n" unless defined $value && $value =~ /\A[^\s]+\z/;
-    print "EXPORT:TOKEN_SECRET=$value\n";' || die "cannot create the token $USER_FQ!$TOKEN_NAME"
+    print "EXPORT:$ENV{HYOPS_FRAME}:TOKEN_SECRET=$value\n";' || die "cannot create the token $USER_FQ!$TOKEN_NAME"
+  await_kept
 }
 
 apply_token_mode() {

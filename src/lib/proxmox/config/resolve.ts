@@ -4,6 +4,7 @@ import {isIP} from 'node:net'
 import {dirname, isAbsolute, resolve} from 'node:path'
 
 import {ExitCode, HyopsError} from '../../errors.js'
+import {readBounded} from '../../runtime/bounded-read.js'
 import {expandHome} from '../../runtime/root.js'
 import {
   CONFIG_KEYS,
@@ -48,10 +49,15 @@ const KEY_VALUE = /^([^=]+)=(.*)$/
 export async function readProxmoxConfig(path: string): Promise<ProxmoxConfigFile> {
   let bytes: Buffer
   try {
-    bytes = await readFile(path)
+    bytes = await readBounded(path, CONFIG_MAX_BYTES)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return {exists: false, lines: {}, path, unknown: [], values: {}}
+    if (code === 'EFBIG')
+      throw new HyopsError(ExitCode.ConfigInvalid, `config ${path} is larger than ${CONFIG_MAX_BYTES / 1024} KiB`, {
+        hint: 'give a Proxmox config file with --config (a few lines of KEY = value)',
+        reason: 'config-unreadable',
+      })
     const why =
       code === 'EACCES'
         ? 'permission denied'
@@ -66,6 +72,9 @@ export async function readProxmoxConfig(path: string): Promise<ProxmoxConfigFile
 
   return parseProxmoxConfig(decodeUtf8(bytes, path), path)
 }
+
+/** A config file is a few hundred bytes; anything past this (`/dev/zero`?) is refused unread. */
+export const CONFIG_MAX_BYTES = 256 * 1024
 
 /** Parses config text (see `readProxmoxConfig`); `path` is only for messages. */
 export function parseProxmoxConfig(text: string, path: string): ProxmoxConfigFile {
@@ -86,7 +95,7 @@ export function parseProxmoxConfig(text: string, path: string): ProxmoxConfigFil
     }
 
     const pair = KEY_VALUE.exec(line)
-    const name = pair ? iniUnquote(pair[1]) : ''
+    const name = pair ? String(iniUnquote(pair[1])) : ''
     if (!pair || name === '') {
       throw malformed(
         path,
@@ -116,7 +125,8 @@ export function parseProxmoxConfig(text: string, path: string): ProxmoxConfigFil
     }
 
     result.lines[key] = {line: lineNo, name}
-    const value = iniUnquote(pair[2])
+    // The ini package turns some quoted values into numbers or booleans ('22', 'true'): inputs are strings.
+    const value = String(iniUnquote(pair[2]))
     if (value !== '') result.values[key] = value
   }
 
@@ -209,7 +219,10 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
   const environment = sources.environment ?? process.env
   const fieldSources: ProxmoxInputs['sources'] = {}
 
-  const candidateAt = (spec: ConfigKeySpec, level: (typeof LEVELS)[number]): Candidate | undefined => {
+  const candidateAt = (spec: ConfigKeySpec, level: (typeof LEVELS)[number]): Candidate | undefined =>
+    printable(spec, rawCandidateAt(spec, level))
+
+  const rawCandidateAt = (spec: ConfigKeySpec, level: (typeof LEVELS)[number]): Candidate | undefined => {
     if (level === 'flag') {
       const value = sources.flags[spec.flag]
       return typeof value === 'string' && value.trim() !== ''
@@ -358,9 +371,34 @@ export function describeProxmoxInputs(inputs: ProxmoxInputs): Record<string, str
 function invalid(key: string, candidate: Candidate, what: string, hint: string): HyopsError {
   return new HyopsError(
     ExitCode.ConfigInvalid,
-    `${key} ${JSON.stringify(candidate.value)} (${candidate.where}) is not ${what}`,
-    {hint, reason: 'invalid-value'},
+    `${key} ${quoteShort(candidate.value)} (${candidate.where}) is not ${what}`,
+    {
+      hint,
+      reason: 'invalid-value',
+    },
   )
+}
+
+/** A value quoted for a message: whole up to 100 characters, else its first 60 and how long it was. */
+export function quoteShort(value: string): string {
+  return value.length > 100
+    ? `${JSON.stringify(value.slice(0, 60))}... (${value.length} characters)`
+    : JSON.stringify(value)
+}
+
+// NUL, newlines and the other C0 controls (a tab is allowed) and DEL: no input of hyops holds one.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/
+
+/** Refuses a value holding a control character (exit 11 naming the key and where it came from). */
+function printable(spec: ConfigKeySpec, candidate: Candidate | undefined): Candidate | undefined {
+  if (candidate === undefined || !CONTROL.test(candidate.value)) return candidate
+  const code = candidate.value.codePointAt(candidate.value.search(CONTROL))!
+  const name = `U+${code.toString(16).padStart(4, '0').toUpperCase()}`
+  throw new HyopsError(ExitCode.ConfigInvalid, `${spec.key} (${candidate.where}) holds a control character (${name})`, {
+    hint: `give ${spec.key} without NUL, newline or other control characters`,
+    reason: 'invalid-value',
+  })
 }
 
 const REALM = /^[A-Za-z][A-Za-z0-9._-]+$/

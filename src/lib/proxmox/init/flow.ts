@@ -2,7 +2,7 @@ import type {InitContext} from '../../command/init-command.js'
 import {secretsError, usageError} from '../../errors.js'
 import {readMarker} from '../../readiness/marker.js'
 import {describeProxmoxInputs} from '../config/resolve.js'
-import {findKnownSecret, TOKEN_SECRET_KEY} from './known-secret.js'
+import {findKnownSecret, TOKEN_ID_KEY, TOKEN_SECRET_KEY, vaultSecretIsFor} from './known-secret.js'
 import {discoveryFromMarker} from '../outputs/marker.js'
 import {declinedReuseError, offerSiblingToken, reuseContext} from '../token-reuse/flow.js'
 import type {ProxmoxInputs, TokenMode} from '../types.js'
@@ -66,8 +66,12 @@ export async function runProxmoxInit(
   if (offer?.accepted) known = {origin: 'vault', secret: offer.accepted.secret}
   if (!known && !flags.force && flags['non-interactive']) {
     const siblings = offer && offer.scan.envs > 0 ? `, no sibling env in ${offer.scan.envsDir} holds a working one` : ''
+    const otherId = vaultSecretIsFor(vault, inputs.tokenId)
+    const what = otherId
+      ? `the ${TOKEN_SECRET_KEY} in the vault ${paths.vault} is for ${otherId} (${TOKEN_ID_KEY}), not ${inputs.tokenId}`
+      : `${TOKEN_SECRET_KEY} is not in the vault ${paths.vault}`
     throw secretsError(
-      `${TOKEN_SECRET_KEY} is not in the vault ${paths.vault}${siblings}, and --non-interactive forbids making a token`,
+      `${what}${siblings}, and --non-interactive forbids making a token`,
       'seed it with "hyops vault set PROXMOX_TOKEN_SECRET", or pass --force to rotate the token',
     )
   }
@@ -92,6 +96,11 @@ export async function runProxmoxInit(
   if (tokenMode !== 'keep') await step(io, context, 'check vault password', () => vault.ensureWritable())
 
   const state: RunState = {inputs, io, known, paths, previousMarker, vault}
+  // On a signal, once the secret writes have settled: a run that changed the token leaves the marker not ready.
+  context.guard?.onInterrupt(async (signal) => {
+    if (state.madeSecret || state.tokenRemoved)
+      await markNotReady(context, state, new Error(`interrupted by ${signal}`))
+  })
   if (offer?.accepted) await adoptReusedSecret(context, state, offer, 'missing')
   try {
     const discovered = remote

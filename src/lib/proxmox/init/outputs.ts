@@ -9,7 +9,7 @@ import {writeFileSafely} from '../../runtime/safe-write.js'
 import {readPublicKey} from '../../ssh/keygen.js'
 import {validateProxmoxToken} from './validation.js'
 import {detectBindAddress} from '../outputs/http-bind.js'
-import {TOKEN_SECRET_KEY} from './known-secret.js'
+import {vaultEntryFor} from './known-secret.js'
 import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
 import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs} from '../types.js'
@@ -50,7 +50,9 @@ export async function finish(
         )
 
   if (!state.madeSecret && state.known?.origin === 'credentials') {
-    await step(io, context, 'restore secret to vault', () => state.vault.update({[TOKEN_SECRET_KEY]: secret}))
+    await step(io, context, 'restore secret to vault', () =>
+      state.vault.update(vaultEntryFor(state.vault, inputs.tokenId, secret).changes),
+    )
     io.note(`Put the secret of ${inputs.tokenId} from ${paths.credentials} back into the vault`)
   }
 
@@ -125,6 +127,36 @@ export async function markNotReady(context: InitContext, state: RunState, error:
   const reason =
     `token ${state.madeSecret ? 'rotated' : 'removed'} by run ${context.runId}, which then ` +
     `failed: ${error instanceof Error ? error.message : String(error)}`
+  await writeNotReady(context, state, reason).catch(() => {})
+  context.guard?.keep(`the marker ${state.paths.marker} says not_ready`)
+}
+
+/**
+ * Write-ahead: before a rotation (which kills the credentials on disk the moment the host removes the old
+ * token) an existing marker is rewritten as not ready, so that even a SIGKILL cannot leave it saying `ready`
+ * over dead credentials. Only a completed run makes it `ready` again.
+ */
+export async function markRotating(context: InitContext, state: RunState): Promise<void> {
+  if (!state.previousMarker) return
+  state.markerBefore ??= await readFile(state.paths.marker).catch(() => undefined)
+  await writeNotReady(
+    context,
+    state,
+    `run ${context.runId} is rotating the token ${state.inputs.tokenId}; the credentials on disk stop working ` +
+      'once the host removes it; not ready until a run completes',
+  )
+}
+
+/**
+ * A rotation whose script stopped on its own before the host removed anything (it said so: no TOKEN_REMOVED,
+ * no secret) left the old credentials working: the marker gets back the bytes it had before the write-ahead.
+ */
+export async function undoMarkRotating(state: RunState): Promise<void> {
+  if (state.markerBefore === undefined || state.tokenRemoved || state.madeSecret) return
+  await writeFileSafely(state.paths.marker, state.markerBefore, {mode: 0o600}).catch(() => {})
+}
+
+async function writeNotReady(context: InitContext, state: RunState, reason: string): Promise<void> {
   const marker = buildProxmoxMarker({
     paths: {
       config: state.paths.config,
@@ -138,5 +170,5 @@ export async function markNotReady(context: InitContext, state: RunState, error:
     status: 'not_ready',
     token: {action: state.tokenAction ?? 'rotated', id: state.inputs.tokenId},
   })
-  await state.io.writeMarker(marker).catch(() => {})
+  await state.io.writeMarker(marker)
 }

@@ -10,7 +10,8 @@ import {preloadProxmoxValidation} from './validation.js'
 import {runRemoteBootstrap} from '../bootstrap/run.js'
 import {clusterCaFile} from '../bootstrap/cluster-ca.js'
 import {openHostSession} from '../bootstrap/host-session.js'
-import {TOKEN_SECRET_KEY} from './known-secret.js'
+import {vaultEntryFor} from './known-secret.js'
+import {markRotating, undoMarkRotating} from './outputs.js'
 import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
 import {type Found, noRemoteDiscovery, type ProxmoxInitOptions, type RunState} from './run-state.js'
@@ -50,26 +51,41 @@ export async function bootstrapOnHost(
   )
   // The host works for a while now: load the HTTP client for the validation meanwhile.
   preloadProxmoxValidation()
+  const stop = new AbortController()
+  const unStop = context.guard?.onStop(() => stop.abort())
   try {
     const keepSecret = async (secret: string) => {
       evidence.redactor.addSecret(secret)
       state.madeSecret = secret
-      await keepNewSecret(state, secret)
+      const where = await (context.guard?.critical(keepNewSecret(state, secret)) ?? keepNewSecret(state, secret))
+      context.guard?.keep(`the new secret of ${inputs.tokenId} is in ${where}`)
     }
 
-    const run = (mode: TokenMode) =>
-      io.step('bootstrap Proxmox', () =>
-        evidence.step(`remote bootstrap (token ${mode})`, () =>
-          runRemoteBootstrap(session, {
-            inputs,
-            onTokenRemoved: () => void (state.tokenRemoved = true),
-            onTokenSecret: keepSecret,
-            tokenMode: mode,
-            snippetsStorage: typeof options.enableSnippets === 'string' ? options.enableSnippets : undefined,
-            wantCa,
-          }),
-        ),
-      )
+    const run = async (mode: TokenMode) => {
+      if (mode === 'rotate') await markRotating(context, state)
+      const found = await io
+        .step('bootstrap Proxmox', () =>
+          evidence.step(`remote bootstrap (token ${mode})`, () =>
+            runRemoteBootstrap(session, {
+              inputs,
+              onTokenRemoved: () => void (state.tokenRemoved = true),
+              onTokenSecret: keepSecret,
+              snippetsStorage: typeof options.enableSnippets === 'string' ? options.enableSnippets : undefined,
+              stop: stop.signal,
+              tokenMode: mode,
+              wantCa,
+            }),
+          ),
+        )
+        .catch(async (error: unknown) => {
+          // Only a script that ended and said what it did proves the old token is still there.
+          if (error instanceof HyopsError && error.reason === 'script-failed') await undoMarkRotating(state)
+          throw error
+        })
+      if (state.keepError !== undefined) throw state.keepError
+      return found
+    }
+
     let discovery: RuntimeDiscovery = await run(tokenMode)
     if (tokenMode === 'create' && discovery.tokenExisted && !discovery.tokenSecret) {
       const rotate = context.interactive && (await confirmRotateToken(inputs.tokenId))
@@ -101,21 +117,33 @@ export async function bootstrapOnHost(
     const runtime = await offerSnippets(context, state, session, discovery, options)
     return {caPem, runtime}
   } finally {
+    unStop?.()
     session.dispose()
   }
 }
 
 /**
- * A secret the host just made goes to the vault at once. If the vault cannot take it, it
- * goes to the 0600 credentials file instead (still on disk), and the vault's error stands.
+ * A secret the host just made goes to the vault at once (with the token id it belongs to). If the vault
+ * cannot take it, it goes to the 0600 credentials file instead (still on disk): the vault's error is kept in
+ * `state.keepError` and thrown once the bootstrap is over. Resolves with where the secret is; rejects only
+ * when neither place took it.
  */
-export async function keepNewSecret(state: RunState, secret: string): Promise<void> {
+export async function keepNewSecret(state: RunState, secret: string): Promise<string> {
   try {
-    await state.vault.update({[TOKEN_SECRET_KEY]: secret})
+    const entry = vaultEntryFor(state.vault, state.inputs.tokenId, secret, state.tokenRemoved)
+    await state.vault.update(entry.changes)
+    if (entry.previous) state.io.note(`Kept ${entry.previous} in the vault ${state.paths.vault}`)
+    return `the vault ${state.paths.vault}`
   } catch (error) {
     const partial = renderProxmoxTfvars({...emptyTfvars(state.inputs), proxmox_token_secret: secret})
-    await writeFileSafely(state.paths.credentials, partial, {mode: 0o600}).catch(() => {})
-    throw error
+    try {
+      await writeFileSafely(state.paths.credentials, partial, {mode: 0o600})
+    } catch {
+      throw error
+    }
+
+    state.keepError = error
+    return state.paths.credentials
   }
 }
 

@@ -63,6 +63,10 @@ export interface RunState {
   vault: LoadedVault
   /** Set as soon as the host hands over a new secret. */
   madeSecret?: string
+  /** The marker's bytes before a rotation's write-ahead rewrote it as not ready. */
+  markerBefore?: Buffer
+  /** The vault's error when a new secret had to go to the credentials file instead (thrown after the bootstrap). */
+  keepError?: unknown
   /** Set when a rotation removed the old token on the host (its secret is dead), even if no new one came. */
   tokenRemoved?: boolean
   tokenAction?: TokenAction

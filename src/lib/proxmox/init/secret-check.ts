@@ -5,7 +5,7 @@ import type {InitContext} from '../../command/init-command.js'
 import {HyopsError} from '../../errors.js'
 import {confirmRotateToken} from '../../ux/prompts.js'
 import {validateProxmoxToken} from './validation.js'
-import {TOKEN_SECRET_KEY} from './known-secret.js'
+import {vaultEntryFor} from './known-secret.js'
 import {proxmoxUrl} from '../outputs/tfvars.js'
 import {
   declinedReuseError,
@@ -28,7 +28,7 @@ export async function adoptReusedSecret(
 ): Promise<void> {
   const token = offer.accepted!
   await step(state.io, context, 'store reused secret in vault', () =>
-    state.vault.update({[TOKEN_SECRET_KEY]: token.secret}),
+    state.vault.update(vaultEntryFor(state.vault, state.inputs.tokenId, token.secret).changes),
   )
   context.evidence.fileWritten(state.paths.vault)
   state.reused = token

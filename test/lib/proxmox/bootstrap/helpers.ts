@@ -53,7 +53,14 @@ export function localBashSession(
         })
         const out: Buffer[] = []
         const err: Buffer[] = []
-        child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (options.keepStdout !== false) out.push(chunk)
+          options.onStdout?.(chunk)
+        })
+        options.abort?.addEventListener('abort', () => child.kill('SIGTERM'), {once: true})
+        const timer =
+          options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), options.timeoutMs)
+        child.on('close', () => clearTimeout(timer))
         child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
         child.on('error', reject)
         child.on('close', (code, signal) =>
@@ -65,7 +72,8 @@ export function localBashSession(
           }),
         )
         child.stdin.on('error', () => {})
-        child.stdin.end(options.stdin ?? '')
+        if (typeof options.stdin === 'object') options.stdin.pipe(child.stdin)
+        else child.stdin.end(options.stdin ?? '')
       })
     },
     hostKey: {fingerprint: 'SHA256:local', keyType: 'none', status: 'unchecked'},

@@ -45,12 +45,15 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
   /** Sources lib.sh and `pieces`, sets `env`, then runs `calls` (shell text) under set -euo pipefail. */
   function runPieces(statePath: string, pieces: string[], calls: string, env: Record<string, string> = {}): ShellRun {
     const sources = ['lib.sh', ...pieces].map((piece) => `source ${JSON.stringify(join(PIECES_DIR, piece))}`)
-    const result = spawnSync('bash', ['-c', [...sources, calls].join('\n')], {
+    // The client protocol (check_go, await_kept on fd 3) is run.ts's, tested there: here the client always agrees.
+    const kept = 'check_go() { :; }; await_kept() { :; }'
+    const result = spawnSync('bash', ['-c', [...sources, kept, calls].join('\n')], {
       encoding: 'utf8',
       env: {
         FALLBACK_BRIDGE: 'vmbr0',
         FALLBACK_STORAGE_ISO: 'local',
         FALLBACK_STORAGE_VM: 'local-lvm',
+        HYOPS_FRAME: 'f0f0',
         HYOPS_SIM_STATE: statePath,
         LANG: 'C.UTF-8',
         PATH: [SIM_BIN_DIR, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
@@ -62,7 +65,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     })
     const exports: Record<string, string> = {}
     for (const line of result.stdout.split('\n')) {
-      const match = /^EXPORT:([A-Z0-9_]+)=(.*)$/.exec(line)
+      const match = /^EXPORT:f0f0:([A-Z0-9_]+)=(.*)$/.exec(line)
       if (match) exports[match[1]] = match[2]
     }
     return {code: result.status ?? 255, exports, stderr: result.stderr, stdout: result.stdout}
@@ -308,7 +311,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
         },
       )
       assert.equal(run.code, 0, run.stderr)
-      assert.ok(run.stdout.indexOf('EXPORT:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:TOKEN_SECRET='))
+      assert.ok(run.stdout.indexOf('EXPORT:f0f0:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:f0f0:TOKEN_SECRET='))
       assert.notEqual(run.exports.TOKEN_SECRET, old)
       assert.equal((await readSimState(state)).tokens['hyops@pve!hyops'].secret, run.exports.TOKEN_SECRET)
     })

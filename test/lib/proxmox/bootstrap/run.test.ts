@@ -39,21 +39,23 @@ function rejectsWithReason(fn: () => unknown, reason: string): void {
 }
 
 describe('parseExports', () => {
-  it('keeps only EXPORT:NAME=VALUE lines, values whole (with = and spaces), the last one winning', () => {
+  it('keeps only EXPORT:<frame>:NAME=VALUE lines, values whole (with = and spaces), the last one winning', () => {
     const stdout = [
       'some noise',
-      'EXPORT:NODE=pve1\r',
-      'EXPORT:STORAGE_VM=local-lvm',
-      '  EXPORT:INDENTED=no',
-      'EXPORT:lower=no',
-      'EXPORT:CA_PEM_B64=QUJD==',
-      'EXPORT:EMPTY=',
-      'EXPORT:STORAGE_VM=fast store',
-      'EXPORT:TOKEN_SECRET=a=b=c',
-      'EXPORT:=novalue',
+      'EXPORT:ab12:NODE=pve1\r',
+      'EXPORT:ab12:STORAGE_VM=local-lvm',
+      '  EXPORT:ab12:INDENTED=no',
+      'EXPORT:ab12:lower=no',
+      'EXPORT:ab12:CA_PEM_B64=QUJD==',
+      'EXPORT:ab12:EMPTY=',
+      'EXPORT:ab12:STORAGE_VM=fast store',
+      'EXPORT:ab12:TOKEN_SECRET=a=b=c',
+      'EXPORT:ab12:=novalue',
+      'EXPORT:TOKEN_SECRET=unframed',
+      'EXPORT:ffff:NODE=other-frame',
       '',
     ].join('\n')
-    assert.deepEqual(parseExports(stdout), {
+    assert.deepEqual(parseExports(stdout, 'ab12'), {
       CA_PEM_B64: 'QUJD==',
       EMPTY: '',
       NODE: 'pve1',
@@ -63,7 +65,7 @@ describe('parseExports', () => {
   })
 
   it('reads nothing from empty output', () => {
-    assert.deepEqual(parseExports(''), {})
+    assert.deepEqual(parseExports('', 'ab12'), {})
   })
 })
 
