@@ -1,5 +1,8 @@
-import {HyopsCommand} from '../../lib/command/hyops-command.js'
-import {ExitCode, HyopsError} from '../../lib/errors.js'
+import {Flags} from '@oclif/core'
+
+import {VaultCommand} from '../../lib/command/vault-command.js'
+import {describeError, ExitCode, HyopsError} from '../../lib/errors.js'
+import {collectCheckTargets} from '../../lib/hooks/check-targets.js'
 import {collectInitTargets} from '../../lib/hooks/init-targets.js'
 import {readMarkers, type MarkerReading} from '../../lib/readiness/marker.js'
 
@@ -14,20 +17,41 @@ export interface InitStatusResult {
     path: string
     /** The marker's warnings (what will break later though the target is ready). */
     warnings?: Array<{code: string; message: string; fix: string}>
+    /** With --check: whether the credentials work live, and what was proved or why not. */
+    check?: LiveCheck
   }>
 }
 
-export default class InitStatus extends HyopsCommand<typeof InitStatus> {
+/** One target's live check. */
+export interface LiveCheck {
+  ok: boolean
+  /** What was proved, or why it failed (with the fix). */
+  message: string
+  /** The exit code the failure maps to. */
+  exit_code?: number
+}
+
+export default class InitStatus extends VaultCommand<typeof InitStatus> {
   static override summary = 'Show the readiness markers of a runtime root'
   static override description =
     `Reads <root>/meta/<target>.ready.json for every target initialised in the selected ` +
     `runtime root and prints one line each. A marker that cannot be read is reported as such; ` +
     `the others are still shown. Installed targets (the core's and those of provider plugins) ` +
-    `without a marker are listed as not initialised. Exits 1 when the root has no markers.`
+    `without a marker are listed as not initialised. Exits 1 when the root has no markers.\n\n` +
+    `With --check, every initialised target's credentials are also proved live against its API, without ` +
+    `changing anything (proxmox: the token and every privilege of the profile its last run verified; ` +
+    `plugins answer the hyops:check-target hook), one line each. The exit code is then 0 only when every ` +
+    `target checks out, else that of the first failure (21 for credentials that do not work, e.g. a missing ` +
+    `privilege). Run it before terraform plan.`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --env staging --json',
+    '<%= config.bin %> <%= command.id %> --check --non-interactive',
   ]
+
+  static override flags = {
+    check: Flags.boolean({description: "Prove each target's credentials live against its API (changes nothing)"}),
+  }
 
   public async run(): Promise<InitStatusResult> {
     const layout = this.layout()
@@ -41,14 +65,19 @@ export default class InitStatus extends HyopsCommand<typeof InitStatus> {
     }
 
     const missing = installed.filter((info) => !readings.some((r) => r.target === info.target))
-    for (const reading of readings) {
+    const checks = this.flags.check ? await this.liveChecks(readings) : undefined
+    for (const [i, reading] of readings.entries()) {
       this.log(describe(reading))
       for (const w of warningsOf(reading)) this.log(`  warning: ${w.message} (fix: ${w.fix})`)
+      const check = checks?.[i]
+      if (check) this.log(`  check: ${check.ok ? 'ok' : `FAILED (exit ${check.exit_code})`}: ${check.message}`)
     }
 
     for (const info of missing) this.log(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
+    const failed = checks?.find((c) => !c.ok)
+    if (failed) process.exitCode = failed.exit_code
     const entries = [
-      ...readings.map((r) => toEntry(r)),
+      ...readings.map((r, i) => ({...toEntry(r), ...(checks ? {check: checks[i]} : {})})),
       ...missing.map((info) => ({
         path: layout.markerFile(info.target),
         status: 'not_initialised',
@@ -56,6 +85,44 @@ export default class InitStatus extends HyopsCommand<typeof InitStatus> {
       })),
     ]
     return {root: layout.root, targets: entries}
+  }
+
+  /** Each reading's live check, all at once: only ready targets whose plugin answers hyops:check-target. */
+  private async liveChecks(readings: MarkerReading[]): Promise<LiveCheck[]> {
+    const {targets: checkers} = await collectCheckTargets(this.config)
+    const layout = this.layout()
+    return Promise.all(
+      readings.map(async (reading): Promise<LiveCheck> => {
+        const fail = (message: string, exitCode: number = ExitCode.Secrets) => ({
+          exit_code: exitCode,
+          message,
+          ok: false,
+        })
+        if (!reading.marker) return fail(`the marker cannot be read: ${reading.error}`)
+        if (reading.marker.status !== 'ready')
+          return fail(
+            `not ready${reading.marker.reason ? ` (${reading.marker.reason})` : ''}: run hyops init ${reading.target}`,
+          )
+        const checker = checkers.get(reading.target)
+        if (!checker)
+          return fail(
+            `no installed plugin checks ${reading.target} live (hyops:check-target)`,
+            ExitCode.DependencyMissing,
+          )
+        try {
+          const answer = await checker.check({
+            environment: process.env,
+            layout,
+            marker: reading.marker,
+            openVault: () => this.openVault(),
+          })
+          return {message: answer.detail, ok: true}
+        } catch (error) {
+          const {exitCode, hint, message} = describeError(error)
+          return fail(hint ? `${message} (${hint})` : message, exitCode)
+        }
+      }),
+    )
   }
 }
 

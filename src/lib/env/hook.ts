@@ -1,6 +1,6 @@
 import type {Config} from '@oclif/core'
 
-import {CORE_PACKAGE} from '../hooks/events.js'
+import {collectTargets} from '../hooks/events.js'
 import type {ReadinessMarker} from '../readiness/marker.js'
 import type {RuntimeLayout} from '../runtime/layout.js'
 import type {LoadedVault} from '../vault/vault-access.js'
@@ -71,18 +71,7 @@ declare module '@oclif/core/hooks' {
 export async function collectEnvTargets(
   config: Config,
 ): Promise<{targets: Map<string, EnvTarget>; failures: string[]}> {
-  const result = await config.runHook('hyops:env-formats', {})
-  const answers = [...result.successes].sort(
-    (a, b) => Number(b.plugin.name === CORE_PACKAGE) - Number(a.plugin.name === CORE_PACKAGE),
-  )
-  const targets = new Map<string, EnvTarget>()
-  for (const {result: list} of answers) {
-    for (const target of Array.isArray(list) ? list : []) {
-      if (isEnvTarget(target) && !targets.has(target.target)) targets.set(target.target, target)
-    }
-  }
-
-  return {failures: result.failures.map((f) => `${f.plugin.name}: ${f.error.message}`), targets}
+  return collectTargets(config, 'hyops:env-formats', isEnvTarget)
 }
 
 function isEnvTarget(value: unknown): value is EnvTarget {

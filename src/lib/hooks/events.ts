@@ -50,3 +50,27 @@ export async function runOwnedHook<E extends 'hyops:load-vault' | 'hyops:write-m
     throw new HyopsError(ExitCode.DependencyMissing, `no plugin handles the ${event} hook`, {hint: 'reinstall hyops'})
   return answer.result as never
 }
+
+/**
+ * The targets plugins answer a listing event with (`hyops:env-formats`, `hyops:check-target`), by name: the
+ * core's answer wins a clash, entries `accept` refuses are dropped, and a plugin whose hook fails is left
+ * out (`failures` names it).
+ */
+export async function collectTargets<T extends {target: string}>(
+  config: Config,
+  event: 'hyops:env-formats' | 'hyops:check-target',
+  accept: (value: unknown) => value is T,
+): Promise<{targets: Map<string, T>; failures: string[]}> {
+  const result = await config.runHook(event, {})
+  const answers = [...result.successes].sort(
+    (a, b) => Number(b.plugin.name === CORE_PACKAGE) - Number(a.plugin.name === CORE_PACKAGE),
+  )
+  const targets = new Map<string, T>()
+  for (const {result: list} of answers) {
+    for (const target of Array.isArray(list) ? (list as unknown[]) : []) {
+      if (accept(target) && !targets.has(target.target)) targets.set(target.target, target)
+    }
+  }
+
+  return {failures: result.failures.map((f) => `${f.plugin.name}: ${f.error.message}`), targets}
+}

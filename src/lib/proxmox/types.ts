@@ -1,3 +1,5 @@
+import type {PrivilegeProfileName} from './permissions/profiles.js'
+
 /** Where a resolved input came from (precedence: flag > env > config > default). */
 export type InputSource = 'flag' | 'env' | 'config' | 'default' | 'ssh-config'
 
@@ -32,6 +34,18 @@ export interface ProxmoxInputs {
   fallbackBridge: string
   /** PROXMOX_API_HOST: host or address for `proxmox_url`; unset = chosen from what the host reports. */
   apiHost?: string
+  /** PRIVILEGE_PROFILE. */
+  privilegeProfile: PrivilegeProfileName
+  /** The profile's privileges (PRIVILEGES for `custom`), sorted; the host keeps those its version knows. */
+  privileges: string[]
+  /** ROLE_NAME: the role hyops manages and grants on `/`. */
+  roleName: string
+  /** TOKEN_PRIVSEP: privilege separation of the token (then the role is granted to the token too). */
+  tokenPrivsep: boolean
+  /** TOKEN_EXPIRE: days a new token lives; 0 = never. */
+  tokenExpireDays: number
+  /** TOKEN_COMMENT: the comment of a new token. */
+  tokenComment: string
   /** Where each field came from, by field name. */
   sources: Partial<Record<keyof ProxmoxInputs, InputSource>>
 }
@@ -54,6 +68,21 @@ export interface RunWarning {
   code: 'snippets-fallback' | 'bridge-missing' | 'bridge-down'
   message: string
   fix: string
+}
+
+/** What the bootstrap did with the managed role and its grants. */
+export interface RoleReport {
+  role: string
+  /** `created`, `updated` (its privileges differed) or `kept`. */
+  action: 'created' | 'updated' | 'kept'
+  /** The privileges the role holds now (the profile's that this version knows). */
+  privileges: string[]
+  /** The profile's privileges this version does not know. */
+  skipped: string[]
+  /** `granted` on / in this run, or `kept` (already there). */
+  grant: 'granted' | 'kept'
+  /** Grants of earlier releases removed in this run, as `path=Role,Role`. */
+  legacyRemoved: string[]
 }
 
 /** What the remote bootstrap found; non-secret except `tokenSecret`. */
@@ -91,6 +120,8 @@ export interface RuntimeDiscovery {
   tokenSecret?: string
   /** The cluster CA (PEM), read when verified TLS is wanted without TLS_CA_FILE. */
   caPem?: string
+  /** The role upkeep, when the script got that far (not in `create` mode with an existing token). */
+  role?: RoleReport
 }
 
 /**

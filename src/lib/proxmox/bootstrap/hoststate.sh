@@ -13,25 +13,15 @@ check_quorum() {
   fi
 }
 
-# Reads the user's enable and expire fields from the answer of 'pveum user list' (stdin).
+# The user's enable and expire fields, from user.cfg (read_usercfg).
 check_user_state() {
-  local state
-  state=$(perl -MJSON::PP -e '
-    local $/; my $list = decode_json(<STDIN>); my $user = shift;
-    for my $u (ref $list eq "ARRAY" ? @$list : ()) {
-      next unless ref $u eq "HASH" && ($u->{userid} // "") eq $user;
-      my $expire = $u->{expire} // 0;
-      if (defined $u->{enable} && !$u->{enable}) { print "disabled\n" }
-      elsif ($expire && $expire < time) { print "expired ", scalar(gmtime($expire)), " UTC\n" }
-      exit 0;
-    }' "$USER_FQ") || die "cannot read the answer of 'pveum user list'"
-  case $state in
-    disabled)
-      die "the API user $USER_FQ is disabled on the host, so its token cannot log in:" \
-        "enable it with 'pveum user modify $USER_FQ --enable 1', then re-run" ;;
-    expired*)
-      die "the API user $USER_FQ ${state/expired/expired on}, so its token cannot log in:" \
-        "extend it with 'pveum user modify $USER_FQ --expire 0', then re-run" ;;
-  esac
-  return 0
+  [ "$USER_EXISTS" = 1 ] || return 0
+  if [ "$USER_ENABLE" = 0 ]; then
+    die "the API user $USER_FQ is disabled on the host, so its token cannot log in:" \
+      "enable it with 'pveum user modify $USER_FQ --enable 1', then re-run"
+  fi
+  if [ "$USER_EXPIRE" -gt 0 ] && [ "$USER_EXPIRE" -lt "$(date +%s)" ]; then
+    die "the API user $USER_FQ expired on $(date -u -d "@$USER_EXPIRE" '+%a %b %e %H:%M:%S %Y') UTC, so its" \
+      "token cannot log in: extend it with 'pveum user modify $USER_FQ --expire 0', then re-run"
+  fi
 }

@@ -28,22 +28,14 @@ await_kept() {
   [ "$line" = "kept $HYOPS_FRAME" ] || die "the client did not confirm that it kept the new token secret; stopping here"
 }
 
-# Prints "1<TAB>field" for the first object in a JSON array (stdin) whose KEY equals VALUE, else "0".
-json_find() {
-  perl -MJSON::PP -e '
-    local $/; my $list = decode_json(<STDIN>); my ($key, $value, $field) = @ARGV;
-    die "expected a JSON array\n" unless ref $list eq "ARRAY";
-    for my $o (@$list) {
-      next unless ref $o eq "HASH" && defined $o->{$key} && "$o->{$key}" eq $value;
-      my $f = defined $field && defined $o->{$field} ? "$o->{$field}" : "";
-      print "1\t$f\n"; exit 0;
-    }
-    print "0\n";' "$@"
-}
-
 check_inputs() {
   : "${USER_FQ:?}" "${TOKEN_NAME:?}" "${TOKEN_MODE:?}" "${HYOPS_FRAME:?}"
   export HYOPS_FRAME
+  ROLE_NAME=${ROLE_NAME:-HyopsAutomation}
+  : "${ROLE_PRIVS:?}"
+  WANT_PRIVSEP=${WANT_PRIVSEP:-0}
+  TOKEN_EXPIRE=${TOKEN_EXPIRE:-0}
+  TOKEN_COMMENT=${TOKEN_COMMENT:-}
   FALLBACK_STORAGE_VM=${FALLBACK_STORAGE_VM:-}
   FALLBACK_STORAGE_ISO=${FALLBACK_STORAGE_ISO:-}
   FALLBACK_STORAGE_SNIPPETS=${FALLBACK_STORAGE_SNIPPETS:-$FALLBACK_STORAGE_ISO}

@@ -7,13 +7,14 @@ import type {SshSession} from '../../ssh/connection.js'
 import {bootstrapInvocation, SUDO_BOOTSTRAP_COMMAND} from './script.js'
 import {hostStateCause} from '../host/host-state.js'
 import {clusterNodesFrom} from '../host/members.js'
-import type {DiscoverySource, ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
+import type {DiscoverySource, ProxmoxInputs, RoleReport, RuntimeDiscovery, TokenMode} from '../types.js'
 
 /** The inputs the discovery falls back on. */
 export type DiscoveryFallbacks = Pick<
   ProxmoxInputs,
   'host' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'
->
+> &
+  Partial<Pick<ProxmoxInputs, 'roleName'>>
 
 export interface RemoteBootstrapRequest {
   inputs: ProxmoxInputs
@@ -189,7 +190,26 @@ export function discoveryFromExports(exports: Record<string, string>, inputs: Di
     discovery.snippetsCandidate = exports.SNIPPETS_CANDIDATE
   const nodes = exports.MEMBERS_B64 ? clusterNodesFrom(exports.MEMBERS_B64, node, reportedIp) : undefined
   if (nodes) discovery.clusterNodes = nodes
+  const role = roleReport(exports, inputs.roleName)
+  if (role) discovery.role = role
   return discovery
+}
+
+const ROLE_ACTIONS = new Set(['created', 'updated', 'kept'])
+
+/** ROLE_ACTION, ROLE_PRIVS_SET, ROLE_SKIPPED, GRANT_ACTION and LEGACY_REMOVED → a {@link RoleReport}. */
+function roleReport(exports: Record<string, string>, role: string | undefined): RoleReport | undefined {
+  const action = exports.ROLE_ACTION
+  if (action === undefined || !ROLE_ACTIONS.has(action) || role === undefined) return undefined
+  const list = (text: string | undefined, separator: RegExp) => (text ?? '').split(separator).filter(Boolean)
+  return {
+    action: action as RoleReport['action'],
+    grant: exports.GRANT_ACTION === 'granted' ? 'granted' : 'kept',
+    legacyRemoved: list(exports.LEGACY_REMOVED, /\s+/),
+    privileges: list(exports.ROLE_PRIVS_SET, /,/),
+    role,
+    skipped: list(exports.ROLE_SKIPPED, /,/),
+  }
 }
 
 /** `id=type,type id=type` (FILE_STORAGES) → id → content types. */

@@ -10,29 +10,41 @@ import type {ProxmoxInputs, TokenMode} from '../types.js'
  * `pveum`, `pvesh`, `ip` and `hostname` (no jq, no python).
  *
  * Inputs (environment, set with {@link bootstrapCommand}): USER_FQ, TOKEN_NAME,
- * TOKEN_MODE (keep|create|rotate), FALLBACK_STORAGE_VM, FALLBACK_STORAGE_ISO,
+ * TOKEN_MODE (keep|create|rotate), ROLE_NAME, ROLE_PRIVS (the profile's privileges, sorted),
+ * ROLE_STRICT (1: a privilege the host does not know is an error), WANT_PRIVSEP, TOKEN_EXPIRE
+ * (Unix seconds, 0 = never), TOKEN_COMMENT, FALLBACK_STORAGE_VM, FALLBACK_STORAGE_ISO,
  * FALLBACK_STORAGE_SNIPPETS, FALLBACK_BRIDGE, WANT_CA (1: print the cluster CA) and
  * READ_ONLY (1: change nothing, only discover and report).
  *
- * Output: `EXPORT:NAME=VALUE` lines on stdout (NODE, IP, STORAGE_VM, STORAGE_ISO,
+ * Output: framed `EXPORT:<frame>:NAME=VALUE` lines on stdout (NODE, IP, STORAGE_VM, STORAGE_ISO,
  * STORAGE_SNIPPETS, BRIDGE and their *_SOURCE, TOKEN_EXISTS, TOKEN_PRIVSEP when the token
  * exists, CA_PEM_B64 when asked, TOKEN_REMOVED=1 once a rotation removed the old token,
- * TOKEN_SECRET only when it made a token). Errors: a
- * `hyops-bootstrap:` line on stderr and a non-zero exit. Everything that only reads runs
- * before anything that changes the host, so a failed discovery changes nothing.
+ * TOKEN_SECRET only when it made a token, ROLE_ACTION, ROLE_PRIVS_SET, ROLE_SKIPPED,
+ * GRANT_ACTION, LEGACY_REMOVED). Errors: a `hyops-bootstrap:` line on stderr and a non-zero
+ * exit. Everything that only reads runs before anything that changes the host, so a failed
+ * discovery changes nothing.
  *
- * ACLs (granted to the user and, when it exists, to the token; privilege separation is off,
- * so the user's grants are what count, the token's keep working if someone turns it on):
- * - `/` PVEVMAdmin: create, configure, clone, snapshot, start/stop and open consoles of VMs
- *   (Terraform resources, Packer builds).
- * - `/` PVEAuditor: read nodes, storages, networks and tasks, which the providers query.
- * - `/storage` PVEDatastoreAdmin: allocate disks, upload ISOs and templates, read content.
- * - `/sdn/zones` PVESDNUser (Proxmox VE 8 and later, where the role exists): SDN.Use, needed
- *   to attach a NIC to a bridge since 8.0.
- * No Sys.Modify, no user or permission management, no Administrator.
+ * Host calls: what exists (user, token, role, grants) is read from /etc/pve/user.cfg and the
+ * storages from /etc/pve/storage.cfg, so only changes start pveum, plus one `pveum role list`
+ * when the role is not exactly the profile's. A first run makes 5 calls (role list, user add,
+ * token add, role add, acl modify), a re-run at most 1, a rotation at most 3.
+ *
+ * Permissions (`permissions/profiles.ts`): one role, ROLE_NAME, holding the profile's privileges
+ * that this version knows, granted on `/` with propagation to the user (and to the token when
+ * it has privilege separation). The grants of earlier releases (PVEVMAdmin and PVEAuditor on
+ * `/`, PVEDatastoreAdmin on `/storage`, PVESDNUser on `/sdn/zones`) are removed once the role
+ * holds.
  */
 /** The script's pieces, in the order they are sent: helpers first, `main` last. */
-export const BOOTSTRAP_PIECES = ['lib.sh', 'discover.sh', 'hoststate.sh', 'token.sh', 'acls.sh', 'main.sh'] as const
+export const BOOTSTRAP_PIECES = [
+  'lib.sh',
+  'discover.sh',
+  'hoststate.sh',
+  'usercfg.sh',
+  'token.sh',
+  'role.sh',
+  'main.sh',
+] as const
 
 export const BOOTSTRAP_SCRIPT = BOOTSTRAP_PIECES.map((piece) =>
   readFileSync(new URL(piece, import.meta.url), 'utf8'),
@@ -42,7 +54,18 @@ export const BOOTSTRAP_SCRIPT = BOOTSTRAP_PIECES.map((piece) =>
 export interface BootstrapScriptRequest {
   inputs: Pick<
     ProxmoxInputs,
-    'userFq' | 'tokenName' | 'fallbackStorageVm' | 'fallbackStorageIso' | 'fallbackStorageSnippets' | 'fallbackBridge'
+    | 'userFq'
+    | 'tokenName'
+    | 'fallbackStorageVm'
+    | 'fallbackStorageIso'
+    | 'fallbackStorageSnippets'
+    | 'fallbackBridge'
+    | 'privilegeProfile'
+    | 'privileges'
+    | 'roleName'
+    | 'tokenPrivsep'
+    | 'tokenExpireDays'
+    | 'tokenComment'
   >
   tokenMode: TokenMode
   /** Print the cluster CA (verified TLS without TLS_CA_FILE). */
@@ -51,6 +74,8 @@ export interface BootstrapScriptRequest {
   readOnly?: boolean
   /** `--enable-snippets=STORAGE`: the script stops before any change unless it is a file-based storage. */
   snippetsStorage?: string
+  /** When a new token's TOKEN_EXPIRE days start (default now). */
+  now?: Date
 }
 
 /** The script's environment: every input, none of them secret. */
@@ -60,6 +85,12 @@ export function bootstrapEnv(request: BootstrapScriptRequest): Record<string, st
     USER_FQ: inputs.userFq,
     TOKEN_NAME: inputs.tokenName,
     TOKEN_MODE: request.tokenMode,
+    ROLE_NAME: inputs.roleName,
+    ROLE_PRIVS: [...inputs.privileges].sort().join(','),
+    ROLE_STRICT: inputs.privilegeProfile === 'custom' ? '1' : '0',
+    WANT_PRIVSEP: inputs.tokenPrivsep ? '1' : '0',
+    TOKEN_EXPIRE: String(tokenExpiry(inputs.tokenExpireDays, request.now)),
+    TOKEN_COMMENT: inputs.tokenComment,
     FALLBACK_STORAGE_VM: inputs.fallbackStorageVm,
     FALLBACK_STORAGE_ISO: inputs.fallbackStorageIso,
     FALLBACK_STORAGE_SNIPPETS: inputs.fallbackStorageSnippets,
@@ -68,6 +99,11 @@ export function bootstrapEnv(request: BootstrapScriptRequest): Record<string, st
     READ_ONLY: request.readOnly ? '1' : '0',
     ...(request.snippetsStorage ? {SNIPPETS_STORAGE: request.snippetsStorage} : {}),
   }
+}
+
+/** TOKEN_EXPIRE days from now as Unix seconds; 0 stays 0 (never). */
+export function tokenExpiry(days: number, now = new Date()): number {
+  return days > 0 ? Math.floor(now.getTime() / 1000) + days * 86_400 : 0
 }
 
 /** The command line run on the host: `env USER_FQ='..' ... bash -s` (the script goes on stdin). */

@@ -8,10 +8,15 @@ export type ConfigValueKind =
   | 'address'
   | 'bool'
   | 'bridge'
+  | 'comment'
+  | 'days'
   | 'host'
   | 'path'
   | 'port'
+  | 'privilege-profile'
+  | 'privileges'
   | 'public-key'
+  | 'role-name'
   | 'ssh-config'
   | 'storage'
   | 'token-id'
@@ -343,6 +348,100 @@ export const CONFIG_KEYS = [
       value: 'false',
       commented: true,
       comment: ['Non-root PROXMOX_SSH_USERNAME: run the bootstrap through sudo -n (needs a NOPASSWD sudoers rule).'],
+    },
+  },
+  {
+    key: 'PRIVILEGE_PROFILE',
+    field: 'privilegeProfile',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_PRIVILEGE_PROFILE',
+    flag: 'privilege-profile',
+    kind: 'privilege-profile',
+    default: 'terraform',
+    annex: false,
+    description: 'Privileges of the token: terraform, packer, minimal or custom (PRIVILEGES)',
+    template: {
+      value: 'terraform',
+      commented: true,
+      comment: [
+        "What the token may do, through one role hyops manages (ROLE_NAME) granted on /: terraform (Telmate's",
+        "start-up check, bpg's resources, Packer), packer, minimal (VMs and disks only) or custom (PRIVILEGES).",
+      ],
+    },
+  },
+  {
+    key: 'PRIVILEGES',
+    field: 'privileges',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_PRIVILEGES',
+    flag: 'privileges',
+    kind: 'privileges',
+    annex: false,
+    description: 'The privileges of PRIVILEGE_PROFILE=custom, e.g. VM.Audit,VM.PowerMgmt',
+    template: {
+      value: 'VM.Audit,VM.PowerMgmt,Sys.Audit',
+      commented: true,
+      comment: ["With PRIVILEGE_PROFILE = custom: the role's privileges (comma list)."],
+    },
+  },
+  {
+    key: 'ROLE_NAME',
+    field: 'roleName',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_ROLE_NAME',
+    flag: 'role-name',
+    kind: 'role-name',
+    default: 'HyopsAutomation',
+    annex: false,
+    description: "The role hyops creates and keeps up to date with the profile's privileges",
+    template: {
+      value: 'HyopsAutomation',
+      commented: true,
+      comment: ['The role hyops creates, keeps up to date with the profile and grants on / to USER_FQ.'],
+    },
+  },
+  {
+    key: 'TOKEN_PRIVSEP',
+    field: 'tokenPrivsep',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_TOKEN_PRIVSEP',
+    flag: 'token-privsep',
+    kind: 'bool',
+    default: 'false',
+    annex: false,
+    description: 'Privilege separation of the token (true: the role is granted to the token too)',
+    template: {
+      value: 'false',
+      commented: true,
+      comment: ['Privilege separation: true limits the token to its own grants (hyops grants it the role too).'],
+    },
+  },
+  {
+    key: 'TOKEN_EXPIRE',
+    field: 'tokenExpireDays',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_TOKEN_EXPIRE',
+    flag: 'token-expire',
+    kind: 'days',
+    default: '0',
+    annex: false,
+    description: 'Days a new token lives (0: never expires)',
+    template: {value: '0', commented: true, comment: ['Days a new token lives; 0 = it never expires.']},
+  },
+  {
+    key: 'TOKEN_COMMENT',
+    field: 'tokenComment',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_TOKEN_COMMENT',
+    flag: 'token-comment',
+    kind: 'comment',
+    default: 'hyops automation (Terraform/Packer)',
+    annex: false,
+    description: 'Comment of a new token, shown in the Proxmox UI',
+    template: {
+      value: 'hyops automation (Terraform/Packer)',
+      commented: true,
+      comment: ['Comment of a new token, shown in the Proxmox UI.'],
     },
   },
   {

@@ -15,6 +15,13 @@ import {
   PLACEHOLDER_HOSTS,
 } from './keys.js'
 import type {InputSource, ProxmoxInputs} from '../types.js'
+import {
+  PRIVILEGE_NAME,
+  PRIVILEGE_PROFILE_NAMES,
+  type PrivilegeProfileName,
+  profilePrivileges,
+  splitPrivileges,
+} from '../permissions/profiles.js'
 
 /** Where a key was found in the config file. */
 export interface ConfigKeyLocation {
@@ -348,9 +355,13 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
     sshUsername: take('PROXMOX_SSH_USERNAME', checkUsername) as string,
     tlsCaFile: take('TLS_CA_FILE', checkPath),
     tlsSkip: take('TLS_SKIP', checkBool) as boolean,
+    tokenComment: take('TOKEN_COMMENT', checkComment) as string,
+    tokenExpireDays: take('TOKEN_EXPIRE', checkDays) as number,
     tokenId: `${userFq}!${tokenName}`,
     tokenName,
+    tokenPrivsep: take('TOKEN_PRIVSEP', checkBool) as boolean,
     userFq,
+    ...resolvePermissions(pick, take),
   }
   for (const key of Object.keys(inputs) as Array<keyof ProxmoxInputs>) if (inputs[key] === undefined) delete inputs[key]
   return inputs
@@ -549,6 +560,83 @@ function checkAddress(key: string, candidate: Candidate): string {
       'an IP address',
       'use an address of this machine (or 0.0.0.0), or leave it unset to autodetect',
     )
+  return candidate.value
+}
+
+/** PRIVILEGE_PROFILE, PRIVILEGES (only with `custom`, then required) and ROLE_NAME. */
+function resolvePermissions(
+  pick: (key: ConfigKey) => Candidate | undefined,
+  take: <T>(key: ConfigKey, check: (key: ConfigKey, c: Candidate) => T) => T | undefined,
+): Pick<ProxmoxInputs, 'privilegeProfile' | 'privileges' | 'roleName'> {
+  const privilegeProfile = take('PRIVILEGE_PROFILE', checkProfile) as PrivilegeProfileName
+  const listed = pick('PRIVILEGES')
+  if (privilegeProfile !== 'custom' && listed)
+    throw invalid(
+      'PRIVILEGES',
+      listed,
+      `read with PRIVILEGE_PROFILE ${privilegeProfile}`,
+      'set PRIVILEGE_PROFILE = custom to use your own list, or remove PRIVILEGES',
+    )
+  if (privilegeProfile === 'custom' && !listed)
+    throw new HyopsError(ExitCode.ConfigInvalid, 'PRIVILEGE_PROFILE is custom, but PRIVILEGES is not set', {
+      hint:
+        "set PRIVILEGES to the role's privileges (e.g. VM.Audit,VM.PowerMgmt), or pick a profile: terraform, " +
+        'packer or minimal',
+      reason: 'missing-key',
+    })
+  const custom = take('PRIVILEGES', checkPrivileges) ?? []
+  return {
+    privilegeProfile,
+    privileges: profilePrivileges(privilegeProfile, custom),
+    roleName: take('ROLE_NAME', checkRoleName) as string,
+  }
+}
+
+function checkProfile(key: string, candidate: Candidate): PrivilegeProfileName {
+  const name = candidate.value.toLowerCase()
+  if (!(PRIVILEGE_PROFILE_NAMES as readonly string[]).includes(name))
+    throw invalid(key, candidate, 'a privilege profile', `use one of ${PRIVILEGE_PROFILE_NAMES.join(', ')}`)
+  return name as PrivilegeProfileName
+}
+
+function checkPrivileges(key: string, candidate: Candidate): string[] {
+  const list = splitPrivileges(candidate.value)
+  const bad = list.find((p) => !PRIVILEGE_NAME.test(p))
+  if (list.length === 0 || bad !== undefined)
+    throw invalid(
+      key,
+      {...candidate, value: bad ?? candidate.value},
+      'a list of Proxmox privileges',
+      'use names such as VM.Audit,VM.PowerMgmt,Datastore.AllocateSpace, separated by commas',
+    )
+  return list
+}
+
+// pve-access-control verify_rolename; built-in roles cannot be changed and from 8 on new ids starting with
+// PVE are reserved.
+function checkRoleName(key: string, candidate: Candidate): string {
+  const name = candidate.value
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name))
+    throw invalid(key, candidate, 'a role name', 'use letters, digits, . _ or -, e.g. HyopsAutomation')
+  if (/^pve/i.test(name) || ['Administrator', 'NoAccess'].includes(name))
+    throw invalid(
+      key,
+      candidate,
+      'a role hyops may manage',
+      'built-in roles cannot be changed and names starting with PVE are reserved: use e.g. HyopsAutomation',
+    )
+  return name
+}
+
+function checkDays(key: string, candidate: Candidate): number {
+  if (!/^\d{1,5}$/.test(candidate.value))
+    throw invalid(key, candidate, 'a number of days', 'use 0 (never expires) or a number of days such as 90')
+  return Number(candidate.value)
+}
+
+function checkComment(key: string, candidate: Candidate): string {
+  if (candidate.value.length > 200)
+    throw invalid(key, candidate, 'a short comment', 'keep TOKEN_COMMENT under 200 characters')
   return candidate.value
 }
 

@@ -33,7 +33,7 @@ export interface ProxmoxCredentials {
  * no password source here), and, with verified TLS, TLS_CA_FILE (HYOPS_PROXMOX_TLS_CA_FILE or
  * the config) or the cluster CA init saved. A missing or garbled file is exit 21.
  */
-export async function readProxmoxCredentials(request: EnvRequest): Promise<ProxmoxCredentials> {
+export async function readProxmoxCredentials(request: Omit<EnvRequest, 'format'>): Promise<ProxmoxCredentials> {
   const file = request.layout.credentialsFile('proxmox')
   const hint = 'run hyops init proxmox on this root to write it again'
   let tfvars: Record<string, TfvarsValue>
@@ -81,7 +81,7 @@ function stringOr(value: TfvarsValue | undefined): string | undefined {
 }
 
 /** The vault's secret; undefined when there is none, or no vault password can be had here. */
-async function vaultSecret(request: EnvRequest): Promise<string | undefined> {
+async function vaultSecret(request: Omit<EnvRequest, 'format'>): Promise<string | undefined> {
   try {
     return stringOr((await request.openVault()).values[TOKEN_SECRET_KEY])
   } catch (error) {
@@ -91,7 +91,7 @@ async function vaultSecret(request: EnvRequest): Promise<string | undefined> {
 }
 
 /** TLS_CA_FILE as init resolves it (environment, then the config file), else the saved cluster CA. */
-async function verifyingCa(request: EnvRequest): Promise<string | undefined> {
+async function verifyingCa(request: Omit<EnvRequest, 'format'>): Promise<string | undefined> {
   const fromEnv = request.environment[configKeySpec('TLS_CA_FILE').env]?.trim()
   if (fromEnv) return readTlsCaFile(resolve(expandHome(fromEnv)))
   const configPath = typeof request.marker.paths?.config === 'string' ? request.marker.paths.config : undefined

@@ -30,7 +30,8 @@ export function dryRun(
           : facts.tokenMode === 'create'
             ? `create ${inputs.tokenId} if missing`
             : `keep ${inputs.tokenId}`) +
-        ', grant ACLs, discover node, storages and bridge'
+        `, keep the role ${inputs.roleName} (${inputs.privilegeProfile} profile) granted on /, discover node, ` +
+        'storages and bridge'
       : 'skip the remote bootstrap (values from the readiness marker or the fallbacks)',
     `validate the token against https://<api ip>:${inputs.apiPort}/api2/json (TLS ` +
       `${inputs.tlsSkip ? 'not verified' : 'verified'})`,

@@ -8,6 +8,7 @@ import {ExitCode, HyopsError} from '../../errors.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
 import {readPublicKey} from '../../ssh/keygen.js'
 import {validateProxmoxToken} from './validation.js'
+import {privilegePromise} from '../permissions/verify.js'
 import {detectBindAddress} from '../outputs/http-bind.js'
 import {vaultEntryFor} from './known-secret.js'
 import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
@@ -34,7 +35,7 @@ export async function finish(
   const apiUrl = proxmoxUrl(runtime.apiIp, inputs.apiPort)
   const caPem = await knownCaPem(context, inputs, found.caPem)
   const check =
-    state.checked?.secret === secret
+    state.checked?.secret === secret && state.checked.result.verified
       ? state.checked.result
       : await step(io, context, 'validate token', () =>
           validateProxmoxToken({
@@ -42,6 +43,7 @@ export async function finish(
             caPem,
             node: runtime.node,
             ownCertificate: runtime.ownCertificate,
+            privileges: {...privilegePromise(inputs), runtime},
             secret,
             storage: runtime.storageSnippets,
             tlsSkip: inputs.tlsSkip,
@@ -68,12 +70,21 @@ export async function finish(
   evidence.fileWritten(paths.credentials)
   written.push(paths.credentials)
 
+  const permissions = check.verified && {
+    ...check.verified,
+    ...(found.role && {
+      grant: found.role.grant,
+      legacyRemoved: found.role.legacyRemoved,
+      roleAction: found.role.action,
+    }),
+  }
   const warnings = runWarnings(runtime)
   for (const warning of warnings) io.note(`Warning: ${warning.message}; fix: ${warning.fix}`)
   const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
   const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
   const marker = buildProxmoxMarker({
     paths: {config: paths.config, credentials: paths.credentials, evidenceDir: paths.evidenceDir, vault: paths.vault},
+    permissions: permissions || undefined,
     runId,
     runtime,
     sshPublicKey,
@@ -86,6 +97,7 @@ export async function finish(
   await evidence.record({
     outcome: {
       api_url: apiUrl,
+      permissions: marker.permissions ?? null,
       proxmox_version: check.version,
       remote,
       reused_from: reusedFrom ?? null,
@@ -99,6 +111,7 @@ export async function finish(
     apiUrl,
     inputs,
     paths,
+    permissions: permissions || undefined,
     proxmoxVersion: check.version,
     remote,
     runtime,

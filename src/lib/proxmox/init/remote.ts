@@ -115,7 +115,7 @@ export async function bootstrapOnHost(
     }
 
     const runtime = await offerSnippets(context, state, session, discovery, options)
-    return {caPem, runtime}
+    return {caPem, role: discovery.role, runtime}
   } finally {
     unStop?.()
     session.dispose()

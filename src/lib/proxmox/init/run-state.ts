@@ -11,7 +11,8 @@ import type {KnownSecret} from './known-secret.js'
 import type {MarkerDiscovery, TokenAction} from '../outputs/marker.js'
 import type {ReusableToken} from '../token-reuse/scan.js'
 import type {SshRoute} from '../config/ssh-route.js'
-import type {ProxmoxInputs} from '../types.js'
+import type {VerifiedPrivileges} from '../permissions/verify.js'
+import type {ProxmoxInputs, RoleReport} from '../types.js'
 
 export interface ProxmoxInitOptions {
   /** `--bootstrap`: run the remote bootstrap even when a re-run could do without it. */
@@ -52,6 +53,12 @@ export interface ProxmoxInitOutcome {
   plan?: string[]
   /** What will break later though the run is ready (e.g. no snippets storage). */
   warnings?: RunWarning[]
+  /** The privileges validation proved, and what the bootstrap did with the role (when it ran that far). */
+  permissions?: VerifiedPrivileges & {
+    roleAction?: RoleReport['action']
+    grant?: RoleReport['grant']
+    legacyRemoved?: string[]
+  }
 }
 
 export interface RunState {
@@ -80,6 +87,8 @@ export interface RunState {
 export interface Found {
   runtime: MarkerDiscovery
   caPem?: string
+  /** What the bootstrap did with the managed role, when it ran. */
+  role?: RoleReport
 }
 
 export function step<T>(io: ProxmoxInitIo, context: InitContext, label: string, run: () => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import type {InitContext} from '../../command/init-command.js'
 import {HyopsError} from '../../errors.js'
 import {confirmRotateToken} from '../../ux/prompts.js'
 import {validateProxmoxToken} from './validation.js'
+import {privilegePromise} from '../permissions/verify.js'
 import {vaultEntryFor} from './known-secret.js'
 import {proxmoxUrl} from '../outputs/tfvars.js'
 import {
@@ -61,6 +62,7 @@ export async function checkKnownSecret(
         caPem,
         node: runtime.node,
         secret: known.secret,
+        privileges: {...privilegePromise(inputs), runtime},
         storage: runtime.storageSnippets,
         tlsSkip: inputs.tlsSkip,
         tokenId: inputs.tokenId,

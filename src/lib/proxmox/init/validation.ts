@@ -1,5 +1,7 @@
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {HttpFailure} from '../../http/errors.js'
+import type {MarkerDiscovery} from '../outputs/marker.js'
+import {type PrivilegePromise, verifyPrivileges, type VerifiedPrivileges} from '../permissions/verify.js'
 
 type HttpStack = [
   typeof import('../../http/client.js'),
@@ -45,19 +47,26 @@ export interface ProxmoxTokenCheck {
   timeoutMs?: number
   /** Cancels the check (e.g. once another candidate token won): fails with reason `cancelled`. */
   signal?: AbortSignal
+  /** Also prove the token holds its profile's privileges where this runtime needs them. */
+  privileges?: PrivilegePromise & {
+    runtime: Pick<MarkerDiscovery, 'bridge' | 'storageIso' | 'storageSnippets' | 'storageVm'>
+  }
 }
 
 /** What a successful check learnt. */
 export interface ProxmoxTokenCheckResult {
   /** The Proxmox VE version the API reported, when it did. */
   version?: string
+  /** The privileges proved, when the check was asked to prove them. */
+  verified?: VerifiedPrivileges
 }
 
 /**
  * Proves a token works: `GET <apiUrl>/version`, then `GET <apiUrl>/nodes/<node>/storage/<storage>/content`,
- * with `Authorization: PVEAPIToken=<tokenId>=<secret>` over one kept-alive connection.
+ * with `Authorization: PVEAPIToken=<tokenId>=<secret>` over one kept-alive connection; with `privileges`,
+ * then its effective privileges ({@link verifyPrivileges}).
  * Every failure is exit 21 with reason `token-rejected` (401), `token-forbidden` (403),
- * `tls`, `unreachable` (also no answer in time), `api-error` (another status),
+ * `privileges-missing`, `tls`, `unreachable` (also no answer in time), `api-error` (another status),
  * `cancelled` or `invalid-secret`.
  */
 export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<ProxmoxTokenCheckResult> {
@@ -96,7 +105,21 @@ export async function validateProxmoxToken(check: ProxmoxTokenCheck): Promise<Pr
       throw proxmoxFailure(error instanceof Failure ? error : undefined, check, storagePath)
     }
 
-    return version === undefined ? {} : {version}
+    const result: ProxmoxTokenCheckResult = version === undefined ? {} : {version}
+    if (check.privileges) {
+      const get = async (apiPath: string) => {
+        try {
+          const answer = await validateToken({client, headers, signal: check.signal, url: `${base}${apiPath}`})
+          return (answer.data as {data?: unknown} | undefined)?.data
+        } catch (error) {
+          throw proxmoxFailure(error instanceof Failure ? error : undefined, check, apiPath.replace(/\?.*/, ''))
+        }
+      }
+
+      result.verified = await verifyPrivileges(get, check.privileges, check.privileges.runtime)
+    }
+
+    return result
   } finally {
     client.close()
   }
@@ -115,7 +138,7 @@ function proxmoxFailure(failure: HttpFailure | undefined, check: ProxmoxTokenChe
     }
 
     case 'forbidden': {
-      const what = path === '/version' ? 'to read /version' : `on /storage/${check.storage}`
+      const what = path.includes('/storage/') ? `on /storage/${check.storage}` : `to read ${path}`
       return make(
         `token ${check.tokenId} lacks permission ${what} (403)`,
         'token-forbidden',

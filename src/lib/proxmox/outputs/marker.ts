@@ -1,4 +1,5 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
+import type {ProxmoxInitOutcome} from '../init/run-state.js'
 import type {ApiIpSource, ClusterNodeInfo, DiscoverySource, RunWarning, RuntimeDiscovery} from '../types.js'
 
 /** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
@@ -59,6 +60,23 @@ export interface ProxmoxMarker extends ReadinessMarker {
   token?: {id: string; action: TokenAction; from_env?: string}
   /** What will break later though the credentials work (`ready` keeps the annex's meaning). */
   warnings?: RunWarning[]
+  /** The privilege profile validation proved, and where (`init status --check` checks it again). */
+  permissions?: ProxmoxMarkerPermissions
+}
+
+/** `marker.permissions`. */
+export interface ProxmoxMarkerPermissions {
+  profile: string
+  role: string
+  /** Held on every path in `verified_paths`. */
+  privileges: string[]
+  /** The profile's privileges the host's version does not know. */
+  skipped: string[]
+  verified_paths: string[]
+  /** What this run did with the role and its grant on `/`, when the bootstrap ran. */
+  role_action?: string
+  grant?: string
+  legacy_removed?: string[]
 }
 
 export interface ProxmoxMarkerInput {
@@ -76,6 +94,7 @@ export interface ProxmoxMarkerInput {
   /** The token id and what this run did with it; `fromEnv` names the env a reused secret came from. */
   token?: {id: string; action: TokenAction; fromEnv?: string}
   warnings?: RunWarning[]
+  permissions?: ProxmoxInitOutcome['permissions']
 }
 
 /** Builds the Proxmox readiness marker (write it through the `hyops:write-marker` hook). */
@@ -102,8 +121,24 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
   }
 
   if (input.warnings && input.warnings.length > 0) marker.warnings = input.warnings
+  if (input.permissions) marker.permissions = markerPermissions(input.permissions)
 
   return marker
+}
+
+/** Proved privileges in the marker's snake_case shape (also the `--json` result's). */
+export function markerPermissions(p: NonNullable<ProxmoxInitOutcome['permissions']>): ProxmoxMarkerPermissions {
+  const out: ProxmoxMarkerPermissions = {
+    privileges: p.privileges,
+    profile: p.profile,
+    role: p.role,
+    skipped: p.skipped,
+    verified_paths: p.paths,
+  }
+  if (p.roleAction) out.role_action = p.roleAction
+  if (p.grant) out.grant = p.grant
+  if (p.legacyRemoved && p.legacyRemoved.length > 0) out.legacy_removed = p.legacyRemoved
+  return out
 }
 
 /** Runtime values in the marker's (the Python hyops's) snake_case shape. */

@@ -1,6 +1,6 @@
 import type {Summary} from '../../ux/summary.js'
 import type {ProxmoxInitOutcome} from '../init/flow.js'
-import {markerRuntime} from './marker.js'
+import {markerPermissions, markerRuntime} from './marker.js'
 
 const ACTIONS: Record<string, string> = {
   created: 'created on the host',
@@ -52,6 +52,7 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
         value: outcome.apiUrl,
       },
       {label: 'Token id', source: origin, value: outcome.tokenId},
+      ...permissionRows(outcome.permissions),
       {label: 'Storage (VM disks)', source: runtime?.storageVmSource, value: runtime?.storageVm},
       {label: 'Storage (ISO)', source: runtime?.storageIsoSource, value: runtime?.storageIso},
       {label: 'Storage (snippets)', source: runtime?.storageSnippetsSource, value: runtime?.storageSnippets},
@@ -61,6 +62,29 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
     pathsTitle: 'Files:',
     title: 'Proxmox is ready for automation.',
   }
+}
+
+const ROLE_ACTIONS: Record<string, string> = {
+  created: 'created',
+  kept: 'in place',
+  updated: 'brought up to date',
+}
+
+/** The profile proved, where, and what happened to the role and the old grants. */
+function permissionRows(p: ProxmoxInitOutcome['permissions']): Summary['rows'] {
+  if (!p) return []
+  const role = `role ${p.role}${p.roleAction ? ` ${ROLE_ACTIONS[p.roleAction]}` : ''}`
+  const skipped = p.skipped.length > 0 ? `; not on this version: ${p.skipped.join(', ')}` : ''
+  return [
+    {
+      label: 'Privileges',
+      source: `verified on ${p.paths.join(', ')}`,
+      value: `${p.profile} profile, ${p.privileges.length} privileges (${role}${skipped})`,
+    },
+    ...(p.legacyRemoved && p.legacyRemoved.length > 0
+      ? [{label: 'Old grants', source: `replaced by ${p.role}`, value: `removed ${p.legacyRemoved.join(' ')}`}]
+      : []),
+  ]
 }
 
 /** The `--json` result of `hyops init proxmox`: snake_case like the marker, no secret. */
@@ -76,6 +100,7 @@ export function proxmoxResult(outcome: ProxmoxInitOutcome): {status: string; [fi
       marker: paths.marker,
       vault: paths.vault,
     },
+    permissions: outcome.permissions ? markerPermissions(outcome.permissions) : undefined,
     plan: outcome.plan,
     proxmox_version: outcome.proxmoxVersion,
     remote: outcome.remote,

@@ -2,9 +2,20 @@ import {spawn} from 'node:child_process'
 import {chmod, mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {profilePrivileges} from '../../../../src/lib/proxmox/permissions/profiles.js'
 import type {ProxmoxInputs} from '../../../../src/lib/proxmox/types.js'
 import type {SshExecOptions, SshExecResult, SshSession} from '../../../../src/lib/ssh/connection.js'
 import {envPrefix} from '../../../../src/lib/ssh/shell-quote.js'
+
+/** The permission inputs' defaults (PRIVILEGE_PROFILE terraform, ROLE_NAME HyopsAutomation, ...). */
+export const PERMISSION_INPUTS = {
+  privilegeProfile: 'terraform',
+  privileges: profilePrivileges('terraform'),
+  roleName: 'HyopsAutomation',
+  tokenComment: 'hyops automation (Terraform/Packer)',
+  tokenExpireDays: 0,
+  tokenPrivsep: false,
+} satisfies Partial<ProxmoxInputs>
 
 /** Inputs as the command would resolve them for the simulated host. */
 export function testInputs(overrides: Partial<ProxmoxInputs> = {}): ProxmoxInputs {
@@ -18,6 +29,7 @@ export function testInputs(overrides: Partial<ProxmoxInputs> = {}): ProxmoxInput
     fallbackStorageVm: 'local-lvm',
     host: '127.0.0.1',
     httpPort: 8802,
+    ...PERMISSION_INPUTS,
     sources: {},
     sshKey: '/nonexistent/id_ed25519',
     sshPort: 22,

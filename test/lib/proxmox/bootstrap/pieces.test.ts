@@ -17,6 +17,10 @@ import {renderPveEtc} from '../../../fixtures/pve-sim/lib/pve-etc.mjs'
 import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
 
 const PIECES_DIR = join(PROJECT_ROOT, 'src', 'lib', 'proxmox', 'bootstrap')
+/** A profile for the role tests: VM.Monitor is unknown on 9, VM.GuestAgent.Audit before 9. */
+const ROLE_PRIVS = ['Datastore.Audit', 'Sys.Audit', 'VM.Audit', 'VM.GuestAgent.Audit', 'VM.Monitor']
+const PIECES = ['hoststate.sh', 'usercfg.sh', 'token.sh']
+const TOKEN_STEPS = 'check_inputs; read_usercfg; check_user_state; ensure_user; apply_token_mode'
 
 interface ShellRun {
   code: number
@@ -36,9 +40,12 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     await rm(root, {force: true, recursive: true})
   })
 
+  /** A host state file, with its /etc/pve (user.cfg, storage.cfg, ...) rendered beside it at `<state>.etc`. */
   async function simHost(state: Partial<SimState> = {}): Promise<string> {
     const path = join(root, `state-${++count}.json`)
-    await writeSimState(path, {...defaultSimState(), ...state})
+    const full = {...defaultSimState(), ...state}
+    await writeSimState(path, full)
+    renderPveEtc(full, `${path}.etc`)
     return path
   }
 
@@ -54,9 +61,11 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
         FALLBACK_STORAGE_ISO: 'local',
         FALLBACK_STORAGE_VM: 'local-lvm',
         HYOPS_FRAME: 'f0f0',
+        HYOPS_PVE_ETC: `${statePath}.etc`,
         HYOPS_SIM_STATE: statePath,
         LANG: 'C.UTF-8',
         PATH: [SIM_BIN_DIR, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+        ROLE_PRIVS: ROLE_PRIVS.join(','),
         TOKEN_MODE: 'create',
         TOKEN_NAME: 'hyops',
         USER_FQ: 'hyops@pve',
@@ -221,7 +230,9 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
     it('a failing pvesh stops discovery with a hyops-bootstrap line naming the command', async () => {
       const state = await simHost({faults: {pvesh_fails: true}})
-      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages')
+      const run = runPieces(state, ['discover.sh'], 'check_inputs; discover_node; discover_storages', {
+        HYOPS_PVE_ETC: join(root, 'no-etc'),
+      })
       assert.notEqual(run.code, 0)
       assert.match(run.stderr, /^hyops-bootstrap: cannot list storages \('pvesh get \/storage' failed\)$/m)
     })
@@ -254,11 +265,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
       ] as const) {
         const state = await simHost({users: {'hyops@pve': user, 'root@pam': {enable: 1}}})
         const before = await readFile(state, 'utf8')
-        const run = runPieces(
-          state,
-          ['hoststate.sh', 'token.sh'],
-          'check_inputs; ensure_user; check_token; apply_token_mode',
-        )
+        const run = runPieces(state, PIECES, TOKEN_STEPS)
         assert.notEqual(run.code, 0)
         assert.match(run.stderr, message)
         assert.equal(await readFile(state, 'utf8'), before)
@@ -269,11 +276,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
   describe('token.sh', () => {
     it('create mode: ensures the user, then makes the token and prints its secret once', async () => {
       const state = await simHost()
-      const run = runPieces(
-        state,
-        ['hoststate.sh', 'token.sh'],
-        'check_inputs; ensure_user; check_token; apply_token_mode',
-      )
+      const run = runPieces(state, PIECES, TOKEN_STEPS)
       assert.equal(run.code, 0, run.stderr)
       const host = await readSimState(state)
       assert.ok(host.users['hyops@pve'])
@@ -282,34 +285,22 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
     it('keep mode never makes a token, and an existing token is reported with its privsep', async () => {
       const state = await simHost()
-      runPieces(state, ['hoststate.sh', 'token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      runPieces(state, PIECES, TOKEN_STEPS)
       const before = await readFile(state, 'utf8')
-      const run = runPieces(
-        state,
-        ['hoststate.sh', 'token.sh'],
-        'check_inputs; ensure_user; check_token; apply_token_mode',
-        {
-          TOKEN_MODE: 'keep',
-        },
-      )
+      const run = runPieces(state, PIECES, `${TOKEN_STEPS}; echo "privsep=$TOKEN_PRIVSEP_NOW"`, {TOKEN_MODE: 'keep'})
       assert.equal(run.code, 0, run.stderr)
       assert.equal(run.exports.TOKEN_SECRET, undefined)
-      assert.equal(run.exports.TOKEN_PRIVSEP, '0')
+      assert.match(run.stdout, /^privsep=0$/m)
       assert.equal(await readFile(state, 'utf8'), before)
     })
 
     it('rotate mode: says TOKEN_REMOVED before the new secret, and the old secret is gone', async () => {
       const state = await simHost()
-      runPieces(state, ['hoststate.sh', 'token.sh'], 'check_inputs; ensure_user; check_token; apply_token_mode')
+      runPieces(state, PIECES, TOKEN_STEPS)
       const old = (await readSimState(state)).tokens['hyops@pve!hyops'].secret
-      const run = runPieces(
-        state,
-        ['hoststate.sh', 'token.sh'],
-        'check_inputs; ensure_user; check_token; apply_token_mode',
-        {
-          TOKEN_MODE: 'rotate',
-        },
-      )
+      const run = runPieces(state, PIECES, TOKEN_STEPS, {
+        TOKEN_MODE: 'rotate',
+      })
       assert.equal(run.code, 0, run.stderr)
       assert.ok(run.stdout.indexOf('EXPORT:f0f0:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:f0f0:TOKEN_SECRET='))
       assert.notEqual(run.exports.TOKEN_SECRET, old)
@@ -319,44 +310,100 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     it('READ_ONLY=1 changes nothing, even for a missing user', async () => {
       const state = await simHost()
       const before = await readFile(state, 'utf8')
-      const run = runPieces(
-        state,
-        ['hoststate.sh', 'token.sh'],
-        'check_inputs; ensure_user; check_token; apply_token_mode',
-        {
-          READ_ONLY: '1',
-        },
-      )
+      const run = runPieces(state, PIECES, TOKEN_STEPS, {
+        READ_ONLY: '1',
+      })
       assert.equal(run.code, 0, run.stderr)
       assert.equal(await readFile(state, 'utf8'), before)
     })
   })
 
-  describe('acls.sh', () => {
-    it('grants only the missing roles, to the user and the token, and a second call grants nothing', async () => {
+  describe('usercfg.sh and role.sh', () => {
+    const ROLE_STEPS = 'check_inputs; read_usercfg; plan_role; ensure_role; ensure_grants; report_role'
+    it('first call: one role list, role add, one acl modify on /; a second call only asks for the role list', async () => {
+      for (const profile of ['pve8', 'pve9'] as const) {
+        const state = await simHost({
+          profile,
+          tokens: {'hyops@pve!hyops': {expire: 0, privsep: 0, secret: 'not-read-here'}},
+          users: {'hyops@pve': {enable: 1}, 'root@pam': {enable: 1}},
+        })
+        const first = runPieces(state, ['usercfg.sh', 'role.sh'], `TOKEN_CHANGED=0; ${ROLE_STEPS}`)
+        assert.equal(first.code, 0, first.stderr)
+        const host = await readSimState(state)
+        const known = profile === 'pve9' ? 'VM.GuestAgent.Audit' : 'VM.Monitor'
+        const unknown = profile === 'pve9' ? 'VM.Monitor' : 'VM.GuestAgent.Audit'
+        assert.deepEqual(host.custom_roles, {
+          HyopsAutomation: ['Datastore.Audit', 'Sys.Audit', 'VM.Audit', known].join(','),
+        })
+        assert.deepEqual(
+          host.acls.map((a) => `${a.type} ${a.ugid} ${a.path} ${a.roles.join(',')} ${a.propagate ?? 1}`),
+          ['user hyops@pve / HyopsAutomation 1'],
+          'privilege separation is off: the user alone holds the role',
+        )
+        assert.equal(first.exports.ROLE_ACTION, 'created')
+        assert.equal(first.exports.ROLE_SKIPPED, unknown)
+        assert.equal(first.exports.GRANT_ACTION, 'granted')
+        const log = join(`${state}.etc`, '..', 'calls.log')
+        const again = runPieces(
+          state,
+          ['usercfg.sh', 'role.sh'],
+          `pveum() { echo "$*" >>${JSON.stringify(log)}; command pveum "$@"; }; TOKEN_CHANGED=0; ${ROLE_STEPS}`,
+        )
+        assert.equal(again.code, 0, again.stderr)
+        const made = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean)
+        assert.deepEqual(made, ['role list --output-format json'], 'a re-run asks only which privileges the host knows')
+        assert.equal(again.exports.ROLE_ACTION, 'kept')
+        assert.equal(again.exports.GRANT_ACTION, 'kept')
+        await rm(log, {force: true})
+      }
+    })
+
+    it('a role whose privileges differ is brought up to date; old grants go once the role holds', async () => {
       const state = await simHost({
-        acls: [{path: '/', propagate: 1, roles: ['PVEAuditor'], type: 'user', ugid: 'hyops@pve'}],
+        acls: [
+          {path: '/', propagate: 1, roles: ['PVEAuditor', 'PVEVMAdmin'], type: 'user', ugid: 'hyops@pve'},
+          {path: '/', propagate: 1, roles: ['PVEAuditor', 'PVEVMAdmin'], type: 'token', ugid: 'hyops@pve!hyops'},
+          {path: '/storage', propagate: 1, roles: ['PVEDatastoreAdmin'], type: 'user', ugid: 'hyops@pve'},
+          {path: '/sdn/zones', propagate: 1, roles: ['PVESDNUser'], type: 'token', ugid: 'hyops@pve!hyops'},
+          {path: '/vms/100', propagate: 1, roles: ['PVEVMUser'], type: 'user', ugid: 'hyops@pve'},
+        ],
+        custom_roles: {HyopsAutomation: 'VM.Audit'},
+        profile: 'pve8',
         tokens: {'hyops@pve!hyops': {expire: 0, privsep: 0, secret: 'not-read-here'}},
         users: {'hyops@pve': {enable: 1}, 'root@pam': {enable: 1}},
       })
-      const grant = 'check_inputs; USER_EXISTS=1; TOKEN_EXISTS=1; TOKEN_CHANGED=0; ensure_acls'
-      const first = runPieces(state, ['acls.sh'], grant)
-      assert.equal(first.code, 0, first.stderr)
-      const grants = (await readSimState(state)).acls
-        .map((a) => `${a.type} ${a.ugid} ${a.path} ${[...a.roles].sort().join(',')}`)
-        .sort()
-      assert.deepEqual(grants, [
-        'token hyops@pve!hyops / PVEAuditor,PVEVMAdmin',
-        'token hyops@pve!hyops /sdn/zones PVESDNUser',
-        'token hyops@pve!hyops /storage PVEDatastoreAdmin',
-        'user hyops@pve / PVEAuditor,PVEVMAdmin',
-        'user hyops@pve /sdn/zones PVESDNUser',
-        'user hyops@pve /storage PVEDatastoreAdmin',
-      ])
-      const before = await readFile(state, 'utf8')
-      const second = runPieces(state, ['acls.sh'], grant)
-      assert.equal(second.code, 0, second.stderr)
-      assert.equal(await readFile(state, 'utf8'), before)
+      const run = runPieces(state, ['usercfg.sh', 'role.sh'], `TOKEN_CHANGED=0; ${ROLE_STEPS}`)
+      assert.equal(run.code, 0, run.stderr)
+      const host = await readSimState(state)
+      assert.equal(host.custom_roles?.HyopsAutomation, 'Datastore.Audit,Sys.Audit,VM.Audit,VM.Monitor')
+      assert.deepEqual(
+        host.acls.map((a) => `${a.type} ${a.ugid} ${a.path} ${[...a.roles].sort().join(',')}`).sort(),
+        ['user hyops@pve / HyopsAutomation', 'user hyops@pve /vms/100 PVEVMUser'],
+        'only the role on / and the grant hyops did not make remain',
+      )
+      assert.equal(run.exports.ROLE_ACTION, 'updated')
+      assert.equal(
+        run.exports.LEGACY_REMOVED,
+        '/=PVEAuditor,PVEVMAdmin /sdn/zones=PVESDNUser /storage=PVEDatastoreAdmin',
+      )
+    })
+
+    it('TOKEN_PRIVSEP: the token gets the role too; a custom privilege the host does not know stops first', async () => {
+      const state = await simHost({
+        profile: 'pve9',
+        tokens: {'hyops@pve!hyops': {expire: 0, privsep: 1, secret: 'not-read-here'}},
+        users: {'hyops@pve': {enable: 1}, 'root@pam': {enable: 1}},
+      })
+      const strict = runPieces(state, ['usercfg.sh', 'role.sh'], `TOKEN_CHANGED=0; ${ROLE_STEPS}`, {ROLE_STRICT: '1'})
+      assert.notEqual(strict.code, 0)
+      assert.match(strict.stderr, /PRIVILEGES names privileges this Proxmox VE does not know: VM\.Monitor/)
+      assert.equal((await readSimState(state)).custom_roles, undefined, 'nothing was changed')
+      const run = runPieces(state, ['usercfg.sh', 'role.sh'], `TOKEN_CHANGED=0; ${ROLE_STEPS}`, {WANT_PRIVSEP: '1'})
+      assert.equal(run.code, 0, run.stderr)
+      assert.deepEqual(
+        (await readSimState(state)).acls.map((a) => `${a.type} ${a.ugid} ${a.path} ${a.roles.join(',')}`).sort(),
+        ['token hyops@pve!hyops / HyopsAutomation', 'user hyops@pve / HyopsAutomation'],
+      )
     })
   })
 

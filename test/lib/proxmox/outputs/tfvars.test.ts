@@ -16,6 +16,7 @@ import {
 } from '../../../../src/lib/proxmox/outputs/tfvars.js'
 import {hclString} from '../../../../src/lib/runtime/hcl-string.js'
 import {cleanupTempDirs, tempDir} from '../../../helpers/cli.js'
+import {PERMISSION_INPUTS} from '../bootstrap/helpers.js'
 
 after(cleanupTempDirs)
 
@@ -261,6 +262,7 @@ describe('proxmoxTfvarsFrom', () => {
       tokenId: 'a@pam!t1',
       tokenName: 't1',
       userFq: 'a@pam',
+      ...PERMISSION_INPUTS,
     } satisfies ProxmoxInputs
     const runtime = {
       apiIp: '10.0.0.6',
