@@ -52,18 +52,16 @@ describe('pve-sim HTTPS API', () => {
     assert.deepEqual(await apiGet(sim, '/api2/json/version'), failure)
   })
 
+  // The token is privsep=0: it has exactly its user's privileges, so the ACLs are the user's.
   it('answers 403 for storage content without an ACL, 200 with one on /, /storage or /storage/<id>', async () => {
     const auth = tokenHeader('api@pve!tf', secret)
     assert.equal((await apiGet(sim, CONTENT, auth)).status, 403)
     await sim.updateState(
-      (s) =>
-        void s.acls.push({path: '/storage/local-lvm', roles: ['PVEDatastoreUser'], type: 'token', ugid: 'api@pve!tf'}),
+      (s) => void s.acls.push({path: '/storage/local-lvm', roles: ['PVEDatastoreUser'], type: 'user', ugid: 'api@pve'}),
     )
     assert.equal((await apiGet(sim, CONTENT, auth)).status, 403)
     for (const path of ['/storage/local', '/storage', '/']) {
-      await sim.updateState(
-        (s) => void (s.acls = [{path, roles: ['PVEDatastoreUser'], type: 'token', ugid: 'api@pve!tf'}]),
-      )
+      await sim.updateState((s) => void (s.acls = [{path, roles: ['PVEDatastoreUser'], type: 'user', ugid: 'api@pve'}]))
       assert.deepEqual(await apiGet(sim, CONTENT, auth), {body: {data: []}, status: 200}, path)
     }
   })
@@ -82,9 +80,7 @@ describe('pve-sim HTTPS API', () => {
 
   it('answers 404 for an unknown node or storage once permitted', async () => {
     const auth = tokenHeader('api@pve!tf', secret)
-    await sim.updateState(
-      (s) => void s.acls.push({path: '/', roles: ['PVEAuditor'], type: 'token', ugid: 'api@pve!tf'}),
-    )
+    await sim.updateState((s) => void s.acls.push({path: '/', roles: ['PVEAuditor'], type: 'user', ugid: 'api@pve'}))
     assert.equal((await apiGet(sim, '/api2/json/nodes/other/storage/local/content', auth)).status, 404)
     assert.equal((await apiGet(sim, '/api2/json/nodes/pve1/storage/nfs/content', auth)).status, 404)
   })
@@ -133,6 +129,7 @@ describe('pve-sim HTTPS API', () => {
     assert.deepEqual(sim.apiRequests().at(-1), {
       method: 'GET',
       path: '/api2/json/version',
+      query: 'x=1',
       status: 200,
       tokenId: 'api@pve!tf',
     })

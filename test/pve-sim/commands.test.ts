@@ -99,7 +99,8 @@ describe('pve-sim fake host commands', () => {
     }>
     assert.deepEqual(
       acls.map((a) => `${a.ugid}:${a.roleid}`),
-      ['tok@pve!tf:PVEDatastoreUser', 'tok@pve!tf:PVEAuditor', 'tok@pve:PVEVMAdmin'],
+      // read_acl's order: the ACL tree (`/` first), then members and roles sorted.
+      ['tok@pve:PVEVMAdmin', 'tok@pve!tf:PVEAuditor', 'tok@pve!tf:PVEDatastoreUser'],
     )
 
     assert.equal((await cmd('pveum', 'user', 'token', 'remove', 'tok@pve', 'tf')).code, 0)

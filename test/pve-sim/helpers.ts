@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {request} from 'node:https'
@@ -63,4 +64,23 @@ export function apiGet(sim: PveSim, path: string, authorization?: string, ca = s
 /** `PVEAPIToken=<id>=<secret>` */
 export function tokenHeader(tokenId: string, secret: string): string {
   return `PVEAPIToken=${tokenId}=${secret}`
+}
+
+/** Runs a fake host command as the sim's SSH sandbox would (PATH, state, /etc/pve); never rejects. */
+export async function simCommand(
+  sim: PveSim,
+  ...argv: string[]
+): Promise<{code: number; stdout: string; stderr: string}> {
+  const env = {
+    HOME: sim.homeDir,
+    HYOPS_PVE_ETC: sim.pveEtcDir,
+    HYOPS_SIM_STATE: sim.statePath,
+    PATH: `${sim.binDir}:/usr/bin:/bin`,
+  }
+  return new Promise((resolve) => {
+    execFile('/bin/bash', ['-c', '"$@"', 'sim', ...argv], {env}, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      resolve({code, stderr, stdout})
+    })
+  })
 }
