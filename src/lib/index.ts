@@ -14,6 +14,7 @@ export * from './command/vault-command.js'
 // Hooks: typed custom events (vault loading, readiness markers, target registration)
 export * from './hooks/events.js'
 export * from './hooks/init-targets.js'
+export * from './hooks/check-targets.js'
 
 // Credentials as a tool's environment (hyops env / exec): the hyops:env-formats hook and its helpers
 export * from './env/ca-bundle.js'

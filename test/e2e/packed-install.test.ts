@@ -167,6 +167,10 @@ describe('a provider plugin, installed with hyops plugins install', () => {
     )
     const status = await hyops(['init', 'status', '--root', root])
     assert.match(status.stdout, /^hetzner: ready/m)
+    // The plugin's hyops:check-target hook proves the token live.
+    const check = await hyops(['init', 'status', '--check', '--root', root])
+    assert.equal(check.code, 0, check.stdout + check.stderr)
+    assert.match(check.stdout, /^ {2}check: ok: token works against \S+\/v1\/servers/m)
     for (const text of [init.stdout, init.stderr, ...(await filesUnder(join(root, 'logs'))).map((f) => f.text)]) {
       assert.ok(!text.includes(TOKEN), 'no token in output or evidence')
     }

@@ -51,6 +51,19 @@ describe('pve-sim GET /access/permissions and the storage content check', () => 
     })
   })
 
+  it('GET /access/roles and /access/roles/ID answer any token, per the version', async () => {
+    const list = await apiGet(sim, '/api2/json/access/roles', auth)
+    assert.equal(list.status, 200)
+    const roles = list.body.data as Array<{roleid: string; privs: string; special: number}>
+    const admin = roles.find((r) => r.roleid === 'Administrator')
+    assert.equal(admin?.special, 1)
+    assert.match(admin?.privs ?? '', /(^|,)VM\.Monitor(,|$)/, 'PVE 8 still knows VM.Monitor')
+    const one = await apiGet(sim, '/api2/json/access/roles/PVEAuditor', auth)
+    assert.equal((one.body.data as Record<string, number>)['Sys.Audit'], 1)
+    assert.equal((one.body.data as Record<string, number>)['Sys.Modify'], undefined)
+    assert.equal((await apiGet(sim, '/api2/json/access/roles/Nope', auth)).status, 500)
+  })
+
   it("asks for Sys.Audit on /access to read another id's privileges, its own user's included", async () => {
     const denied = await apiGet(sim, `${PERMS}?userid=${U}&path=/`, auth)
     assert.deepEqual(denied, {body: {data: null, message: 'Permission check failed (/access, Sys.Audit)'}, status: 403})

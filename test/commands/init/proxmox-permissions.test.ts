@@ -80,7 +80,7 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       assert.equal((await statusCheck(at)).code, 0)
     })
 
-    it('minimal: no Sys.Modify and no Datastore.Allocate anywhere; a narrower grant on a storage is exit 21', async () => {
+    it('minimal: no Sys.Modify and no Datastore.Allocate anywhere; a narrower storage grant is exit 21', async () => {
       const at = await prepareRoot(sim, {
         extraConfig: {PRIVILEGE_PROFILE: 'minimal', ROLE_NAME: 'HyopsMinimal'},
         userFq: 'minimal@pve',

@@ -47,7 +47,7 @@ function stringPath(value: unknown): string | undefined {
  * HCLOUD_TOKEN of the vault (init saves it there only when it came from --token or the prompt,
  * so the credentials file is the fresher one). None: exit 21.
  */
-async function hetznerToken(request: EnvRequest): Promise<string> {
+export async function hetznerToken(request: Omit<EnvRequest, 'format'>): Promise<string> {
   const file = stringPath(request.marker.paths?.credentials) ?? request.layout.credentialsFile(HETZNER_TARGET)
   const fromFile = await readFile(file, 'utf8').then(
     (text) => parseTfvars(text).hcloud_token,

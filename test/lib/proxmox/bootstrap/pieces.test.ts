@@ -320,7 +320,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
 
   describe('usercfg.sh and role.sh', () => {
     const ROLE_STEPS = 'check_inputs; read_usercfg; plan_role; ensure_role; ensure_grants; report_role'
-    it('first call: one role list, role add, one acl modify on /; a second call only asks for the role list', async () => {
+    it('first call: role list, role add, acl modify /; a second call only asks for the role list', async () => {
       for (const profile of ['pve8', 'pve9'] as const) {
         const state = await simHost({
           profile,
@@ -388,7 +388,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
       )
     })
 
-    it('TOKEN_PRIVSEP: the token gets the role too; a custom privilege the host does not know stops first', async () => {
+    it('TOKEN_PRIVSEP: the token gets the role too; a custom privilege the host lacks stops first', async () => {
       const state = await simHost({
         profile: 'pve9',
         tokens: {'hyops@pve!hyops': {expire: 0, privsep: 1, secret: 'not-read-here'}},
