@@ -415,22 +415,12 @@ export async function assertFirstRun(
   assert.ok(state.users[at.userFq], 'the API user exists')
   assert.equal(token.privsep, 0)
   assert.equal(token.expire, 0)
-  for (const [path, role] of [
-    ['/', 'PVEVMAdmin'],
-    ['/', 'PVEAuditor'],
-    ['/storage', 'PVEDatastoreAdmin'],
-  ]) {
-    for (const [type, ugid] of [
-      ['token', at.tokenId],
-      ['user', at.userFq],
-    ]) {
-      const granted = state.acls.some(
-        (acl) => acl.path === path && acl.type === type && acl.ugid === ugid && acl.roles.includes(role),
-      )
-      assert.ok(granted, `${role} on ${path} for ${ugid}`)
-    }
-  }
-
+  // The managed role on / for the user alone (privilege separation off: the token has the user's privileges).
+  assert.deepEqual(
+    state.acls.filter((acl) => acl.ugid === at.userFq || acl.ugid === at.tokenId).map((a) => [a.path, a.type, a.roles]),
+    [['/', 'user', ['HyopsAutomation']]],
+  )
+  assert.ok(state.custom_roles?.HyopsAutomation?.includes('VM.Allocate'), 'the role holds the profile')
   assert.ok(!state.acls.some((acl) => acl.roles.includes('Administrator')), 'no Administrator grant')
   assert.equal(await apiStatus(sim, at.tokenId, secret, '/api2/json/nodes/pve1/storage/local/content'), 200)
   return {secret, terraformChecked: terraform !== undefined}

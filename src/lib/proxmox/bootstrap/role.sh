@@ -40,7 +40,9 @@ plan_role() {
 ensure_role() {
   [ "$READ_ONLY" = 1 ] && return 0
   case $ROLE_ACTION in
-    created) pveum role add "$ROLE_NAME" --privs "$ROLE_WANT" || die "cannot create the role $ROLE_NAME" ;;
+    # Another run may have made it since user.cfg was read: then it is brought up to date instead.
+    created) pveum role add "$ROLE_NAME" --privs "$ROLE_WANT" 2>/dev/null ||
+      pveum role modify "$ROLE_NAME" --privs "$ROLE_WANT" || die "cannot create the role $ROLE_NAME" ;;
     updated) pveum role modify "$ROLE_NAME" --privs "$ROLE_WANT" || die "cannot update the role $ROLE_NAME" ;;
   esac
 }
