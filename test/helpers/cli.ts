@@ -24,6 +24,8 @@ export interface CliOptions {
   input?: string
   cwd?: string
   timeoutMs?: number
+  /** Another build of the CLI to run (e.g. the previous release, for a benchmark); default bin/run.js. */
+  cli?: string
   /** Gets the process once started (to send it a signal). */
   onSpawn?: (child: ChildProcess) => void
 }
@@ -37,7 +39,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const env: Record<string, string> = {PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', NO_COLOR: '1'}
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value
   env.HOME ??= await tempDir('hyops-home-')
-  const argv = [process.execPath, CLI, ...args]
+  const argv = [process.execPath, options.cli ?? CLI, ...args]
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: options.cwd ?? PROJECT_ROOT,
