@@ -34,8 +34,16 @@ export async function freshMachine(): Promise<Machine> {
     XDG_DATA_HOME: join(home, '.local', 'share'),
   }
   await Promise.all([prefix, ...Object.values(xdg)].map((dir) => mkdir(dir, {recursive: true})))
+  // This machine's trust and proxy settings, as a user's shell has them: npm reaches its registry through them.
+  const network = Object.fromEntries(
+    ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+      .concat(['NO_PROXY', 'no_proxy'])
+      .filter((name) => process.env[name])
+      .map((name) => [name, process.env[name] as string]),
+  )
   const env = {
     ...xdg,
+    ...network,
     HOME: home,
     LANG: 'C.UTF-8',
     NO_COLOR: '1',

@@ -3,6 +3,7 @@ import {describe, it} from 'node:test'
 import {effectivePermissions, privilegesAt, rolesAt} from '../fixtures/pve-sim/lib/permissions.mjs'
 import {builtinRoles} from '../fixtures/pve-sim/lib/profiles.mjs'
 import {legacyGrants, profileSimState, type SimAcl, type SimState} from '../fixtures/pve-sim/index.js'
+import {TELMATE_MINIMUM} from '../../src/lib/proxmox/permissions/profiles.js'
 
 const U = 'automation@pam'
 const T = `${U}!hyops`
@@ -168,28 +169,7 @@ describe('pve-sim permission model (AccessControl::roles, RPCEnvironment::permis
     assert.deepEqual(legacyGrants(U, 'hyops'), grants)
     const s = host(grants)
     // Telmate provider.go minimumPermissions, checked with GetUserPermissions(user, "/").
-    const telmate = [
-      'Datastore.AllocateSpace',
-      'Datastore.Audit',
-      'Pool.Allocate',
-      'Pool.Audit',
-      'Sys.Audit',
-      'Sys.Console',
-      'Sys.Modify',
-      'VM.Allocate',
-      'VM.Audit',
-      'VM.Clone',
-      'VM.Config.CDROM',
-      'VM.Config.Cloudinit',
-      'VM.Config.CPU',
-      'VM.Config.Disk',
-      'VM.Config.HWType',
-      'VM.Config.Memory',
-      'VM.Config.Network',
-      'VM.Config.Options',
-      'VM.Migrate',
-      'VM.PowerMgmt',
-    ]
+    const telmate = TELMATE_MINIMUM
     const have = privilegesAt(s, U, '/')
     assert.deepEqual(
       telmate.filter((p) => have[p] === undefined),

@@ -200,7 +200,8 @@ describe('bootstrapCommand', () => {
     const command = bootstrapCommand(request)
     assert.ok(command.startsWith('env USER_FQ=') && command.endsWith(' bash -s'), command)
     const printer =
-      'for n in USER_FQ TOKEN_NAME TOKEN_MODE FALLBACK_STORAGE_VM FALLBACK_STORAGE_ISO ' +
+      'for n in USER_FQ TOKEN_NAME TOKEN_MODE ROLE_NAME ROLE_PRIVS ROLE_STRICT WANT_PRIVSEP TOKEN_EXPIRE ' +
+      'TOKEN_COMMENT FALLBACK_STORAGE_VM FALLBACK_STORAGE_ISO ' +
       'FALLBACK_STORAGE_SNIPPETS FALLBACK_BRIDGE WANT_CA READ_ONLY; do printf "%s=%s\\n" "$n" "${!n}"; done'
     const out = execFileSync('bash', ['-c', command], {encoding: 'utf8', input: printer})
     const env = bootstrapEnv(request)

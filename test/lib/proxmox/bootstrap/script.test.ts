@@ -2,7 +2,7 @@
 // stubs in front of them for what a real Proxmox shows and the simulator does not (disabled
 // or node-bound storages, an FQDN hostname, privsep as a string, failing commands).
 import assert from 'node:assert/strict'
-import {copyFile, mkdir, mkdtemp, readFile, rm} from 'node:fs/promises'
+import {copyFile, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -12,6 +12,8 @@ import {runRemoteBootstrap} from '../../../../src/lib/proxmox/bootstrap/run.js'
 import type {TokenMode} from '../../../../src/lib/proxmox/types.js'
 import {PROJECT_ROOT} from '../../../helpers/cli.js'
 import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
+import {builtinRoles} from '../../../fixtures/pve-sim/lib/profiles.mjs'
+import {renderUserCfg} from '../../../fixtures/pve-sim/lib/pve-etc.mjs'
 import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
 import {localBashSession, testInputs, writeStub} from './helpers.js'
 
@@ -52,7 +54,10 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     await mkdir(etc, {recursive: true})
     if (withCa) await copyFile(CA, join(etc, 'pve-root-ca.pem'))
     const statePath = join(dir, 'state.json')
-    await writeSimState(statePath, {...defaultSimState(), ...state})
+    const initial = {...defaultSimState(), ...state}
+    await writeSimState(statePath, initial)
+    // user.cfg as pmxcfs has it (storage.cfg is left out, so that the pvesh stubs below are what is read).
+    await writeFile(join(etc, 'user.cfg'), renderUserCfg(initial))
     const stubs = join(dir, 'stubs')
     await mkdir(stubs)
     const stubLog = join(dir, 'stub.log')
@@ -95,7 +100,7 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     })
   }
 
-  it('creates user and token with the documented ACLs and reads the CA', async () => {
+  it('creates user and token, the managed role granted on / to the user, and reads the CA', async () => {
     const h = await host()
     const secrets: string[] = []
     const found = await h.run('create', {onTokenSecret: async (s) => void secrets.push(s), wantCa: true})
@@ -110,14 +115,9 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     const grants = state.acls
       .map((a) => `${a.type} ${a.ugid} ${a.path} ${[...a.roles].sort().join(',')} ${a.propagate}`)
       .sort()
-    assert.deepEqual(grants, [
-      'token hyops@pve!hyops / PVEAuditor,PVEVMAdmin 1',
-      'token hyops@pve!hyops /sdn/zones PVESDNUser 1',
-      'token hyops@pve!hyops /storage PVEDatastoreAdmin 1',
-      'user hyops@pve / PVEAuditor,PVEVMAdmin 1',
-      'user hyops@pve /sdn/zones PVESDNUser 1',
-      'user hyops@pve /storage PVEDatastoreAdmin 1',
-    ])
+    assert.deepEqual(grants, ['user hyops@pve / HyopsAutomation 1'])
+    assert.ok(state.custom_roles?.HyopsAutomation?.includes('Sys.Modify'), 'the terraform profile')
+    assert.equal(found.role?.action, 'created')
   })
 
   it('changes nothing on a re-run in keep mode (ACLs already there)', async () => {
@@ -133,31 +133,39 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     assert.ok(!calls.some((c) => /modify|add|remove/.test(c)), calls.join('; '))
   })
 
-  it('keep mode grants missing ACLs again (someone removed them) without making a token', async () => {
+  it('keep mode grants the role again (someone removed it) without making a token', async () => {
     const h = await host()
     await h.run('create')
     const {secret} = (await h.state()).tokens['hyops@pve!hyops']
-    await writeSimState(h.statePath, {...(await h.state()), acls: []})
+    const emptied = {...(await h.state()), acls: []}
+    await writeSimState(h.statePath, emptied)
+    await writeFile(join(h.dir, 'etc-pve', 'user.cfg'), renderUserCfg(emptied))
     const found = await h.run('keep')
     const state = await h.state()
     assert.equal(found.tokenSecret, undefined)
     assert.equal(state.tokens['hyops@pve!hyops'].secret, secret)
-    assert.equal(state.acls.length, 6)
+    assert.deepEqual(
+      state.acls.map((a) => `${a.path} ${a.ugid} ${a.roles.join(',')}`),
+      ['/ hyops@pve HyopsAutomation'],
+    )
+    assert.equal(found.role?.grant, 'granted')
   })
 
-  it('on a host without the PVESDNUser role (Proxmox VE 7) grants the rest', async () => {
+  it('on a host that does not know SDN.Use (before 7.4) the role holds the rest; SDN.Use is skipped', async () => {
     const h = await host()
+    const known = builtinRoles({}).Administrator.filter((p) => p !== 'SDN.Use')
     await writeStub(
       h.stubs,
       'pveum',
       `if [ "$1 $2" = "role list" ]; then ` +
-        `echo '[{"roleid":"PVEVMAdmin"},{"roleid":"PVEAuditor"},{"roleid":"PVEDatastoreAdmin"}]'; exit 0; fi\n` +
+        `echo '[{"roleid":"Administrator","privs":"${known.join(',')}","special":1}]'; exit 0; fi\n` +
         `exec ${SIM_BIN_DIR}/pveum "$@"`,
     )
-    await h.run('create')
-    const paths = (await h.state()).acls.map((a) => a.path)
-    assert.ok(!paths.includes('/sdn/zones'))
-    assert.equal(paths.length, 4)
+    const found = await h.run('create')
+    const role = (await h.state()).custom_roles?.HyopsAutomation ?? ''
+    assert.ok(!role.split(',').includes('SDN.Use'), role)
+    assert.ok(role.split(',').includes('VM.Allocate'), role)
+    assert.deepEqual(found.role?.skipped, ['SDN.Use', 'VM.GuestAgent.Audit'])
   })
 
   it('chooses storages: not disabled, allowed on this node, the fallback when it qualifies', async () => {
@@ -248,7 +256,7 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     assert.ok((await h.execLog()).some((argv) => argv.join(' ') === 'ip -j -4 addr show dev vmbr0'))
   })
 
-  it('reads privsep as a string or a number', async () => {
+  it("reads an existing token and its privsep from user.cfg, not from 'pveum user token list'", async () => {
     const h = await host({
       tokens: {'hyops@pve!hyops': {expire: 0, privsep: 1, secret: 'old'}},
       users: {'hyops@pve': {}, 'root@pam': {}},
@@ -313,7 +321,10 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
       h.run('create', {onTokenSecret: async (s) => void kept.push(s)}),
       'script-failed',
       (error) => {
-        assert.match(error.message, /cannot grant .* on \/ to hyops@pve and hyops@pve!hyops: permission check failed/)
+        assert.match(
+          error.message,
+          /cannot grant the role HyopsAutomation on \/ \(--users hyops@pve\): permission check failed/,
+        )
         assert.match(error.hint ?? '', /secret was kept/)
         assert.ok(!error.line.includes(kept[0]))
       },
@@ -321,7 +332,7 @@ describe('bootstrap script (real bash, simulated commands)', {concurrency: 4}, (
     assert.equal(kept.length, 1)
     assert.equal(kept[0], (await h.state()).tokens['hyops@pve!hyops'].secret)
     const argv = await readFile(h.stubLog, 'utf8')
-    assert.ok(argv.includes('pveum user token add hyops@pve hyops --privsep 0 --expire 0 --output-format json'))
+    assert.ok(argv.includes('pveum user token add hyops@pve hyops --privsep 0 --expire 0 --comment hyops'), argv)
     assert.ok(!argv.includes(kept[0]))
   })
 
