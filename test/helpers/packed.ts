@@ -35,12 +35,14 @@ export async function freshMachine(): Promise<Machine> {
   }
   await Promise.all([prefix, ...Object.values(xdg)].map((dir) => mkdir(dir, {recursive: true})))
   // This machine's trust and proxy settings, as a user's shell has them: npm reaches its registry through them.
+  // The registry and the APIs the tests start are on loopback, which no proxy can reach.
   const network = Object.fromEntries(
     ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
-      .concat(['NO_PROXY', 'no_proxy'])
       .filter((name) => process.env[name])
       .map((name) => [name, process.env[name] as string]),
   )
+  const noProxy = [process.env.NO_PROXY ?? process.env.no_proxy, '127.0.0.1', 'localhost', '::1'].filter(Boolean)
+  network.NO_PROXY = network.no_proxy = noProxy.join(',')
   const env = {
     ...xdg,
     ...network,
