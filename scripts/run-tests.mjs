@@ -37,7 +37,7 @@ const files =
 // tests are done exits even when a handle is left open; and the whole run is stopped (every process of it) after
 // RUN_LIMIT_MS, naming the limit, so CI reports a failure instead of running into its own time limit.
 const TEST_TIMEOUT_MS = Number(process.env.HYOPS_TEST_TIMEOUT_MS ?? 600_000)
-const RUN_LIMIT_MS = Number(process.env.HYOPS_TEST_RUN_LIMIT_MS ?? 30 * 60_000)
+const RUN_LIMIT_MS = Number(process.env.HYOPS_TEST_RUN_LIMIT_MS ?? 45 * 60_000)
 const child = spawn(
   process.execPath,
   [
