@@ -1,11 +1,11 @@
 // The writes of a successful run, in the order that loses nothing (vault, credentials,
 // marker), and the not-ready marker of a run that changed the token and then failed.
 
-import {readFile} from 'node:fs/promises'
 
 import type {InitContext} from '../../command/init-command.js'
 import {ExitCode, HyopsError} from '../../errors.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
+import {KEY_FILE_MAX_BYTES, readUserFile, readUserText, SMALL_FILE_MAX_BYTES} from '../../runtime/user-file.js'
 import {readPublicKey} from '../../ssh/keygen.js'
 import {validateProxmoxToken} from './validation.js'
 import {privilegePromise} from '../permissions/verify.js'
@@ -127,7 +127,7 @@ export async function finish(
 export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
   const explicit = inputs.sshPublicKey?.trim()
   if (explicit && /^(ssh-|ecdsa-|sk-)/.test(explicit)) return explicit
-  if (explicit) return (await readFile(explicit, 'utf8').catch(() => '')).trim() || undefined
+  if (explicit) return (await readUserText(explicit, {maxBytes: KEY_FILE_MAX_BYTES}).catch(() => '')).trim() || undefined
   return readPublicKey(inputs.sshKey)
 }
 
@@ -151,7 +151,7 @@ export async function markNotReady(context: InitContext, state: RunState, error:
  */
 export async function markRotating(context: InitContext, state: RunState): Promise<void> {
   if (!state.previousMarker) return
-  state.markerBefore ??= await readFile(state.paths.marker).catch(() => undefined)
+  state.markerBefore ??= await readUserFile(state.paths.marker, {maxBytes: SMALL_FILE_MAX_BYTES}).catch(() => undefined)
   await writeNotReady(
     context,
     state,
