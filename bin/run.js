@@ -6,7 +6,12 @@ import {handle} from '@oclif/core/handle'
 import {run} from '@oclif/core/run'
 import {settings} from '@oclif/core/settings'
 
-import {guardOutputStreams, isOutputFailure, outputFailed, reportOutputFailure} from '../dist/lib/command/output-failure.js'
+import {
+  guardOutputStreams,
+  isOutputFailure,
+  outputFailed,
+  reportOutputFailure,
+} from '../dist/lib/command/output-failure.js'
 
 // The production entry point runs built JavaScript only; without this, every command warns
 // while a plugin is linked (`hyops plugins link`) that its ESM sources cannot be transpiled.

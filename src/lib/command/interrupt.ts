@@ -87,21 +87,34 @@ export function trapSignals(onSignal: (signal: TrappedSignal) => Promise<void>):
 // The asynchronous work that runs on libuv's thread pool. process.exit() joins that pool, so one such
 // request that never completes (a read of a FIFO no one writes, a lookup of a dead DNS server) would make
 // the exit itself wait forever.
-const POOL_WORK = new Set(['FSReqCallback', 'FSReqPromise', 'FileHandleCloseReq', 'GetAddrInfoReqWrap', 'GetNameInfoReqWrap'])
+const POOL_WORK = new Set([
+  'FSReqCallback',
+  'FSReqPromise',
+  'FileHandleCloseReq',
+  'GetAddrInfoReqWrap',
+  'GetNameInfoReqWrap',
+])
 
 /**
- * Ends the process on `signal` with 128+signal. When thread-pool work is still pending (nothing of
- * hyops's own should be by now, so it is stuck), the signal is raised again with its default action
- * instead: the kernel ends the process at once, and the shell reports the same 128+signal.
+ * Ends the process on `signal` with 128+signal. Thread-pool work still pending after a short wait is stuck
+ * (nothing of hyops's own should be by now): then the signal is raised again with its default action, so
+ * the kernel ends the process at once, and the shell reports the same 128+signal.
  */
-export function exitOnSignal(signal: TrappedSignal): never {
-  const pending = process.getActiveResourcesInfo().some((resource) => POOL_WORK.has(resource))
-  if (pending) {
+export async function exitOnSignal(signal: TrappedSignal): Promise<never> {
+  const deadline = Date.now() + POOL_DRAIN_MS
+  while (poolBusy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  if (poolBusy()) {
     process.removeAllListeners(signal)
     process.kill(process.pid, signal)
   }
 
   process.exit(signalExitCode(signal))
+}
+
+const POOL_DRAIN_MS = 300
+
+function poolBusy(): boolean {
+  return process.getActiveResourcesInfo().some((resource) => POOL_WORK.has(resource))
 }
 
 /**

@@ -62,7 +62,8 @@ export function writeLine(line: string, first: 1 | 2 = 2): boolean {
  */
 export function guardOutputStreams(): void {
   for (const stream of [process.stdout, process.stderr]) {
-    for (const listener of stream.listeners('error')) if (listener !== onStreamError) stream.off('error', listener as never)
+    for (const listener of stream.listeners('error'))
+      if (listener !== onStreamError) stream.off('error', listener as never)
     if (!stream.listeners('error').includes(onStreamError)) stream.on('error', onStreamError)
   }
 }

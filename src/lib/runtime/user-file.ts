@@ -144,7 +144,11 @@ function formatBytes(bytes: number): string {
 async function explainOpenFailure(path: string, error: unknown): Promise<unknown> {
   if ((error as NodeJS.ErrnoException)?.code !== 'ENXIO') return error
   const stats = await stat(path).catch(() => undefined)
-  return new UserFileError('ENOTREG', path, `it is ${stats ? fileKind(stats) : 'not a regular file'}, not a regular file`)
+  return new UserFileError(
+    'ENOTREG',
+    path,
+    `it is ${stats ? fileKind(stats) : 'not a regular file'}, not a regular file`,
+  )
 }
 
 function explainOpenFailureSync(path: string, error: unknown): unknown {

@@ -59,7 +59,10 @@ describe('readUserFile', () => {
   })
 
   it('refuses a FIFO no one writes, at once, saying it is a FIFO', async () => {
-    await assert.rejects(quickly(readUserFile(fifo, {maxBytes: 1024})), refusedAs(/^it is a FIFO \(named pipe\), not a regular file$/))
+    await assert.rejects(
+      quickly(readUserFile(fifo, {maxBytes: 1024})),
+      refusedAs(/^it is a FIFO \(named pipe\), not a regular file$/),
+    )
     assert.throws(() => readUserFileSync(fifo, {maxBytes: 1024}), refusedAs(/a FIFO/))
   })
 
@@ -70,8 +73,14 @@ describe('readUserFile', () => {
   })
 
   it('refuses a socket, a directory and a character device', async () => {
-    await assert.rejects(quickly(readUserFile(socketPath, {maxBytes: 1024})), refusedAs(/^it is a socket, not a regular file$/))
-    await assert.rejects(quickly(readUserFile(dir, {maxBytes: 1024})), refusedAs(/^it is a directory, not a regular file$/))
+    await assert.rejects(
+      quickly(readUserFile(socketPath, {maxBytes: 1024})),
+      refusedAs(/^it is a socket, not a regular file$/),
+    )
+    await assert.rejects(
+      quickly(readUserFile(dir, {maxBytes: 1024})),
+      refusedAs(/^it is a directory, not a regular file$/),
+    )
     for (const device of ['/dev/null', '/dev/zero']) {
       await assert.rejects(quickly(readUserFile(device, {maxBytes: 1024})), refusedAs(/^it is a character device/))
     }

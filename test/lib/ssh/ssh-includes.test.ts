@@ -78,7 +78,8 @@ describe('ssh config Include', () => {
     assert.equal(hostConfig(file, 'level3').user, 'u3')
     // Read once: each level's Host block is in the spliced text exactly once.
     const text = file.config!.toString()
-    for (let level = 0; level < 6; level++) assert.equal(text.split(`Host level${level}\n`).length - 1, 1, `level${level}`)
+    for (let level = 0; level < 6; level++)
+      assert.equal(text.split(`Host level${level}\n`).length - 1, 1, `level${level}`)
   })
 
   it(`stops past ${MAX_INCLUDE_FILES} files with exit 11 naming the bound`, async () => {
@@ -92,16 +93,22 @@ describe('ssh config Include', () => {
 
     const top = join(dir, 'top')
     await writeFile(top, `Include ${names.join(' ')}\n`)
-    await assert.rejects(quickly(readSshConfig(top)), configError(new RegExp(`includes more than ${MAX_INCLUDE_FILES} files`)))
+    await assert.rejects(
+      quickly(readSshConfig(top)),
+      configError(new RegExp(`includes more than ${MAX_INCLUDE_FILES} files`)),
+    )
   })
 
   it(`stops nesting deeper than ${MAX_INCLUDE_DEPTH} levels with exit 11 naming the chain`, async () => {
     const dir = join(home, 'deep')
     await mkdir(dir)
-    for (let i = 0; i <= MAX_INCLUDE_DEPTH + 1; i++) await writeFile(join(dir, `d${i}`), `Include ${join(dir, `d${i + 1}`)}\n`)
+    for (let i = 0; i <= MAX_INCLUDE_DEPTH + 1; i++)
+      await writeFile(join(dir, `d${i}`), `Include ${join(dir, `d${i + 1}`)}\n`)
     await assert.rejects(
       quickly(readSshConfig(join(dir, 'd0'))),
-      configError(new RegExp(`nests Include deeper than ${MAX_INCLUDE_DEPTH} levels: .*d0 -> .*d${MAX_INCLUDE_DEPTH + 1}$`)),
+      configError(
+        new RegExp(`nests Include deeper than ${MAX_INCLUDE_DEPTH} levels: .*d0 -> .*d${MAX_INCLUDE_DEPTH + 1}$`),
+      ),
     )
   })
 
@@ -114,7 +121,9 @@ describe('ssh config Include', () => {
     await writeFile(top, `Include ${join(dir, 'missing')}\nInclude ${fifo}\n`)
     await assert.rejects(
       quickly(readSshConfig(top)),
-      configError(new RegExp(`includes ${fifo}, which cannot be read: it is a FIFO \\(named pipe\\), not a regular file`)),
+      configError(
+        new RegExp(`includes ${fifo}, which cannot be read: it is a FIFO \\(named pipe\\), not a regular file`),
+      ),
     )
   })
 

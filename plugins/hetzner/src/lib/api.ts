@@ -72,10 +72,7 @@ async function readCaFile(path: string): Promise<string> {
   try {
     pem = await readUserText(path, {maxBytes: CA_FILE_MAX_BYTES})
   } catch (error) {
-    throw configError(
-      `cannot read HCLOUD_CA_FILE ${path}: ${unreadableReason(error)}`,
-      'give a readable PEM file',
-    )
+    throw configError(`cannot read HCLOUD_CA_FILE ${path}: ${unreadableReason(error)}`, 'give a readable PEM file')
   }
 
   if (!pem.includes('-----BEGIN CERTIFICATE-----'))

@@ -73,10 +73,7 @@ export async function loadHetznerConfig(file: string, root: string): Promise<Het
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    throw configError(
-      `cannot read ${file}: ${unreadableReason(error)}`,
-      'give a readable file with --config',
-    )
+    throw configError(`cannot read ${file}: ${unreadableReason(error)}`, 'give a readable file with --config')
   }
 
   return parseHetznerConfig(text, file, root)

@@ -34,7 +34,9 @@ export const hetznerEnvTarget: EnvTarget = {
       stringPath(request.marker.paths?.config) ?? request.layout.configFile(HETZNER_TARGET),
       request.layout.root,
     )
-    const caPem = config?.caFile ? await readUserText(config.caFile, {maxBytes: CA_FILE_MAX_BYTES}).catch(() => undefined) : undefined
+    const caPem = config?.caFile
+      ? await readUserText(config.caFile, {maxBytes: CA_FILE_MAX_BYTES}).catch(() => undefined)
+      : undefined
     const variables: EnvVariable[] =
       request.format === 'tfvars'
         ? [{name: 'TF_VAR_hcloud_token', secret: true, value: token}]

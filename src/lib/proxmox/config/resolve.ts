@@ -668,16 +668,12 @@ export async function readTlsCaFile(path: string): Promise<string> {
   try {
     text = await readUserText(path, {maxBytes: CA_FILE_MAX_BYTES})
   } catch (error) {
-    throw new HyopsError(
-      ExitCode.ConfigInvalid,
-      `TLS_CA_FILE ${path} cannot be read (${unreadableReason(error)})`,
-      {
-        hint:
-          'give the PEM file of the CA that signs the Proxmox API certificate (a copy of ' +
-          '/etc/pve/pve-root-ca.pem), or unset TLS_CA_FILE',
-        reason: 'invalid-value',
-      },
-    )
+    throw new HyopsError(ExitCode.ConfigInvalid, `TLS_CA_FILE ${path} cannot be read (${unreadableReason(error)})`, {
+      hint:
+        'give the PEM file of the CA that signs the Proxmox API certificate (a copy of ' +
+        '/etc/pve/pve-root-ca.pem), or unset TLS_CA_FILE',
+      reason: 'invalid-value',
+    })
   }
 
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {

@@ -1,4 +1,3 @@
-
 import type {EnvFormatInfo, EnvVariable} from '../../env/hook.js'
 import {ExitCode, HyopsError} from '../../errors.js'
 import {KEY_FILE_MAX_BYTES, readUserText, unreadableReason} from '../../runtime/user-file.js'

@@ -1,4 +1,3 @@
-
 import type {LoadedVault} from '../../vault/vault-access.js'
 import {readUserText, SMALL_FILE_MAX_BYTES} from '../../runtime/user-file.js'
 import {parseTfvars} from '../outputs/tfvars.js'

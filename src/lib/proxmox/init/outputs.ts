@@ -1,7 +1,6 @@
 // The writes of a successful run, in the order that loses nothing (vault, credentials,
 // marker), and the not-ready marker of a run that changed the token and then failed.
 
-
 import type {InitContext} from '../../command/init-command.js'
 import {ExitCode, HyopsError} from '../../errors.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
@@ -127,7 +126,8 @@ export async function finish(
 export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
   const explicit = inputs.sshPublicKey?.trim()
   if (explicit && /^(ssh-|ecdsa-|sk-)/.test(explicit)) return explicit
-  if (explicit) return (await readUserText(explicit, {maxBytes: KEY_FILE_MAX_BYTES}).catch(() => '')).trim() || undefined
+  if (explicit)
+    return (await readUserText(explicit, {maxBytes: KEY_FILE_MAX_BYTES}).catch(() => '')).trim() || undefined
   return readPublicKey(inputs.sshKey)
 }
 
