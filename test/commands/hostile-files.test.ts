@@ -149,7 +149,7 @@ describe('hostile files and streams', () => {
     ['a NUL', String.raw`pve\u00001`],
     ['an escape character', String.raw`pve\u001b[2J`],
   ] as const) {
-    it(`env and exec: ${label} in the credentials file is exit 21, "garbled credentials", naming file and line`, async () => {
+    it(`env and exec: ${label} in the credentials is exit 21, "garbled credentials", file and line named`, async () => {
       const original = await readFile(at.credentialsFile, 'utf8')
       const lineNo = original.split('\n').findIndex((line) => line.startsWith('proxmox_node')) + 1
       assert.ok(lineNo > 0)
@@ -174,7 +174,7 @@ describe('hostile files and streams', () => {
     })
   }
 
-  it('env into /dev/full is exit 30 with one line and no stack trace; into a closed pipe, exit 30 and quiet', async () => {
+  it('env into /dev/full is exit 30 with one line, no stack trace; into a closed pipe, exit 30, quiet', async () => {
     const full = openSync('/dev/full', 'w')
     const run = await new Promise<{code: number | null; stderr: string}>((resolve) => {
       const child = spawn(process.execPath, [CLI, ...hyopsArgs(at, 'env', ['proxmox'])], {
@@ -183,7 +183,7 @@ describe('hostile files and streams', () => {
         stdio: ['ignore', full, 'pipe'],
       })
       let stderr = ''
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
       child.on('close', (code) => resolve({code, stderr}))
     })
     closeSync(full)
@@ -205,7 +205,7 @@ describe('hostile files and streams', () => {
     assert.equal(piped.stderr, '')
   })
 
-  it('init proxmox blocked on a FIFO (its vault password command reads one) exits 143 on SIGTERM within a second, nothing lost', async () => {
+  it('init blocked on a FIFO (its password command reads one): SIGTERM is 143 within 1 s, nothing lost', async () => {
     const fifo = mkfifo('password-command')
     const before = await Promise.all([at.markerFile, at.vaultFile, at.credentialsFile].map((f) => readFile(f)))
     let writer: number | undefined

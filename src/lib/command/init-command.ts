@@ -134,7 +134,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       const kept = await withinGrace(stop(), SIGNAL_GRACE_MS)
       suspendScreen()
       writeLine(
-        `Interrupted by ${signal}: ${kept ?? `the steps after the signal did not finish in ${SIGNAL_GRACE_MS / 1000} s`}`,
+        `Interrupted by ${signal}: ${kept ?? `the steps after the signal ran past ${SIGNAL_GRACE_MS / 1000} s`}`,
       )
       await exitOnSignal(signal)
     })

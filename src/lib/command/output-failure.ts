@@ -49,7 +49,9 @@ export function writeLine(line: string, first: 1 | 2 = 2): boolean {
     try {
       writeSync(fd, line + '\n')
       return true
-    } catch {}
+    } catch {
+      // This stream is gone too: try the other one.
+    }
   }
 
   return false

@@ -10,8 +10,15 @@ export interface CredentialsFileOptions {
 }
 
 // C0 controls and DEL: no token, URL, name or path hyops writes holds one, and a NUL cannot even reach
-// a child's environment.
-const CONTROL = /[\u0000-\u001F\u007F]/
+// a child's environment. The first one's code, if any.
+function controlCharacter(value: string): number | undefined {
+  for (const char of value) {
+    const code = char.codePointAt(0)!
+    if (code < 0x20 || code === 0x7f) return code
+  }
+
+  return undefined
+}
 
 /**
  * Reads a credentials tfvars file (`<root>/credentials/<target>.credentials.tfvars`) strictly, through
@@ -44,10 +51,11 @@ export async function readCredentialsTfvars(
   }
 
   for (const [name, value] of Object.entries(values)) {
-    if (typeof value !== 'string' || !CONTROL.test(value)) continue
+    const code = typeof value === 'string' ? controlCharacter(value) : undefined
+    if (code === undefined) continue
     const line = lineOf(text, name)
-    const code = value.codePointAt(value.search(CONTROL))!
-    const what = `the value of ${name} holds a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`
+    const unicode = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+    const what = `the value of ${name} holds a control character (${unicode})`
     throw garbled(file, line === undefined ? what : `line ${line}: ${what}`, options.hint)
   }
 

@@ -156,7 +156,9 @@ function explainOpenFailureSync(path: string, error: unknown): unknown {
   let kind = 'not a regular file'
   try {
     kind = fileKind(statSync(path))
-  } catch {}
+  } catch {
+    // Gone since the open: the refusal stands without the detail.
+  }
 
   return new UserFileError('ENOTREG', path, `it is ${kind}, not a regular file`)
 }

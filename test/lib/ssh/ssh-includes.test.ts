@@ -60,7 +60,7 @@ describe('ssh config Include', () => {
     )
   })
 
-  it('reads a fan-out of distinct files once each (6 levels, 6 includes a line) and keeps first-match-wins', async () => {
+  it('reads a fan-out of distinct files once each (6 levels, 6 includes a line), first match wins', async () => {
     const dir = join(home, 'fan')
     await mkdir(dir)
     for (let level = 0; level < 6; level++) {
