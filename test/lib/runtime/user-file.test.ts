@@ -16,24 +16,14 @@ import {
   UserFileError,
 } from '../../../src/lib/runtime/user-file.js'
 import {cleanupTempDirs, tempDir} from '../../helpers/cli.js'
+import {settlesWithin} from '../../helpers/deadline.js'
 
 let dir: string
 let fifo: string
 let socketPath: string
 let server: Server
 
-/** Settles within `ms`, or fails the test: a read that blocks is the bug these tests exist for. */
-async function quickly<T>(work: Promise<T>, ms = 2000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const quickly = <T>(work: Promise<T>) => settlesWithin(work, 2000)
 
 function refusedAs(pattern: RegExp): (error: unknown) => boolean {
   return (error: unknown) => {

@@ -12,22 +12,12 @@ import {ExitCode, HyopsError} from '../../../src/lib/errors.js'
 import {hostConfig, readSshConfig} from '../../../src/lib/ssh/ssh-config.js'
 import {MAX_INCLUDE_DEPTH, MAX_INCLUDE_FILES} from '../../../src/lib/ssh/ssh-includes.js'
 import {cleanupTempDirs, tempDir} from '../../helpers/cli.js'
+import {settlesWithin} from '../../helpers/deadline.js'
 
 let home: string
 let savedHome: string | undefined
 
-/** Fails the test when `work` is still running after `ms`: the fan-out bug ran for minutes. */
-async function quickly<T>(work: Promise<T>, ms = 3000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const quickly = <T>(work: Promise<T>) => settlesWithin(work, 3000)
 
 function configError(pattern: RegExp): (error: unknown) => boolean {
   return (error: unknown) => {
