@@ -11,6 +11,7 @@ import {readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
+import {openVault} from '../../src/lib/vault/open-vault.js'
 import {startPveSim, type PveSim} from '../fixtures/pve-sim/index.js'
 import {CLI, cleanupTempDirs, PROJECT_ROOT, runCli, tempDir, type CliRun} from '../helpers/cli.js'
 import {hyopsArgs, readyRoot} from '../helpers/env-root.js'
@@ -173,6 +174,23 @@ describe('hostile files and streams', () => {
       }
     })
   }
+
+  it('env and exec: a NUL in the vault secret is exit 21, "garbled credentials", naming the variable', async () => {
+    const vault = await openVault({interactive: false, passwordFile: at.passwordFile, vaultFile: at.vaultFile})
+    const secret = vault.values.PROXMOX_TOKEN_SECRET
+    await vault.update({PROXMOX_TOKEN_SECRET: 'pve\u00001'})
+    try {
+      for (const command of ['env', 'exec'] as const) {
+        const args = command === 'env' ? ['proxmox'] : ['proxmox', '--', 'true']
+        const run = await timed(runCli(hyopsArgs(at, command, args), {env: {HOME: at.home}, timeoutMs: 30_000}))
+        assert.equal(run.code, 21, run.stderr)
+        assert.match(run.stderr, /^Error: garbled credentials for proxmox: the value of \w+ holds a NUL/)
+        assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr)
+      }
+    } finally {
+      await vault.update({PROXMOX_TOKEN_SECRET: secret})
+    }
+  })
 
   it('env into /dev/full is exit 30 with one line, no stack trace; into a closed pipe, exit 30, quiet', async () => {
     const full = openSync('/dev/full', 'w')

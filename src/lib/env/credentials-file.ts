@@ -70,3 +70,16 @@ function lineOf(text: string, name: string): number | undefined {
   const at = text.split(/\r?\n/).findIndex((line) => new RegExp(`^\\s*${name}\\s*=`).test(line))
   return at === -1 ? undefined : at + 1
 }
+
+/**
+ * The last guard before a target's variables reach a shell or a child's environment, whatever gave them (the
+ * vault, a plugin): a NUL cannot be passed on, so such a value is exit 21, "garbled credentials", naming it.
+ */
+export function refuseNulValues(target: string, variables: ReadonlyArray<{name: string; value: string}>): void {
+  const bad = variables.find((variable) => variable.value.includes('\u0000'))
+  if (!bad) return
+  throw new HyopsError(ExitCode.Secrets, `garbled credentials for ${target}: the value of ${bad.name} holds a NUL`, {
+    hint: `check the vault (hyops vault keys) or run hyops init ${target} again`,
+    reason: 'credentials',
+  })
+}
