@@ -49,17 +49,26 @@ const CHUNK = 64 * 1024
 
 /** Reads a regular file of at most `maxBytes` (see the module comment). */
 export async function readUserFile(path: string, options: UserFileOptions): Promise<Buffer> {
+  return (await readUserFileAndStats(path, options)).data
+}
+
+/** `readUserFile`, with the `fstat` of the descriptor it read (its mtime, say). */
+export async function readUserFileAndStats(
+  path: string,
+  options: UserFileOptions,
+): Promise<{data: Buffer; stats: Stats}> {
   const handle = await open(path, OPEN_FLAGS).catch(async (error: unknown) => {
     throw await explainOpenFailure(path, error)
   })
   try {
-    refuseIrregular(path, await handle.stat(), options.maxBytes)
+    const stats = await handle.stat()
+    refuseIrregular(path, stats, options.maxBytes)
     const chunks: Buffer[] = []
     let total = 0
     for (;;) {
       const buffer = Buffer.alloc(Math.min(CHUNK, options.maxBytes + 1 - total))
       const {bytesRead} = await handle.read(buffer, 0, buffer.length, null)
-      if (bytesRead === 0) return Buffer.concat(chunks)
+      if (bytesRead === 0) return {data: Buffer.concat(chunks), stats}
       chunks.push(buffer.subarray(0, bytesRead))
       total += bytesRead
       if (total > options.maxBytes) throw tooLarge(path, options.maxBytes)
