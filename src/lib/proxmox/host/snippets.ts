@@ -5,8 +5,8 @@
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {SshSession} from '../../ssh/connection.js'
 import {shellQuote} from '../../ssh/shell-quote.js'
-import {summarizeStderr} from '../bootstrap/run.js'
-import type {MarkerDiscovery} from '../outputs/marker.js'
+import {summarizeStderr} from '../bootstrap/stderr.js'
+import type {MarkerDiscovery} from '../types.js'
 import {hostStateCause} from './host-state.js'
 
 /** What was changed, for the evidence. */

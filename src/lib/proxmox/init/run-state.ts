@@ -4,15 +4,13 @@ import type {InitContext} from '../../command/init-command.js'
 import type {ReadinessMarker} from '../../readiness/marker.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
-import type {ProxmoxTokenCheckResult} from './validation.js'
+import type {ProxmoxTokenCheckResult} from '../api/validation.js'
 import {readSavedClusterCa} from '../bootstrap/cluster-ca.js'
 import {readTlsCaFile} from '../config/resolve.js'
-import type {KnownSecret} from './known-secret.js'
-import type {MarkerDiscovery, TokenAction} from '../outputs/marker.js'
+import type {KnownSecret} from '../secret/known-secret.js'
 import type {ReusableToken} from '../token-reuse/scan.js'
 import type {SshRoute} from '../config/ssh-route.js'
-import type {VerifiedPrivileges} from '../permissions/verify.js'
-import type {ProxmoxInputs, RoleReport} from '../types.js'
+import type {MarkerDiscovery, ProxmoxInputs, RoleReport, TokenAction, VerifiedPrivileges} from '../types.js'
 
 export interface ProxmoxInitOptions {
   /** `--bootstrap`: run the remote bootstrap even when a re-run could do without it. */

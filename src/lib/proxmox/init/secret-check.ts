@@ -3,11 +3,11 @@
 
 import type {InitContext} from '../../command/init-command.js'
 import {HyopsError} from '../../errors.js'
-import {confirmRotateToken} from '../../ux/prompts.js'
-import {validateProxmoxToken} from './validation.js'
+import {confirmRotateToken} from '../prompts.js'
+import {validateProxmoxToken} from '../api/validation.js'
 import {privilegePromise} from '../permissions/verify.js'
-import {vaultEntryFor} from './known-secret.js'
-import {proxmoxUrl} from '../outputs/tfvars.js'
+import {vaultEntryFor} from '../secret/known-secret.js'
+import {proxmoxUrl} from '../api/url.js'
 import {
   declinedReuseError,
   offerSiblingToken,

@@ -6,7 +6,7 @@ import type {InitContext} from '../../command/init-command.js'
 import type {SshSession} from '../../ssh/connection.js'
 import {askConfirm} from '../../ux/prompts.js'
 import {enableSnippets, snippetsTarget} from '../host/snippets.js'
-import type {MarkerDiscovery} from '../outputs/marker.js'
+import type {MarkerDiscovery} from '../types.js'
 import type {ProxmoxInitOptions, RunState} from './run-state.js'
 import {step} from './run-state.js'
 
