@@ -69,3 +69,22 @@ export async function enableSnippets(
     },
   }
 }
+
+/**
+ * Where to add snippets, when no storage has them: `enable` (--enable-snippets), or at a terminal the offered
+ * candidate after a yes to `confirm` (default no); undefined for neither.
+ */
+export async function snippetsWanted(
+  runtime: MarkerDiscovery,
+  enable: string | true | undefined,
+  interactive: boolean,
+  confirm: (question: string) => Promise<boolean>,
+): Promise<string | true | undefined> {
+  if (enable !== undefined || !interactive || !runtime.snippetsCandidate) return enable
+  const candidate = runtime.snippetsCandidate
+  const yes = await confirm(
+    `No storage of node ${runtime.node} has the snippets content type (cloud-init snippets). ` +
+      `Add it to "${candidate}" (pvesm set ${candidate} --content ...,snippets)?`,
+  )
+  return yes ? true : undefined
+}

@@ -2,7 +2,7 @@
 
 import type {KnownSecret} from '../secret/known-secret.js'
 import type {ProxmoxInputs, TokenMode} from '../types.js'
-import type {ProxmoxInitOutcome} from './run-state.js'
+import type {ProxmoxInitOutcome} from './io.js'
 
 export function dryRun(
   inputs: ProxmoxInputs,
