@@ -204,7 +204,7 @@ describe('ProxmoxInitRun', () => {
     assert.deepEqual((marker as {token?: unknown}).token, {action: 'kept', id: TOKEN_ID})
   })
 
-  it('creates a missing token: the secret goes to the vault as the host hands it over, then credentials, marker', async () => {
+  it('creates a missing token: secret into the vault as the host hands it over, then credentials, marker', async () => {
     const w = await world({}, async (request) => {
       await request.onTokenSecret?.('new-secret')
       return discovery({tokenExisted: false, tokenSecret: 'new-secret'})
@@ -241,7 +241,7 @@ describe('ProxmoxInitRun', () => {
     assert.deepEqual(w.writes, [])
   })
 
-  it('rotates with --force: the marker goes not ready ahead, the old secret is replaced, then ready again', async () => {
+  it('rotates with --force: marker not ready ahead, the old secret replaced, then ready again', async () => {
     const w = await world({PROXMOX_TOKEN_ID: TOKEN_ID, PROXMOX_TOKEN_SECRET: 'old-secret'}, async (request) => {
       request.onTokenRemoved?.()
       await request.onTokenSecret?.('rotated-secret')
@@ -271,7 +271,7 @@ describe('ProxmoxInitRun', () => {
     assert.deepEqual((marker as {token?: unknown}).token, {action: 'rotated', id: TOKEN_ID})
   })
 
-  it('a bootstrap that fails after removing the token leaves the marker not ready and writes no credentials', async () => {
+  it('a bootstrap failing after the token was removed leaves the marker not ready, no credentials', async () => {
     const w = await world({PROXMOX_TOKEN_ID: TOKEN_ID, PROXMOX_TOKEN_SECRET: 'old-secret'}, async (request) => {
       request.onTokenRemoved?.()
       throw new HyopsError(20, 'remote bootstrap on root@pve failed (exit 1): pveum failed', {reason: 'script-failed'})
