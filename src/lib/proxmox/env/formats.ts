@@ -1,7 +1,7 @@
 import type {EnvFormatInfo, EnvVariable} from '../../env/hook.js'
 import {ExitCode, HyopsError} from '../../errors.js'
 import {KEY_FILE_MAX_BYTES, readUserText, unreadableReason} from '../../runtime/user-file.js'
-import {parseProxmoxUrl} from '../outputs/tfvars.js'
+import {parseProxmoxUrl} from '../api/url.js'
 import type {ProxmoxCredentials, TfvarsValue} from './credentials.js'
 
 /** The formats of the proxmox target; `tfvars` is the default. */
