@@ -43,7 +43,7 @@ describe('config key table', () => {
         TOKEN_NAME: 'infra-token',
       },
     )
-    const annex = CONFIG_KEYS.filter((spec) => spec.annex)
+    const annex = CONFIG_KEYS.filter((spec) => 'essential' in spec)
       .map((spec) => spec.key)
       .sort()
     assert.deepEqual(annex, [
