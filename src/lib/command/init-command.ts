@@ -62,7 +62,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
   static target: string
 
   // The base flags are this class's, so the parsed flags hold them (`HyopsCommand.init` parses them).
-  protected declare flags: HyopsFlags<T> & InitFlags
+  declare protected flags: HyopsFlags<T> & InitFlags
 
   /** Does the target's work. Throw `HyopsError` for expected failures. */
   protected abstract initTarget(context: InitContext): Promise<InitResult>

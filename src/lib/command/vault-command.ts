@@ -25,7 +25,7 @@ export abstract class VaultCommand<T extends typeof Command> extends HyopsComman
   static override baseFlags = {...rootFlags, ...vaultFlags}
 
   // The base flags are this class's, so the parsed flags hold them (`HyopsCommand.init` parses them).
-  protected declare flags: HyopsFlags<T> & VaultFlagValues
+  declare protected flags: HyopsFlags<T> & VaultFlagValues
 
   /** The parsed vault flags. */
   protected get vaultFlags(): VaultFlagValues {

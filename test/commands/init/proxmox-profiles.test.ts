@@ -204,14 +204,21 @@ describe('hyops init proxmox on pve8: snippets, determinism, API address, TLS, h
     )
   })
 
-  it('--enable-snippets=STORAGE naming no file-based storage is exit 20 before anything changed', async () => {
+  it('a snippets storage naming no file-based storage is exit 20 before anything changed, in every form', async () => {
     const at = await prepareRoot(sim)
     const before = await readFile(sim.statePath, 'utf8')
-    const run = await initProxmox(at, ['--enable-snippets=local-lvm'])
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /--enable-snippets=local-lvm: no enabled file-based storage .*: local\b/)
-    assert.doesNotMatch(run.stderr, NO_STACK)
-    assert.equal(await readFile(sim.statePath, 'utf8'), before, 'no user, token or storage changed')
+    for (const form of [
+      ['--enable-snippets=local-lvm'],
+      ['--enable-snippets', 'local-lvm'],
+      ['--snippets-storage', 'local-lvm'],
+      ['--snippets-storage=local-lvm'],
+    ]) {
+      const run = await initProxmox(at, form)
+      assert.equal(run.code, 20, `${form.join(' ')}: ${run.stderr}`)
+      assert.match(run.stderr, /--enable-snippets=local-lvm: no enabled file-based storage .*: local\b/)
+      assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.equal(await readFile(sim.statePath, 'utf8'), before, 'no user, token or storage changed')
+    }
   })
 
   it('ten runs against a host listing storages in random order give byte-identical tfvars', async () => {
