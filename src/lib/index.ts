@@ -188,3 +188,6 @@ export {canPrompt, fancyOutput, printable} from './ux/terminal.js'
 // a plugin installed with `hyops plugins install` finds only `hyops`, never an @oclif/core of its own
 export {Args, Flags} from '@oclif/core'
 export type {Command, Config, Hook, Interfaces} from '@oclif/core'
+// The types of flag and argument definitions, so that a plugin's declarations (`declaration: true`) can name
+// the inferred type of its `static flags` through `hyops`, also where @oclif/core itself is not resolvable.
+export type {Arg, BooleanFlag, Flag, OptionFlag} from '@oclif/core/interfaces'
