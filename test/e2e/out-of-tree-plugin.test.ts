@@ -72,7 +72,7 @@ describe('a plugin built outside the repository from docs/plugin-authors.md', ()
     assert.doesNotMatch(listing.stdout, /vendor|node_modules/, 'the tarball carries no copy of hyops')
   })
 
-  it('installs with hyops plugins install <tarball> and runs: template, flags, env, exit 11, marker, status', async () => {
+  it('installs with hyops plugins install <tarball>, runs: template, flags, env, exit 11, marker, status', async () => {
     const offline = {npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/'}
     const install = await hyops(['plugins', 'install', pluginTarball], offline)
     assert.equal(install.code, 0, install.stdout + install.stderr)
@@ -81,7 +81,7 @@ describe('a plugin built outside the repository from docs/plugin-authors.md', ()
     assert.equal(help.code, 0, help.stderr)
     assert.match(
       help.stdout,
-      /--name=<value>\s+Who is greeted \[config HELLO_NAME, env\s+HYOPS_HELLO_NAME, default\s+world\]/,
+      /--name=<value>\s+Who is greeted \[config HELLO_NAME,\s+env\s+HYOPS_HELLO_NAME,\s+default\s+world\]/,
     )
 
     const root = await tempDir('hyops-hello-root-')

@@ -26,7 +26,7 @@ describe('hyops:init-targets', () => {
     ])
   })
 
-  it("lists the core's own init targets (proxmox) from its commands, never init status, with no hook file", async () => {
+  it("lists the core's init targets (proxmox) from its commands, never init status, with no hook file", async () => {
     const config = await Config.load({root: PROJECT_ROOT, userPlugins: false})
     const {targets, failures} = await collectInitTargets(config)
     assert.deepEqual(failures, [])
