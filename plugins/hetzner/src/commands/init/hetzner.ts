@@ -10,7 +10,8 @@ export default class InitHetzner extends InitCommand<typeof InitHetzner> {
   static override description =
     `Reads <root>/config/hetzner.conf (KEY = value lines; flags and HYOPS_HETZNER_* variables ` +
     `win over it; a template is written and the command exits 10 when it is missing), finds the ` +
-    `API token (--token, the HCLOUD_TOKEN environment variable, the runtime vault, the config file, then a hidden prompt on a terminal), checks ` +
+    `API token (--token, the HCLOUD_TOKEN environment variable, the runtime vault, the config ` +
+    `file, then a hidden prompt on a terminal), checks ` +
     `it with GET <HCLOUD_API>/v1/servers before writing anything, and writes ` +
     `<root>/credentials/hetzner.credentials.tfvars (mode 0600) and the readiness marker ` +
     `<root>/meta/hetzner.ready.json. A token given with --token or at the prompt is saved to ` +
