@@ -63,7 +63,7 @@ describe('a plugin built outside the repository from docs/plugin-authors.md', ()
   it('lives outside the checkout and builds its declarations through hyops, not @oclif/core paths', async () => {
     assert.ok(relative(PROJECT_ROOT, pluginDir).startsWith('..'), `${pluginDir} is outside ${PROJECT_ROOT}`)
     const declaration = await readFile(join(pluginDir, 'dist', 'commands', 'init', 'hello.d.ts'), 'utf8')
-    assert.match(declaration, /import\("hyops"\)\.OptionFlag/)
+    assert.match(declaration, /wave: import\("hyops"\)\.BooleanFlag<boolean>/)
     assert.doesNotMatch(declaration, /@oclif\/core/)
     // No npm link: the global folder holds the installed CLI only.
     assert.deepEqual(await readdir(join(machine.prefix, 'lib', 'node_modules')), ['hyops'])
@@ -95,14 +95,14 @@ describe('a plugin built outside the repository from docs/plugin-authors.md', ()
     assert.equal(flag.code, 0, flag.stdout + flag.stderr)
     const result = JSON.parse(flag.stdout) as {greeting: string; name_source: string; marker: string}
     assert.deepEqual([result.greeting, result.name_source], ['hello Ada', 'flag'])
-    const env = await hyops(['init', 'hello', '--root', root], {HYOPS_HELLO_NAME: 'Bob'})
+    const env = await hyops(['init', 'hello', '--root', root, '--wave'], {HYOPS_HELLO_NAME: 'Bob'})
     assert.equal(env.code, 0, env.stderr)
-    assert.match(env.stdout, /^hello Bob$/m)
+    assert.match(env.stdout, /^hello Bob \(waves\)$/m)
 
     const marker = JSON.parse(await readFile(join(root, 'meta', 'hello.ready.json'), 'utf8'))
     assert.equal(marker.status, 'ready')
     assert.equal(marker.target, 'hello')
-    assert.equal(marker.greeting, 'hello Bob')
+    assert.equal(marker.greeting, 'hello Bob (waves)')
     assert.equal(marker.paths.config, conf)
     assert.match(marker.run_id, /^init-hello-/)
 
