@@ -19,10 +19,8 @@ import {initFlags, rootFlags, vaultFlags} from './flags.js'
 import {HyopsCommand, type HyopsFlags} from './hyops-command.js'
 import {loadRuntimeVault, vaultFileOf} from './runtime-vault.js'
 
-/** The shared flags of every init target, parsed: their types come from the flag definitions. */
-export type InitFlags = Interfaces.InferredFlags<typeof rootFlags & typeof vaultFlags & typeof initFlags> & {
-  json?: boolean
-}
+/** The shared flags of every init target, parsed (with `json`): their types come from the flag definitions. */
+export type InitFlags = Interfaces.InferredFlags<typeof rootFlags & typeof vaultFlags & typeof initFlags>
 
 /** Everything a target's `initTarget` gets from the base class. */
 export interface InitContext {
