@@ -33,7 +33,7 @@ export class ConfigResolver<K extends ConfigKeySpec = ConfigKeySpec> {
     this.environment = input.environment ?? process.env
   }
 
-  /** The value of `key` at one level, untrimmed control characters refused; undefined when unset there. */
+  /** The value of `key` at one level (a control character in it is exit 11); undefined when unset there. */
   candidateAt(key: K['key'], level: ConfigLevel): Candidate | undefined {
     const spec = this.specOf(key)
     const candidate = this.rawCandidateAt(spec, level)
