@@ -175,7 +175,6 @@ export {
   askVaultPassword,
   confirmGenerateKey,
   confirmInstallKey,
-  confirmRotateToken,
   confirmTrustHostKey,
   NEW_SECRET_ATTEMPTS,
 } from './ux/prompts.js'

@@ -1,4 +1,4 @@
-// hyops init proxmox end to end against simulated Proxmox VE 7.4, 8 and 9 (issue 12): the main
+// hyops init proxmox end to end against simulated Proxmox VE 7.4, 8 and 9: the main
 // paths per profile (first run, re-run, --force, token reuse), then on a fresh pve8 install the
 // snippets warning and --enable-snippets, deterministic discovery, the API address, the host's
 // own certificate and the host states that must stop a run before it changes anything.
@@ -88,7 +88,7 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const) {
       assert.equal(tfvars.storage_snippets, 'local')
       assert.equal(tfvars.proxmox_token_secret, secret)
       const marker = await readMarkerJson(at)
-      assert.equal(marker?.status, 'ready', 'ready keeps the annex meaning')
+      assert.equal(marker?.status, 'ready', 'ready keeps its meaning: the credentials work')
       assert.equal(marker?.runtime?.storage_snippets_source, 'fallback')
       assert.equal(marker?.runtime?.storage_vm_source, 'detected')
       assert.deepEqual(

@@ -1,4 +1,4 @@
-// hyops init proxmox end to end against the simulated Proxmox host (issue 4, acceptance 1-3,
+// hyops init proxmox end to end against the simulated Proxmox host (docs/proxmox.md, "What a run promises";
 // 8 and 10, and the re-run paths): the built CLI in its own process, real SSH, TLS, vault
 // crypto and files. One simulated host for the file; each test has its own root and token.
 import assert from 'node:assert/strict'
@@ -36,7 +36,7 @@ async function hostSecret(tokenId: string): Promise<string | undefined> {
   return secret
 }
 
-/** Acceptance 10 after a scenario: no secret of this file's host anywhere it must not be. */
+/** After a scenario: no secret of this file's host anywhere it must not be. */
 async function assertNoLeaks(at: ProxmoxRoot, runs: CliRun[]): Promise<void> {
   for (const token of Object.values((await sim.readState()).tokens)) secretsSeen.add(token.secret)
   assert.deepEqual(await secretLeaks(at, [...secretsSeen], runs, await sim.execLog()), [])
@@ -84,8 +84,8 @@ describe('hyops init proxmox against the simulated host', () => {
   })
 
   it(
-    'first run: exit 0, tfvars 0600 with every annex key as valid HCL, marker ready, secret in ' +
-      'the vault, token and ACLs on the host (acceptance 1, 10)',
+    'first run: exit 0, tfvars 0600 with every required key as valid HCL, marker ready, secret in ' +
+      'the vault, token and ACLs on the host',
     async (t) => {
       const at = await prepareRoot(sim)
       const execBefore = (await sim.execCommands()).length
@@ -154,7 +154,7 @@ describe('hyops init proxmox against the simulated host', () => {
   )
 
   it(
-    'second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ' + '(acceptance 2, 10)',
+    'second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ',
     async () => {
       const {at, run: first, secret} = await readyRoot()
       const from = (await sim.execLog()).length
@@ -178,7 +178,7 @@ describe('hyops init proxmox against the simulated host', () => {
 
   it(
     '--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the ' +
-      'old one (acceptance 3, 10)',
+      'old one',
     async () => {
       const {at, run: first, secret: old} = await readyRoot()
       const from = (await sim.execLog()).length
@@ -269,7 +269,7 @@ describe('hyops init proxmox against the simulated host', () => {
   })
 
   it(
-    '--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ' + '(acceptance 8)',
+    '--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ',
     async () => {
       const at = await prepareRoot(sim)
       const state = await sim.readState()
@@ -288,7 +288,7 @@ describe('hyops init proxmox against the simulated host', () => {
   )
 
   it(
-    '--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ' + '(acceptance 8)',
+    '--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ',
     async () => {
       const {at, run: first} = await readyRoot()
       const before = {
