@@ -92,40 +92,33 @@ describe('hyops init proxmox failures against the simulated host', () => {
     await cleanupTempDirs()
   })
 
-  it(
-    '--non-interactive with no secret anywhere: exit 21, no marker, nothing created on the ' +
-      'host',
-    async () => {
-      const at = await prepareRoot(sim)
-      const state = await sim.readState()
-      const execBefore = (await sim.execLog()).length
-      const run = await initProxmox(at, ['--non-interactive'])
-      assert.equal(run.code, 21, run.stderr)
-      assert.match(run.stderr, /PROXMOX_TOKEN_SECRET/)
-      assert.doesNotMatch(run.stderr, NO_STACK)
-      assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
-      assert.deepEqual(await sim.readState(), state, 'the host is unchanged')
-      assert.equal(state.tokens[at.tokenId], undefined)
-      assert.equal((await sim.execLog()).length, execBefore, 'nothing ran on the host')
-      await assertNoLeaks(at, [run])
-    },
-  )
+  it('--non-interactive with no secret anywhere: exit 21, no marker, nothing created on the ' + 'host', async () => {
+    const at = await prepareRoot(sim)
+    const state = await sim.readState()
+    const execBefore = (await sim.execLog()).length
+    const run = await initProxmox(at, ['--non-interactive'])
+    assert.equal(run.code, 21, run.stderr)
+    assert.match(run.stderr, /PROXMOX_TOKEN_SECRET/)
+    assert.doesNotMatch(run.stderr, NO_STACK)
+    assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
+    assert.deepEqual(await sim.readState(), state, 'the host is unchanged')
+    assert.equal(state.tokens[at.tokenId], undefined)
+    assert.equal((await sim.execLog()).length, execBefore, 'nothing ran on the host')
+    await assertNoLeaks(at, [run])
+  })
 
-  it(
-    'token creation failing on a fresh root: exit 20 with the cause, no marker, no credentials',
-    async () => {
-      const at = await prepareRoot(sim)
-      const run = await withFaults({token_add_fails: true}, () => initProxmox(at))
-      assert.equal(run.code, 20, run.stderr)
-      assert.match(run.stderr, /cannot create the token/)
-      assert.doesNotMatch(run.stderr, NO_STACK)
-      assert.equal(await fileBytes(at.markerFile), undefined)
-      assert.equal(await fileBytes(at.credentialsFile), undefined)
-      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined)
-      assert.equal(await hostSecret(at.tokenId), undefined)
-      await assertNoLeaks(at, [run])
-    },
-  )
+  it('token creation failing on a fresh root: exit 20 with the cause, no marker, no credentials', async () => {
+    const at = await prepareRoot(sim)
+    const run = await withFaults({token_add_fails: true}, () => initProxmox(at))
+    assert.equal(run.code, 20, run.stderr)
+    assert.match(run.stderr, /cannot create the token/)
+    assert.doesNotMatch(run.stderr, NO_STACK)
+    assert.equal(await fileBytes(at.markerFile), undefined)
+    assert.equal(await fileBytes(at.credentialsFile), undefined)
+    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined)
+    assert.equal(await hostSecret(at.tokenId), undefined)
+    await assertNoLeaks(at, [run])
+  })
 
   it(
     'token creation failing under --force for a new token name: exit 20; the previous marker, ' +
@@ -177,8 +170,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
   )
 
   it(
-    'the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and ' +
-      'vault untouched',
+    'the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and ' + 'vault untouched',
     async () => {
       const {at, run: first} = await readyRoot()
       const before = await outputs(at)
@@ -265,8 +257,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
   )
 
   it(
-    'a read-only credentials folder on a fresh root: exit 30, no marker, the new secret in the ' +
-      'vault',
+    'a read-only credentials folder on a fresh root: exit 30, no marker, the new secret in the ' + 'vault',
     async (t) => {
       const at = await prepareRoot(sim)
       const folder = join(at.root, 'credentials')

@@ -153,32 +153,28 @@ describe('hyops init proxmox against the simulated host', () => {
     },
   )
 
-  it(
-    'second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ',
-    async () => {
-      const {at, run: first, secret} = await readyRoot()
-      const from = (await sim.execLog()).length
-      const execBefore = (await sim.execCommands()).length
-      const run = await initProxmox(at)
-      assert.equal(run.code, 0, run.stderr)
-      const execs = (await sim.execCommands()).slice(execBefore)
-      assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
-      assert.match(execs[0], / TOKEN_MODE='keep' /)
-      assert.equal(await hostSecret(at.tokenId), secret)
-      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-      assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
-      assert.deepEqual(await tokenChanges(from), [])
-      const marker = await readMarkerJson(at)
-      assert.equal(marker?.status, 'ready')
-      assert.equal(marker?.token?.action, 'kept')
-      assert.match(run.stdout, /kept \(secret from the vault\)/)
-      await assertNoLeaks(at, [first, run])
-    },
-  )
+  it('second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ', async () => {
+    const {at, run: first, secret} = await readyRoot()
+    const from = (await sim.execLog()).length
+    const execBefore = (await sim.execCommands()).length
+    const run = await initProxmox(at)
+    assert.equal(run.code, 0, run.stderr)
+    const execs = (await sim.execCommands()).slice(execBefore)
+    assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
+    assert.match(execs[0], / TOKEN_MODE='keep' /)
+    assert.equal(await hostSecret(at.tokenId), secret)
+    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
+    assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
+    assert.deepEqual(await tokenChanges(from), [])
+    const marker = await readMarkerJson(at)
+    assert.equal(marker?.status, 'ready')
+    assert.equal(marker?.token?.action, 'kept')
+    assert.match(run.stdout, /kept \(secret from the vault\)/)
+    await assertNoLeaks(at, [first, run])
+  })
 
   it(
-    '--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the ' +
-      'old one',
+    '--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the ' + 'old one',
     async () => {
       const {at, run: first, secret: old} = await readyRoot()
       const from = (await sim.execLog()).length
@@ -268,55 +264,49 @@ describe('hyops init proxmox against the simulated host', () => {
     await assertNoLeaks(at, [first, run])
   })
 
-  it(
-    '--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ',
-    async () => {
-      const at = await prepareRoot(sim)
-      const state = await sim.readState()
-      const execBefore = (await sim.execLog()).length
-      const run = await initProxmox(at, ['--dry-run'])
-      assert.equal(run.code, 0, run.stderr)
-      assert.match(run.stdout, /^Dry run: nothing was changed/m)
-      assert.match(run.stdout, new RegExp(`create ${at.tokenId} if missing`), 'the plan is printed')
-      assert.equal(await fileBytes(at.credentialsFile), undefined)
-      assert.equal(await fileBytes(at.markerFile), undefined)
-      assert.equal(await fileBytes(at.vaultFile), undefined)
-      assert.deepEqual(await sim.readState(), state)
-      assert.equal((await sim.execLog()).length, execBefore)
-      await assertNoLeaks(at, [run])
-    },
-  )
+  it('--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ', async () => {
+    const at = await prepareRoot(sim)
+    const state = await sim.readState()
+    const execBefore = (await sim.execLog()).length
+    const run = await initProxmox(at, ['--dry-run'])
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^Dry run: nothing was changed/m)
+    assert.match(run.stdout, new RegExp(`create ${at.tokenId} if missing`), 'the plan is printed')
+    assert.equal(await fileBytes(at.credentialsFile), undefined)
+    assert.equal(await fileBytes(at.markerFile), undefined)
+    assert.equal(await fileBytes(at.vaultFile), undefined)
+    assert.deepEqual(await sim.readState(), state)
+    assert.equal((await sim.execLog()).length, execBefore)
+    await assertNoLeaks(at, [run])
+  })
 
-  it(
-    '--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ',
-    async () => {
-      const {at, run: first} = await readyRoot()
-      const before = {
+  it('--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ', async () => {
+    const {at, run: first} = await readyRoot()
+    const before = {
+      credentials: await fileBytes(at.credentialsFile),
+      marker: await fileBytes(at.markerFile),
+      vault: await fileBytes(at.vaultFile),
+    }
+    const state = await sim.readState()
+    const execBefore = (await sim.execLog()).length
+    const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
+    assert.equal(run.code, 0, run.stderr)
+    const result = JSON.parse(run.stdout) as {status: string; token_action: string; plan: string[]}
+    assert.equal(result.status, 'dry-run')
+    assert.equal(result.token_action, 'would-rotate')
+    assert.ok(result.plan.length > 0)
+    assert.deepEqual(
+      {
         credentials: await fileBytes(at.credentialsFile),
         marker: await fileBytes(at.markerFile),
         vault: await fileBytes(at.vaultFile),
-      }
-      const state = await sim.readState()
-      const execBefore = (await sim.execLog()).length
-      const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
-      assert.equal(run.code, 0, run.stderr)
-      const result = JSON.parse(run.stdout) as {status: string; token_action: string; plan: string[]}
-      assert.equal(result.status, 'dry-run')
-      assert.equal(result.token_action, 'would-rotate')
-      assert.ok(result.plan.length > 0)
-      assert.deepEqual(
-        {
-          credentials: await fileBytes(at.credentialsFile),
-          marker: await fileBytes(at.markerFile),
-          vault: await fileBytes(at.vaultFile),
-        },
-        before,
-      )
-      assert.deepEqual(await sim.readState(), state)
-      assert.equal((await sim.execLog()).length, execBefore)
-      await assertNoLeaks(at, [first, run])
-    },
-  )
+      },
+      before,
+    )
+    assert.deepEqual(await sim.readState(), state)
+    assert.equal((await sim.execLog()).length, execBefore)
+    await assertNoLeaks(at, [first, run])
+  })
 
   it('a changed host key: exit 20 naming both fingerprints; marker and credentials untouched', async () => {
     const {at, run: first} = await readyRoot()
