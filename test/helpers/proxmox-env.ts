@@ -247,7 +247,8 @@ export async function apiStatus(
 }
 
 /**
- * Where each secret must never be (output, evidence, logs, process arguments). Returns one line per place that holds one
+ * Where each secret must never be (output, evidence, logs, process arguments). Returns one line
+ * per place that holds one
  * (the line names the place and the secret's index, never the secret): files under the root
  * other than the vault and the credentials file, files under the root's HOME, the runs'
  * stdout, stderr and argv, and every argv or exec'd command string the host saw (`hostArgv`,

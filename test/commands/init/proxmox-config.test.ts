@@ -1,5 +1,6 @@
 // hyops init proxmox before any remote work: the config template rule and bad
-// inputs (docs/proxmox.md, "Failures and what is left behind"). No host is needed: each run stops before SSH. The runs of a test
+// inputs (docs/proxmox.md, "Failures and what is left behind"). No host is needed: each run
+// stops before SSH. The runs of a test
 // are independent, so they run concurrently.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'

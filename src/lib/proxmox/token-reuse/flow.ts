@@ -45,7 +45,8 @@ export interface SiblingOffer {
 }
 
 /**
- * Cross-env reuse (docs/proxmox.md, "Token reuse across environments"): scans the sibling envs for a working secret of this run's
+ * Cross-env reuse (docs/proxmox.md, "Token reuse across environments"): scans the sibling envs
+ * for a working secret of this run's
  * token on this run's host (`findReusableToken`), notes the siblings it skipped, and, when
  * one is found, asks "reuse?" (default yes) at a terminal or takes it without asking when
  * no one can answer. Records the scan in the evidence (no secret). Writes nothing.
