@@ -1,4 +1,4 @@
-// A built copy of the previous release (main before issue 13, or HYOPS_BENCH_BASELINE=<rev>), run
+// A built copy of the previous release (main before the privilege profiles, or HYOPS_BENCH_BASELINE=<rev>), run
 // beside this checkout in the same benchmark. Built once per commit under node_modules/.cache.
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, rmSync, symlinkSync} from 'node:fs'
@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {PROJECT_ROOT} from '../test/helpers/cli.js'
 
-// 62f8944: main before issue 13 (a commit, not a tag: a clone has its commits, not always its tags).
+// 62f8944: main before the privilege profiles (a commit, not a tag: a clone has its commits, not always its tags).
 export const BASELINE_REV = process.env.HYOPS_BENCH_BASELINE ?? '62f8944982552d5879366722843a4845adb6ba10'
 
 /** The previous release's `bin/run.js`, built; undefined (with the reason) when the rev is not in this clone. */
@@ -29,7 +29,7 @@ export function previousReleaseCli(): {cli?: string; label: string; why?: string
   const cli = join(dir, 'bin', 'run.js')
   const label = process.env.HYOPS_BENCH_BASELINE
     ? `${BASELINE_REV} (${commit.slice(0, 7)})`
-    : `main before issue 13 (${commit.slice(0, 7)})`
+    : `main before the privilege profiles (${commit.slice(0, 7)})`
   if (existsSync(join(dir, 'dist', 'commands'))) return {cli, label}
   rmSync(dir, {force: true, recursive: true})
   mkdirSync(dir, {recursive: true})

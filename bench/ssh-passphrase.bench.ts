@@ -8,7 +8,7 @@ import {PROJECT_ROOT} from '../test/helpers/cli.js'
 import {compare, report, runCommand, type BenchReport} from './measure.js'
 
 /**
- * Issue 14: without a terminal, a passphrase-protected key and no agent is exit 20 at once (under a second on
+ * Without a terminal, a passphrase-protected key and no agent is exit 20 at once (under a second on
  * an idle machine), before any network. Baseline: the same run with a plain key against a closed loopback
  * port (exit 20, connection refused), the fastest a run reaching the SSH step can fail.
  */

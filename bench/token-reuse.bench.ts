@@ -13,7 +13,7 @@ const TOKEN = 'automation@pam!infra-token'
 const STALE_DELAY_MS = 3000
 
 /**
- * Acceptance 6 of issue 5: 200 sibling envs (120 decoys for other hosts, token ids and ports,
+ * Token reuse at scale: 200 sibling envs (120 decoys for other hosts, token ids and ports,
  * all holding the valid secret; 39 garbage or empty ones; 40 with a stale secret for this very
  * host and token, which the simulated API refuses only after 3 s; and the valid source, the
  * oldest of all, its secret only in its vault). Subject: the whole scan, which must find the

@@ -53,7 +53,8 @@ export const writeError = (message: string, hint?: string) => new HyopsError(Exi
 
 /** The code and one-line message for anything thrown, expected or not. */
 export function describeError(error: unknown): {exitCode: number; message: string; hint?: string} {
-  if (error instanceof HyopsError) return {exitCode: error.exitCode, message: error.message, hint: error.hint}
+  // By shape: a plugin's HyopsError may come from another copy of the SDK.
+  if (isHyopsError(error)) return {exitCode: error.exitCode, message: error.message, hint: error.hint}
   const err = error as {name?: string; message?: string; oclif?: {exit?: number}; code?: string; parse?: unknown}
   if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
     return {exitCode: ExitCode.Cancelled, message: 'cancelled by the operator'}
@@ -71,4 +72,22 @@ export function oneLine(text: string): string {
     .map((line) => line.trim())
     .filter(Boolean)
     .join(' ')
+}
+
+/** What `isHyopsError` recognises: a `HyopsError` from this or another copy of the SDK. */
+export type HyopsErrorShape = Error & {readonly exitCode: number; readonly hint?: string; readonly reason?: string}
+
+/**
+ * True when `error` is a hyops error (and, with `reason`, one with that reason). Checked by shape,
+ * not `instanceof`: a plugin may load another copy of the SDK than the core's hooks (the vault)
+ * throw from, and their errors must still be recognised.
+ */
+export function isHyopsError(error: unknown, reason?: string): error is HyopsErrorShape {
+  const candidate = error as {name?: unknown; exitCode?: unknown; message?: unknown; reason?: unknown} | undefined
+  return (
+    candidate?.name === 'HyopsError' &&
+    typeof candidate.exitCode === 'number' &&
+    typeof candidate.message === 'string' &&
+    (reason === undefined || candidate.reason === reason)
+  )
 }

@@ -1,4 +1,4 @@
-// hyops env end to end (issue 15): a root made ready by init proxmox on the simulated host,
+// hyops env end to end: a root made ready by init proxmox on the simulated host,
 // its hostile secret evaluated by real POSIX shells (bash and dash) in every proxmox format;
 // the terminal refusal at a real pseudo-terminal (tmux); readiness, unknown target/format.
 import assert from 'node:assert/strict'

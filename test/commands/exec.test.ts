@@ -1,4 +1,4 @@
-// hyops exec end to end (issue 15): the variables reach the child's environment only (no
+// hyops exec end to end: the variables reach the child's environment only (no
 // argv, no file), exit codes and signals pass through, stdio is the child's; and a Node
 // client that trusts only SSL_CERT_FILE reaches the simulated API with verified TLS.
 import assert from 'node:assert/strict'

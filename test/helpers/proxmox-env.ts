@@ -4,8 +4,8 @@
 //   the built CLI on it.
 // - What a run left: vaultValues, readTfvars, readMarkerJson, fileBytes; apiStatus asks the
 //   simulated API about a token.
-// - Where a secret is: scanForSecret(dir, secret, {except}), secretLeaks (acceptance 10).
-// - assertFirstRun (acceptance 1), with ansibleVaultView and terraformReads as outside readers.
+// - Where a secret is: scanForSecret(dir, secret, {except}), secretLeaks (no secret anywhere it must not be).
+// - assertFirstRun (what a first run leaves), with ansibleVaultView and terraformReads as outside readers.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
@@ -26,8 +26,8 @@ import {requireTool} from './tools.js'
 /** The CA of the simulated API's certificate. */
 export const SIM_CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url))
 
-/** The tfvars keys the annex requires (4.1), in its order. */
-export const ANNEX_TFVARS_KEYS = [
+/** The tfvars keys every credentials file holds, in order (docs/proxmox.md, "The credentials file"). */
+export const REQUIRED_TFVARS_KEYS = [
   'proxmox_url',
   'proxmox_token_id',
   'proxmox_token_secret',
@@ -247,7 +247,8 @@ export async function apiStatus(
 }
 
 /**
- * Acceptance 10: where each secret must never be. Returns one line per place that holds one
+ * Where each secret must never be (output, evidence, logs, process arguments). Returns one line
+ * per place that holds one
  * (the line names the place and the secret's index, never the secret): files under the root
  * other than the vault and the credentials file, files under the root's HOME, the runs'
  * stdout, stderr and argv, and every argv or exec'd command string the host saw (`hostArgv`,
@@ -330,8 +331,8 @@ export async function terraformReads(
 }
 
 /**
- * Acceptance 1 for a first run on a fresh root against the simulated host (default state),
- * whatever SSH server carried it: exit 0; the tfvars mode 0600 with every annex key, each
+ * What a first run leaves on a fresh root against the simulated host (default state),
+ * whatever SSH server carried it: exit 0; the tfvars mode 0600 with every required key, each
  * line a plain HCL literal, the values `parseTfvars` (and Terraform, when installed) reads;
  * the marker `ready` with the discovered runtime; the vault holding the host's secret (read
  * by the library, `hyops vault get` and `ansible-vault view`); the user, the token (privsep
@@ -354,7 +355,7 @@ export async function assertFirstRun(
 
   const tfvars = await readTfvars(at)
   assert.equal(tfvars.mode, 0o600)
-  for (const key of ANNEX_TFVARS_KEYS) assert.ok(key in tfvars.values, `tfvars has ${key}`)
+  for (const key of REQUIRED_TFVARS_KEYS) assert.ok(key in tfvars.values, `tfvars has ${key}`)
   for (const line of tfvars.text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')))
     assert.match(line, TFVARS_LINE)
   assert.deepEqual(tfvars.values, {

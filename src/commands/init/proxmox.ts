@@ -17,10 +17,34 @@ import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.j
 import {Progress} from '../../lib/ux/progress.js'
 import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
 
-const OFFERED = '@offered'
+/** `--enable-snippets` (the offered storage) or `--snippets-storage STORAGE` (that one, enabling it too). */
+function enableSnippetsOption(enable: boolean, storage: string | undefined): string | true | undefined {
+  return storage ?? (enable ? true : undefined)
+}
 
-function enableSnippetsOption(value: string | undefined): string | true | undefined {
-  return value === undefined ? undefined : value === OFFERED || value === '' ? true : value
+/**
+ * `--enable-snippets=STORAGE` and `--enable-snippets STORAGE` as `--enable-snippets --snippets-storage STORAGE`
+ * (oclif's boolean flags take no value; the command takes no argument, so a word after the flag is its storage).
+ * `--` ends the flags.
+ */
+export function splitEnableSnippets(argv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]
+    if (arg === '--') {
+      out.push(...argv.slice(index))
+      break
+    }
+
+    if (arg.startsWith('--enable-snippets=')) {
+      const storage = arg.slice('--enable-snippets='.length)
+      out.push('--enable-snippets', ...(storage === '' ? [] : ['--snippets-storage', storage]))
+    } else if (arg === '--enable-snippets' && argv[index + 1] !== undefined && !argv[index + 1].startsWith('-')) {
+      out.push(arg, '--snippets-storage', argv[++index])
+    } else out.push(arg)
+  }
+
+  return out
 }
 
 export default class InitProxmox extends InitCommand<typeof InitProxmox> {
@@ -75,12 +99,22 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
       helpGroup: 'INIT',
       options: [...HOST_KEY_POLICIES],
     }),
-    'enable-snippets': Flags.string({
+    'enable-snippets': Flags.boolean({
       description:
-        'When no storage has the snippets content type, add it to STORAGE (a file-based storage; bare ' +
-        '--enable-snippets: the offered one, e.g. local) with pvesm set --content <current>,snippets',
+        'When no storage has the snippets content type, add it to the offered file-based storage (e.g. local; ' +
+        'another with --snippets-storage) with pvesm set --content <current>,snippets',
+      helpGroup: 'INIT',
+    }),
+    'snippets-storage': Flags.string({
+      description:
+        'The file-based storage --enable-snippets adds snippets to (implies --enable-snippets; ' +
+        '--enable-snippets STORAGE and --enable-snippets=STORAGE are the same)',
       helpGroup: 'INIT',
       helpValue: 'STORAGE',
+    }),
+    force: Flags.boolean({
+      description: 'Overwrite generated templates and outputs, and rotate the API token (a new secret)',
+      helpGroup: 'INIT',
     }),
     remote: Flags.boolean({
       allowNo: true,
@@ -91,10 +125,9 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     }),
   }
 
-  // --enable-snippets takes an optional value, which oclif's flags cannot: a bare one becomes
-  // --enable-snippets=<OFFERED> before parsing.
+  // --enable-snippets[=| ]STORAGE is split into the two flags before parsing.
   public override async init(): Promise<void> {
-    this.argv = this.argv.map((arg) => (arg === '--enable-snippets' ? `--enable-snippets=${OFFERED}` : arg))
+    this.argv = splitEnableSnippets(this.argv)
     await super.init()
   }
 
@@ -116,7 +149,7 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
       inputs,
       {
         bootstrap: flags.bootstrap,
-        enableSnippets: enableSnippetsOption(flags['enable-snippets']),
+        enableSnippets: enableSnippetsOption(flags['enable-snippets'], flags['snippets-storage']),
         hostKeyPolicy,
         remote: flags.remote,
         ssh: route,

@@ -38,7 +38,7 @@ export const vaultFlags = {
 export const initFlags = {
   config: Flags.string({description: 'Config file (default: <root>/config/<target>.conf)', helpGroup: 'INIT'}),
   force: Flags.boolean({
-    description: 'Overwrite generated templates and outputs (for proxmox: rotate the token)',
+    description: 'Overwrite generated templates and outputs (a target may say more in its own help)',
     helpGroup: 'INIT',
   }),
   'dry-run': Flags.boolean({

@@ -1,4 +1,4 @@
-import {Command} from '@oclif/core'
+import {Command, type Interfaces} from '@oclif/core'
 import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -17,19 +17,11 @@ import {suspendScreen} from '../ux/screen.js'
 import {canPrompt} from '../ux/terminal.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
-import {HyopsCommand} from './hyops-command.js'
-import {loadRuntimeVault, type VaultFlagValues, vaultFileOf} from './runtime-vault.js'
+import {HyopsCommand, type HyopsFlags} from './hyops-command.js'
+import {loadRuntimeVault, vaultFileOf} from './runtime-vault.js'
 
-/** The shared flags of every init target, parsed. */
-export interface InitFlags extends VaultFlagValues {
-  root?: string
-  env?: string
-  config?: string
-  force: boolean
-  'dry-run': boolean
-  'out-dir'?: string
-  json?: boolean
-}
+/** The shared flags of every init target, parsed (with `json`): their types come from the flag definitions. */
+export type InitFlags = Interfaces.InferredFlags<typeof rootFlags & typeof vaultFlags & typeof initFlags>
 
 /** Everything a target's `initTarget` gets from the base class. */
 export interface InitContext {
@@ -68,13 +60,17 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
   /** The target name: `proxmox` for `hyops init proxmox`. */
   static target: string
 
+  // The base flags are this class's, so the parsed flags hold them (`HyopsCommand.init` parses them).
+  declare protected flags: HyopsFlags<T> & InitFlags
+
   /** Does the target's work. Throw `HyopsError` for expected failures. */
   protected abstract initTarget(context: InitContext): Promise<InitResult>
 
   /** Runs the target inside the shared lifecycle. Targets implement `initTarget`, not this. */
   public async run(): Promise<InitResult> {
-    const target = (this.ctor as unknown as typeof InitCommand).target
-    const flags = this.flags as unknown as InitFlags
+    const {target} = this.ctor as Partial<Pick<typeof InitCommand, 'target'>>
+    if (typeof target !== 'string' || target === '') throw new Error(`${this.id}: static target is not set`)
+    const flags: InitFlags = this.flags
     const root = this.resolveRoot()
     const layout = new RuntimeLayout(root.root)
     const dryRun = flags['dry-run']

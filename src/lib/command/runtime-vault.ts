@@ -1,17 +1,13 @@
-import type {Config} from '@oclif/core'
+import type {Config, Interfaces} from '@oclif/core'
 
 import {runOwnedHook} from '../hooks/events.js'
+import type {vaultFlags} from './flags.js'
 import type {RuntimeLayout} from '../runtime/layout.js'
 import {expandHome} from '../runtime/root.js'
 import type {LoadedVault, VaultAccessOptions} from '../vault/vault-access.js'
 
 /** The vault flags (`vaultFlags`) as parsed, for `hyops init <target>` and `hyops vault` alike. */
-export interface VaultFlagValues {
-  'vault-file'?: string
-  'vault-password-file'?: string
-  'vault-password-command'?: string
-  'non-interactive': boolean
-}
+export type VaultFlagValues = Interfaces.InferredFlags<typeof vaultFlags>
 
 /** `--vault-file` (with `~` expanded), or the layout's `<root>/vault/bootstrap.vault.env`. */
 export function vaultFileOf(flags: VaultFlagValues, layout: RuntimeLayout): string {

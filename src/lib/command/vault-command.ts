@@ -5,7 +5,7 @@ import {canPrompt} from '../ux/terminal.js'
 import {isValidEnvKey} from '../vault/env-file.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {rootFlags, vaultFlags} from './flags.js'
-import {HyopsCommand} from './hyops-command.js'
+import {HyopsCommand, type HyopsFlags} from './hyops-command.js'
 import {loadRuntimeVault, type VaultFlagValues, vaultFileOf} from './runtime-vault.js'
 
 /** The `KEY` argument of `hyops vault get|set|unset`. */
@@ -24,9 +24,12 @@ export const vaultKeyArg = Args.string({description: 'Vault key, e.g. PROXMOX_TO
 export abstract class VaultCommand<T extends typeof Command> extends HyopsCommand<T> {
   static override baseFlags = {...rootFlags, ...vaultFlags}
 
+  // The base flags are this class's, so the parsed flags hold them (`HyopsCommand.init` parses them).
+  declare protected flags: HyopsFlags<T> & VaultFlagValues
+
   /** The parsed vault flags. */
   protected get vaultFlags(): VaultFlagValues {
-    return this.flags as unknown as VaultFlagValues
+    return this.flags
   }
 
   /** `--vault-file`, or `<root>/vault/bootstrap.vault.env`. */

@@ -1,5 +1,6 @@
-// hyops init proxmox before any remote work: the config template rule (acceptance 7) and bad
-// inputs (acceptance 9). No host is needed: each run stops before SSH. The runs of a test
+// hyops init proxmox before any remote work: the config template rule and bad
+// inputs (docs/proxmox.md, "Failures and what is left behind"). No host is needed: each run
+// stops before SSH. The runs of a test
 // are independent, so they run concurrently.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -23,7 +24,7 @@ const NOWHERE: SimEndpoint = {
 
 after(cleanupTempDirs)
 
-describe('hyops init proxmox: the config template (acceptance 7)', () => {
+describe('hyops init proxmox: the config template', () => {
   it(
     'missing config: writes the template, exits 10, says what to edit and what to re-run; ' + 'writes no marker',
     async () => {
@@ -72,7 +73,7 @@ describe('hyops init proxmox: the config template (acceptance 7)', () => {
   })
 })
 
-describe('hyops init proxmox: bad inputs exit 11 naming the key (acceptance 9)', () => {
+describe('hyops init proxmox: bad inputs exit 11 naming the key', () => {
   const cases: Array<{
     name: string
     key: RegExp

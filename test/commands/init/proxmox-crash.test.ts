@@ -1,4 +1,4 @@
-// The crash test (issue 11, acceptance 1): `hyops init proxmox` stopped with SIGKILL, SIGINT and SIGTERM at
+// The crash test: `hyops init proxmox` stopped with SIGKILL, SIGINT and SIGTERM at
 // each step boundary of a first run and of a --force run. The simulated host pauses at the named step
 // (state.faults.pauses) so the signal lands exactly there. After each stop: a token the host made has its
 // secret in the vault or the 0600 credentials file; the marker says `ready` only if the credentials on disk

@@ -1,4 +1,4 @@
-// hyops init proxmox when things go wrong (issue 4, acceptance 4, 5, 6 and 10, and the lock):
+// hyops init proxmox when things go wrong (docs/proxmox.md, "Failures and what is left behind", and the lock):
 // faults of the simulated host, outputs that cannot be written, concurrent runs. What must
 // hold after each: the contract's exit code, no ready marker that lies, nothing the user had
 // lost, every secret the host handed out on disk in the vault, and nowhere it must not be.
@@ -92,44 +92,37 @@ describe('hyops init proxmox failures against the simulated host', () => {
     await cleanupTempDirs()
   })
 
-  it(
-    '--non-interactive with no secret anywhere: exit 21, no marker, nothing created on the ' +
-      'host (acceptance 4, 10)',
-    async () => {
-      const at = await prepareRoot(sim)
-      const state = await sim.readState()
-      const execBefore = (await sim.execLog()).length
-      const run = await initProxmox(at, ['--non-interactive'])
-      assert.equal(run.code, 21, run.stderr)
-      assert.match(run.stderr, /PROXMOX_TOKEN_SECRET/)
-      assert.doesNotMatch(run.stderr, NO_STACK)
-      assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
-      assert.deepEqual(await sim.readState(), state, 'the host is unchanged')
-      assert.equal(state.tokens[at.tokenId], undefined)
-      assert.equal((await sim.execLog()).length, execBefore, 'nothing ran on the host')
-      await assertNoLeaks(at, [run])
-    },
-  )
+  it('--non-interactive with no secret anywhere: exit 21, no marker, nothing created on the ' + 'host', async () => {
+    const at = await prepareRoot(sim)
+    const state = await sim.readState()
+    const execBefore = (await sim.execLog()).length
+    const run = await initProxmox(at, ['--non-interactive'])
+    assert.equal(run.code, 21, run.stderr)
+    assert.match(run.stderr, /PROXMOX_TOKEN_SECRET/)
+    assert.doesNotMatch(run.stderr, NO_STACK)
+    assert.deepEqual(await outputs(at), {credentials: undefined, marker: undefined, vault: undefined})
+    assert.deepEqual(await sim.readState(), state, 'the host is unchanged')
+    assert.equal(state.tokens[at.tokenId], undefined)
+    assert.equal((await sim.execLog()).length, execBefore, 'nothing ran on the host')
+    await assertNoLeaks(at, [run])
+  })
 
-  it(
-    'token creation failing on a fresh root: exit 20 with the cause, no marker, no credentials ' + '(acceptance 5, 10)',
-    async () => {
-      const at = await prepareRoot(sim)
-      const run = await withFaults({token_add_fails: true}, () => initProxmox(at))
-      assert.equal(run.code, 20, run.stderr)
-      assert.match(run.stderr, /cannot create the token/)
-      assert.doesNotMatch(run.stderr, NO_STACK)
-      assert.equal(await fileBytes(at.markerFile), undefined)
-      assert.equal(await fileBytes(at.credentialsFile), undefined)
-      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined)
-      assert.equal(await hostSecret(at.tokenId), undefined)
-      await assertNoLeaks(at, [run])
-    },
-  )
+  it('token creation failing on a fresh root: exit 20 with the cause, no marker, no credentials', async () => {
+    const at = await prepareRoot(sim)
+    const run = await withFaults({token_add_fails: true}, () => initProxmox(at))
+    assert.equal(run.code, 20, run.stderr)
+    assert.match(run.stderr, /cannot create the token/)
+    assert.doesNotMatch(run.stderr, NO_STACK)
+    assert.equal(await fileBytes(at.markerFile), undefined)
+    assert.equal(await fileBytes(at.credentialsFile), undefined)
+    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, undefined)
+    assert.equal(await hostSecret(at.tokenId), undefined)
+    await assertNoLeaks(at, [run])
+  })
 
   it(
     'token creation failing under --force for a new token name: exit 20; the previous marker, ' +
-      'credentials and vault untouched (acceptance 5)',
+      'credentials and vault untouched',
     async () => {
       const {at, run: first, secret} = await readyRoot()
       const before = await outputs(at)
@@ -177,8 +170,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
   )
 
   it(
-    'the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and ' +
-      'vault untouched (acceptance 5)',
+    'the script failing (exit 7) on a re-run: exit 20; the previous marker, credentials and ' + 'vault untouched',
     async () => {
       const {at, run: first} = await readyRoot()
       const before = await outputs(at)
@@ -192,7 +184,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
 
   it(
     'discovery failing (pvesh) under --force: exit 20 before anything changed; marker, ' +
-      'credentials, vault and the token untouched (acceptance 5)',
+      'credentials, vault and the token untouched',
     async () => {
       const {at, run: first, secret} = await readyRoot()
       const before = await outputs(at)
@@ -236,7 +228,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
 
   it(
     'a directory in place of the credentials file: exit 30, no marker, the new secret in the ' +
-      'vault; a re-run recovers without rotating (acceptance 6, 10)',
+      'vault; a re-run recovers without rotating',
     async () => {
       const at = await prepareRoot(sim)
       await mkdir(at.credentialsFile, {recursive: true})
@@ -265,8 +257,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
   )
 
   it(
-    'a read-only credentials folder on a fresh root: exit 30, no marker, the new secret in the ' +
-      'vault (acceptance 6, 10)',
+    'a read-only credentials folder on a fresh root: exit 30, no marker, the new secret in the ' + 'vault',
     async (t) => {
       const at = await prepareRoot(sim)
       const folder = join(at.root, 'credentials')
@@ -293,7 +284,7 @@ describe('hyops init proxmox failures against the simulated host', () => {
 
   it(
     'a read-only credentials folder under --force on a ready root: exit 30, the marker turns ' +
-      'not ready, the new secret in the vault, the old credentials file as it was (acceptance 6)',
+      'not ready, the new secret in the vault, the old credentials file as it was',
     async (t) => {
       const {at, run: first, secret: old} = await readyRoot()
       const credentials = await fileBytes(at.credentialsFile)

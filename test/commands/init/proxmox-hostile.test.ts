@@ -1,4 +1,4 @@
-// hyops init proxmox fed hostile input, or run by an unlucky operator (issue 11, the "Why" list): forged
+// hyops init proxmox fed hostile input, or run by an unlucky operator : forged
 // EXPORT lines from the host, a flood of output, a wedged lock, a vault secret of another token, a runtime
 // root others can write, INI quotes, control characters, endless files, read-only file systems. Each: the
 // exit code, the one line, no stack trace, no secret anywhere it must not be.
@@ -51,7 +51,7 @@ function mountTmpfs(t: TestContext, dir: string, options: string): (() => void) 
   return undefined
 }
 
-describe('hyops init proxmox against hostile input (issue 11)', {concurrency: 4}, () => {
+describe('hyops init proxmox against hostile input', {concurrency: 4}, () => {
   before(async () => {
     sim = await startPveSim()
   })

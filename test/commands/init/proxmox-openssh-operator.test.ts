@@ -1,4 +1,5 @@
-// Issue 14: SSH as operators use it, against real OpenSSH (Debian's sshd, ssh-agent, ssh-add, ssh-keygen, sudo,
+// SSH as operators use it (docs/proxmox.md, "SSH as operators use it"),
+// against real OpenSSH (Debian's sshd, ssh-agent, ssh-add, ssh-keygen, sudo,
 // tmux): a key held only by ssh-agent, a passphrase key typed at a terminal, ProxyJump through a second sshd,
 // an ~/.ssh/config alias, the operator's ~/.ssh/known_hosts, and a non-root user with a sudoers rule. Each run
 // completes init proxmox against the simulated host's commands, with the outputs of a plain run.

@@ -1,4 +1,4 @@
-// Acceptance 11: the first-run scenario of hyops init proxmox against a real OpenSSH sshd
+// The first-run scenario of hyops init proxmox against a real OpenSSH sshd
 // (Debian's openssh-server on a loopback port, its own config and host key, the simulated
 // host's fake Proxmox PATH and state), so the SSH client is proven against a real server.
 import assert from 'node:assert/strict'

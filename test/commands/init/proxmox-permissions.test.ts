@@ -1,4 +1,5 @@
-// Issue 13 end to end: the token hyops makes holds its privilege profile on simulated Proxmox VE
+// Privilege profiles end to end (docs/proxmox.md, "Privileges: profiles and the managed role"):
+// the token hyops makes holds its privilege profile on simulated Proxmox VE
 // 7.4, 8 and 9 (read back through the sim's permission model, which follows pve-access-control),
 // validation proves it (exit 21 naming what is missing), old grants are migrated, and the host
 // calls stay within 5 / 1 / 3 (first run, re-run, rotation), read from the sim's call log.

@@ -1,4 +1,4 @@
-// hyops init proxmox end to end against simulated Proxmox VE 7.4, 8 and 9 (issue 12): the main
+// hyops init proxmox end to end against simulated Proxmox VE 7.4, 8 and 9: the main
 // paths per profile (first run, re-run, --force, token reuse), then on a fresh pve8 install the
 // snippets warning and --enable-snippets, deterministic discovery, the API address, the host's
 // own certificate and the host states that must stop a run before it changes anything.
@@ -88,7 +88,7 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const) {
       assert.equal(tfvars.storage_snippets, 'local')
       assert.equal(tfvars.proxmox_token_secret, secret)
       const marker = await readMarkerJson(at)
-      assert.equal(marker?.status, 'ready', 'ready keeps the annex meaning')
+      assert.equal(marker?.status, 'ready', 'ready keeps its meaning: the credentials work')
       assert.equal(marker?.runtime?.storage_snippets_source, 'fallback')
       assert.equal(marker?.runtime?.storage_vm_source, 'detected')
       assert.deepEqual(
@@ -204,14 +204,21 @@ describe('hyops init proxmox on pve8: snippets, determinism, API address, TLS, h
     )
   })
 
-  it('--enable-snippets=STORAGE naming no file-based storage is exit 20 before anything changed', async () => {
+  it('a snippets storage naming no file-based storage is exit 20 before anything changed, in every form', async () => {
     const at = await prepareRoot(sim)
     const before = await readFile(sim.statePath, 'utf8')
-    const run = await initProxmox(at, ['--enable-snippets=local-lvm'])
-    assert.equal(run.code, 20, run.stderr)
-    assert.match(run.stderr, /--enable-snippets=local-lvm: no enabled file-based storage .*: local\b/)
-    assert.doesNotMatch(run.stderr, NO_STACK)
-    assert.equal(await readFile(sim.statePath, 'utf8'), before, 'no user, token or storage changed')
+    for (const form of [
+      ['--enable-snippets=local-lvm'],
+      ['--enable-snippets', 'local-lvm'],
+      ['--snippets-storage', 'local-lvm'],
+      ['--snippets-storage=local-lvm'],
+    ]) {
+      const run = await initProxmox(at, form)
+      assert.equal(run.code, 20, `${form.join(' ')}: ${run.stderr}`)
+      assert.match(run.stderr, /--enable-snippets=local-lvm: no enabled file-based storage .*: local\b/)
+      assert.doesNotMatch(run.stderr, NO_STACK)
+      assert.equal(await readFile(sim.statePath, 'utf8'), before, 'no user, token or storage changed')
+    }
   })
 
   it('ten runs against a host listing storages in random order give byte-identical tfvars', async () => {

@@ -1,4 +1,4 @@
-// hyops init proxmox across environments (issue 5, acceptance 1-5): a token secret that
+// hyops init proxmox across environments (docs/proxmox.md, "Token reuse across environments"): a token secret that
 // works in one env is reused by another instead of rotating the token under it; a stale secret
 // heals from a sibling. The built CLI in its own process against the simulated host; the
 // interactive cases in a real pseudo-terminal (tmux). Needs `npm run build` first.

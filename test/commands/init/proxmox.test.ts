@@ -1,4 +1,4 @@
-// hyops init proxmox end to end against the simulated Proxmox host (issue 4, acceptance 1-3,
+// hyops init proxmox end to end against the simulated Proxmox host (docs/proxmox.md, "What a run promises";
 // 8 and 10, and the re-run paths): the built CLI in its own process, real SSH, TLS, vault
 // crypto and files. One simulated host for the file; each test has its own root and token.
 import assert from 'node:assert/strict'
@@ -36,7 +36,7 @@ async function hostSecret(tokenId: string): Promise<string | undefined> {
   return secret
 }
 
-/** Acceptance 10 after a scenario: no secret of this file's host anywhere it must not be. */
+/** After a scenario: no secret of this file's host anywhere it must not be. */
 async function assertNoLeaks(at: ProxmoxRoot, runs: CliRun[]): Promise<void> {
   for (const token of Object.values((await sim.readState()).tokens)) secretsSeen.add(token.secret)
   assert.deepEqual(await secretLeaks(at, [...secretsSeen], runs, await sim.execLog()), [])
@@ -84,8 +84,8 @@ describe('hyops init proxmox against the simulated host', () => {
   })
 
   it(
-    'first run: exit 0, tfvars 0600 with every annex key as valid HCL, marker ready, secret in ' +
-      'the vault, token and ACLs on the host (acceptance 1, 10)',
+    'first run: exit 0, tfvars 0600 with every required key as valid HCL, marker ready, secret in ' +
+      'the vault, token and ACLs on the host',
     async (t) => {
       const at = await prepareRoot(sim)
       const execBefore = (await sim.execCommands()).length
@@ -153,32 +153,28 @@ describe('hyops init proxmox against the simulated host', () => {
     },
   )
 
-  it(
-    'second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ' + '(acceptance 2, 10)',
-    async () => {
-      const {at, run: first, secret} = await readyRoot()
-      const from = (await sim.execLog()).length
-      const execBefore = (await sim.execCommands()).length
-      const run = await initProxmox(at)
-      assert.equal(run.code, 0, run.stderr)
-      const execs = (await sim.execCommands()).slice(execBefore)
-      assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
-      assert.match(execs[0], / TOKEN_MODE='keep' /)
-      assert.equal(await hostSecret(at.tokenId), secret)
-      assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
-      assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
-      assert.deepEqual(await tokenChanges(from), [])
-      const marker = await readMarkerJson(at)
-      assert.equal(marker?.status, 'ready')
-      assert.equal(marker?.token?.action, 'kept')
-      assert.match(run.stdout, /kept \(secret from the vault\)/)
-      await assertNoLeaks(at, [first, run])
-    },
-  )
+  it('second run: exit 0, the token is not rotated (same secret on host, vault and tfvars) ', async () => {
+    const {at, run: first, secret} = await readyRoot()
+    const from = (await sim.execLog()).length
+    const execBefore = (await sim.execCommands()).length
+    const run = await initProxmox(at)
+    assert.equal(run.code, 0, run.stderr)
+    const execs = (await sim.execCommands()).slice(execBefore)
+    assert.equal(execs.length, 1, 'the bootstrap still ran on the host')
+    assert.match(execs[0], / TOKEN_MODE='keep' /)
+    assert.equal(await hostSecret(at.tokenId), secret)
+    assert.equal((await vaultValues(at)).PROXMOX_TOKEN_SECRET, secret)
+    assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)
+    assert.deepEqual(await tokenChanges(from), [])
+    const marker = await readMarkerJson(at)
+    assert.equal(marker?.status, 'ready')
+    assert.equal(marker?.token?.action, 'kept')
+    assert.match(run.stdout, /kept \(secret from the vault\)/)
+    await assertNoLeaks(at, [first, run])
+  })
 
   it(
-    '--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the ' +
-      'old one (acceptance 3, 10)',
+    '--force: the token is rotated, the new secret is in vault and tfvars, the API rejects the ' + 'old one',
     async () => {
       const {at, run: first, secret: old} = await readyRoot()
       const from = (await sim.execLog()).length
@@ -268,55 +264,49 @@ describe('hyops init proxmox against the simulated host', () => {
     await assertNoLeaks(at, [first, run])
   })
 
-  it(
-    '--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ' + '(acceptance 8)',
-    async () => {
-      const at = await prepareRoot(sim)
-      const state = await sim.readState()
-      const execBefore = (await sim.execLog()).length
-      const run = await initProxmox(at, ['--dry-run'])
-      assert.equal(run.code, 0, run.stderr)
-      assert.match(run.stdout, /^Dry run: nothing was changed/m)
-      assert.match(run.stdout, new RegExp(`create ${at.tokenId} if missing`), 'the plan is printed')
-      assert.equal(await fileBytes(at.credentialsFile), undefined)
-      assert.equal(await fileBytes(at.markerFile), undefined)
-      assert.equal(await fileBytes(at.vaultFile), undefined)
-      assert.deepEqual(await sim.readState(), state)
-      assert.equal((await sim.execLog()).length, execBefore)
-      await assertNoLeaks(at, [run])
-    },
-  )
+  it('--dry-run on a fresh root: no tfvars, no marker, no vault, nothing changed on the host ', async () => {
+    const at = await prepareRoot(sim)
+    const state = await sim.readState()
+    const execBefore = (await sim.execLog()).length
+    const run = await initProxmox(at, ['--dry-run'])
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^Dry run: nothing was changed/m)
+    assert.match(run.stdout, new RegExp(`create ${at.tokenId} if missing`), 'the plan is printed')
+    assert.equal(await fileBytes(at.credentialsFile), undefined)
+    assert.equal(await fileBytes(at.markerFile), undefined)
+    assert.equal(await fileBytes(at.vaultFile), undefined)
+    assert.deepEqual(await sim.readState(), state)
+    assert.equal((await sim.execLog()).length, execBefore)
+    await assertNoLeaks(at, [run])
+  })
 
-  it(
-    '--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ' + '(acceptance 8)',
-    async () => {
-      const {at, run: first} = await readyRoot()
-      const before = {
+  it('--dry-run --force on a ready root: tfvars, marker, vault bytes and the host unchanged ', async () => {
+    const {at, run: first} = await readyRoot()
+    const before = {
+      credentials: await fileBytes(at.credentialsFile),
+      marker: await fileBytes(at.markerFile),
+      vault: await fileBytes(at.vaultFile),
+    }
+    const state = await sim.readState()
+    const execBefore = (await sim.execLog()).length
+    const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
+    assert.equal(run.code, 0, run.stderr)
+    const result = JSON.parse(run.stdout) as {status: string; token_action: string; plan: string[]}
+    assert.equal(result.status, 'dry-run')
+    assert.equal(result.token_action, 'would-rotate')
+    assert.ok(result.plan.length > 0)
+    assert.deepEqual(
+      {
         credentials: await fileBytes(at.credentialsFile),
         marker: await fileBytes(at.markerFile),
         vault: await fileBytes(at.vaultFile),
-      }
-      const state = await sim.readState()
-      const execBefore = (await sim.execLog()).length
-      const run = await initProxmox(at, ['--dry-run', '--force', '--json'])
-      assert.equal(run.code, 0, run.stderr)
-      const result = JSON.parse(run.stdout) as {status: string; token_action: string; plan: string[]}
-      assert.equal(result.status, 'dry-run')
-      assert.equal(result.token_action, 'would-rotate')
-      assert.ok(result.plan.length > 0)
-      assert.deepEqual(
-        {
-          credentials: await fileBytes(at.credentialsFile),
-          marker: await fileBytes(at.markerFile),
-          vault: await fileBytes(at.vaultFile),
-        },
-        before,
-      )
-      assert.deepEqual(await sim.readState(), state)
-      assert.equal((await sim.execLog()).length, execBefore)
-      await assertNoLeaks(at, [first, run])
-    },
-  )
+      },
+      before,
+    )
+    assert.deepEqual(await sim.readState(), state)
+    assert.equal((await sim.execLog()).length, execBefore)
+    await assertNoLeaks(at, [first, run])
+  })
 
   it('a changed host key: exit 20 naming both fingerprints; marker and credentials untouched', async () => {
     const {at, run: first} = await readyRoot()

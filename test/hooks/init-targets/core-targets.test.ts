@@ -4,7 +4,6 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import hook from '../../../src/hooks/init-targets/core-targets.js'
 import {collectInitTargets, initTargetsOf} from '../../../src/lib/hooks/init-targets.js'
 import {cleanupTempDirs, PROJECT_ROOT, runCli, tempDir} from '../../helpers/cli.js'
 
@@ -27,20 +26,39 @@ describe('hyops:init-targets', () => {
     ])
   })
 
-  it("answers with the core's own init targets (proxmox), never init status", async () => {
+  it("lists the core's init targets (proxmox) from its commands, never init status, with no hook file", async () => {
     const config = await Config.load({root: PROJECT_ROOT, userPlugins: false})
-    const answer = await hook.call({config} as never, {config, context: {}} as never)
-    const names = answer.map((info) => info.target)
-    assert.ok(names.includes('proxmox'), JSON.stringify(answer))
+    const {targets, failures} = await collectInitTargets(config)
+    assert.deepEqual(failures, [])
+    const names = targets.map((info) => info.target)
+    assert.ok(names.includes('proxmox'), JSON.stringify(targets))
     assert.ok(!names.includes('status'))
     // Command ids are colon-separated inside oclif, whatever the topic separator shown.
     const coreInitCommands = config.commands
       .filter((c) => c.pluginName === 'hyops' && c.id.startsWith('init:') && c.id !== 'init:status')
       .map((c) => c.id.slice('init:'.length))
     assert.deepEqual(names, coreInitCommands.sort())
+    const pjson = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8'))
+    assert.equal(pjson.oclif.hooks['hyops:init-targets'], undefined, 'the core registers no hook for its targets')
   })
 
-  it('collects the targets of every plugin: the linked hetzner plugin answers too', async () => {
+  it('still takes the answers of a plugin that registers hyops:init-targets', async () => {
+    const config = await Config.load({root: PROJECT_ROOT, userPlugins: false})
+    const runHook = config.runHook.bind(config)
+    const fake = {error: new Error('boom'), plugin: {name: 'broken'}}
+    config.runHook = (async (event: string, options: object) =>
+      event === 'hyops:init-targets'
+        ? {failures: [fake], successes: [{plugin: {name: 'old-style'}, result: [{summary: 'Old', target: 'legacy'}]}]}
+        : runHook(event as never, options as never)) as typeof config.runHook
+    const {targets, failures} = await collectInitTargets(config)
+    assert.deepEqual(failures, ['broken: boom'])
+    assert.deepEqual(
+      targets.map((info) => info.target),
+      ['legacy', 'proxmox'],
+    )
+  })
+
+  it('collects the targets of every plugin: the linked hetzner plugin is found from its init command', async () => {
     const home = await tempDir('hyops-home-')
     const link = await runCli(['plugins', 'link', join(PROJECT_ROOT, 'plugins', 'hetzner'), '--no-install'], {
       env: {HOME: home},
@@ -56,9 +74,9 @@ describe('hyops:init-targets', () => {
       assert.ok(names.includes('hetzner'), JSON.stringify(targets))
       assert.match(targets.find((info) => info.target === 'hetzner')?.summary ?? '', /Hetzner/)
       assert.deepEqual(names, [...new Set(names)].sort(), 'one entry per target, sorted')
-      // Once the core registers its own answer in package.json, proxmox is listed beside it.
-      const pjson = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8'))
-      if (pjson.oclif.hooks['hyops:init-targets']) assert.ok(names.includes('proxmox'), JSON.stringify(targets))
+      assert.ok(names.includes('proxmox'), JSON.stringify(targets))
+      const plugin = JSON.parse(await readFile(join(PROJECT_ROOT, 'plugins', 'hetzner', 'package.json'), 'utf8'))
+      assert.equal(plugin.oclif.hooks['hyops:init-targets'], undefined, 'found from its command, not a hook')
     } finally {
       if (saved === undefined) delete process.env.XDG_DATA_HOME
       else process.env.XDG_DATA_HOME = saved

@@ -40,7 +40,7 @@ describe('acquireLock', () => {
   })
 })
 
-describe('acquireLock never wedges (issue 11)', () => {
+describe('acquireLock never wedges', () => {
   const old = new Date(Date.now() - 60_000)
 
   for (const [what, content] of [

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {Redactor} from '../../../src/lib/runtime/redact.js'
 
-describe('Redactor (issue 11: the value, never the words around it)', () => {
+describe('Redactor (the value, never the words around it)', () => {
   const redactor = new Redactor()
 
   it('keeps the words after a token id in a message', () => {

@@ -13,7 +13,7 @@ export const hetznerCheckTarget: CheckTarget = {
       typeof request.marker.paths?.config === 'string'
         ? request.marker.paths.config
         : request.layout.configFile(HETZNER_TARGET)
-    const config = await loadHetznerConfig(configFile, request.layout.root)
+    const config = await loadHetznerConfig(configFile, request.layout.root, {environment: request.environment})
     const answer = await validateHetznerToken(token, {
       apiUrl: config?.apiUrl ?? DEFAULT_HCLOUD_API,
       caFile: config?.caFile,

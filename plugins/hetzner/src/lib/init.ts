@@ -1,6 +1,8 @@
 import {
   ExitCode,
   HyopsError,
+  isHyopsError,
+  markerFor,
   stopWithConfigTemplate,
   type InitContext,
   type InitResult,
@@ -9,7 +11,6 @@ import {
 } from 'hyops'
 
 import {validateHetznerToken, type HetznerApiTarget} from './api.js'
-import {hasReason} from './errors.js'
 import {hetznerConfigTemplate, loadHetznerConfig, type HetznerConfig} from './config.js'
 import {HETZNER_TARGET, TOKEN_KEY} from './target.js'
 import {planHetznerTfvars, renderHetznerTfvars, writeHetznerTfvars, type TfvarsPlan} from './tfvars.js'
@@ -19,8 +20,10 @@ import {promptedToken, resolveHetznerToken, type TokenResolution, type TokenSour
 export interface HetznerInitIO {
   /** `--token`. */
   tokenFlag?: string
-  /** The shell environment (`HCLOUD_TOKEN`). */
+  /** The shell environment (`HCLOUD_TOKEN`, `HYOPS_HETZNER_*`). */
   environment: NodeJS.ProcessEnv
+  /** The parsed flags (the config keys' flags are read). */
+  flags?: Record<string, unknown>
   /** Opens the runtime vault (the core's `hyops:load-vault` hook). */
   loadVault: () => Promise<LoadedVault>
   /** Writes the readiness marker (the core's `hyops:write-marker` hook); returns its path. */
@@ -116,16 +119,14 @@ export async function initHetzner(context: InitContext, io: HetznerInitIO): Prom
   }
 
   const marker = await evidence.step('write-marker', () =>
-    io.writeMarker({
-      api_url: config.apiUrl,
-      generated_at: new Date().toISOString(),
-      paths: {config: config.file, credentials, evidence_dir: evidence.dir, vault: context.vaultFile},
-      run_id: context.runId,
-      status: 'ready',
-      target: HETZNER_TARGET,
-      token_source: token.source,
-      vault_saved: vault === 'saved' || vault === 'unchanged',
-    }),
+    io.writeMarker(
+      markerFor(context, {
+        api_url: config.apiUrl,
+        paths: {config: config.file, credentials},
+        token_source: token.source,
+        vault_saved: vault === 'saved' || vault === 'unchanged',
+      }),
+    ),
   )
 
   io.log(`hetzner: ready (token from ${token.source}, validated against ${config.apiUrl})`)
@@ -148,7 +149,7 @@ async function readConfig(context: InitContext, io: HetznerInitIO): Promise<Hetz
   const file = context.configFile
   const config = await context.evidence.step(
     'read-config',
-    () => loadHetznerConfig(file, context.root.root),
+    () => loadHetznerConfig(file, context.root.root, {environment: io.environment, flags: io.flags}),
     (c) => (c ? file : 'missing'),
   )
   if (config) {
@@ -185,7 +186,7 @@ async function validateWithOneRetry(
     await validate(token.value)
     return token
   } catch (error) {
-    if (!(hasReason(error, 'token-rejected') && io.promptToken)) throw error
+    if (!(isHyopsError(error, 'token-rejected') && io.promptToken)) throw error
     io.warn(`${error.message} (token from ${token.source}).`)
   }
 
@@ -216,7 +217,7 @@ async function saveToVault(
     if (vault.values[TOKEN_KEY] === token.value) return 'unchanged'
     await vault.ensureWritable()
   } catch (error) {
-    if (hasReason(error, 'no-password')) return skipped('no vault password source')
+    if (isHyopsError(error, 'no-password')) return skipped('no vault password source')
     throw error
   }
 

@@ -1,6 +1,5 @@
-import {HyopsError, ExitCode, type LoadedVault} from 'hyops'
+import {HyopsError, ExitCode, isHyopsError, type LoadedVault} from 'hyops'
 
-import {hasReason} from './errors.js'
 import {TOKEN_KEY} from './target.js'
 
 /** Where the token came from, in the spec's order. */
@@ -54,7 +53,7 @@ export async function resolveHetznerToken(sources: TokenSources): Promise<TokenR
   try {
     vault = await sources.openVault()
   } catch (error) {
-    if (!hasReason(error, 'no-password')) throw error
+    if (!isHyopsError(error, 'no-password')) throw error
     vaultSkipped = error.message
   }
 

@@ -1,4 +1,4 @@
-// The plugin's formats through the core's hyops:env-formats hook (issue 15): the plugin linked
+// The plugin's formats through the core's hyops:env-formats hook: the plugin linked
 // into the built hyops with `hyops plugins link`, a root made by `init hetzner` against the
 // simulated API, then `hyops env hetzner` evaluated by sh and `hyops exec hetzner`.
 import assert from 'node:assert/strict'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {ExitCode, HyopsError, writeConfigTemplate} from 'hyops'
@@ -55,21 +55,50 @@ describe('hetzner.conf', () => {
     assert.equal(config.apiUrl, DEFAULT_HCLOUD_API)
   })
 
-  it('refuses malformed lines, bad keys and duplicates with exit 11 naming file and line', () => {
-    assertConfigError('HCLOUD_API=https://a.test\njust words\n', /hetzner\.conf:2: expected KEY=value/)
-    assertConfigError('=value\n', /hetzner\.conf:1: expected KEY=value/)
-    assertConfigError('1KEY=x\n', /hetzner\.conf:1: "1KEY" is not a valid key name/)
+  it("refuses malformed lines and duplicates with the SDK's exit-11 messages naming file and line", () => {
     assertConfigError(
-      'HCLOUD_API=https://a.test\n\nHCLOUD_API=https://b.test\n',
-      /hetzner\.conf:3: HCLOUD_API is already set on line 1/,
+      'HCLOUD_API=https://a.test\njust words\n',
+      /^config \/r\/config\/hetzner\.conf line 2: "just words" is not a KEY = value or # comment line$/,
     )
+    assertConfigError('=value\n', /hetzner\.conf line 1: "=value" is not a KEY = value/)
+    assertConfigError(
+      '[hetzner]\nHCLOUD_API=https://a.test\n',
+      /hetzner\.conf line 1: "\[hetzner\]" is not a KEY = value/,
+    )
+    assertConfigError(
+      'HCLOUD_API=https://a.test\n\nhcloud_api=https://b.test\n',
+      /hetzner\.conf line 3: HCLOUD_API is set again \(as hcloud_api; first on line 1 as HCLOUD_API\)/,
+    )
+    assert.deepEqual(parse('1KEY=x\n').unknownKeys, ['1KEY'], 'a key hetzner does not know is a warning')
   })
 
-  it('accepts only a plain https base URL for HCLOUD_API', () => {
-    assertConfigError('HCLOUD_API=http://api.hetzner.cloud\n', /must use https/)
+  it('accepts only a plain https base URL for HCLOUD_API, naming the key, value and line', () => {
+    assertConfigError(
+      'HCLOUD_API=http://api.hetzner.cloud\n',
+      /^HCLOUD_API "http:\/\/api\.hetzner\.cloud" \(\/r\/config\/hetzner\.conf line 1\) is not an https:\/\/ URL$/,
+    )
     assertConfigError('HCLOUD_API=not a url\n', /is not a URL/)
     assertConfigError('HCLOUD_API=https://u:p@api.test\n', /plain base URL/)
     assertConfigError('HCLOUD_API=https://api.test/?x=1\n', /plain base URL/)
+  })
+
+  it('flags win over HYOPS_HETZNER_* variables, which win over the file', () => {
+    const text = 'HCLOUD_API=https://file.test\nHCLOUD_TFVARS_OUT=from-file.tfvars\n'
+    const environment = {HYOPS_HETZNER_HCLOUD_API: 'https://env.test', HYOPS_HETZNER_HCLOUD_TFVARS_OUT: 'env.tfvars'}
+    const fromEnv = parseHetznerConfig(text, FILE, '/r', {environment})
+    assert.equal(fromEnv.apiUrl, 'https://env.test')
+    assert.equal(fromEnv.tfvarsOut, resolve('env.tfvars'), 'a relative path from a variable is taken from the cwd')
+    const fromFlag = parseHetznerConfig(text, FILE, '/r', {environment, flags: {'hcloud-api': 'https://flag.test'}})
+    assert.equal(fromFlag.apiUrl, 'https://flag.test')
+    assert.throws(
+      () => parseHetznerConfig(text, FILE, '/r', {flags: {'hcloud-api': 'http://flag.test'}}),
+      /HCLOUD_API "http:\/\/flag\.test" \(--hcloud-api\) is not an https:\/\/ URL/,
+    )
+    assert.equal(
+      parseHetznerConfig('HCLOUD_TOKEN=tok\n', FILE, '/r', {environment: {HYOPS_HETZNER_HCLOUD_TOKEN: 'x'}}).token,
+      'tok',
+      'the token key is read from the file only',
+    )
   })
 
   it('loads a file, returns undefined for a missing one, and refuses a directory with exit 11', async () => {

@@ -1,51 +1,15 @@
-import {Flags} from '@oclif/core'
-import type {OptionFlag} from '@oclif/core/interfaces'
-
+import type {ConfigKeySpec} from '../../config/types.js'
+import {configFlags} from '../../config/flags.js'
+import {defineConfig, envVarFor} from '../../config/table.js'
 import type {ProxmoxInputs} from '../types.js'
+import {PROXMOX_CHECKS} from './checks.js'
 
-/** How a key's value is checked and converted (see `config.ts`). */
-export type ConfigValueKind =
-  | 'address'
-  | 'bool'
-  | 'bridge'
-  | 'comment'
-  | 'days'
-  | 'host'
-  | 'path'
-  | 'port'
-  | 'privilege-profile'
-  | 'privileges'
-  | 'public-key'
-  | 'role-name'
-  | 'ssh-config'
-  | 'storage'
-  | 'token-id'
-  | 'token-name'
-  | 'user-fq'
-  | 'username'
-
-/** One key of `[proxmox]`: its names in the file, the environment and on the command line. */
-export interface ConfigKeySpec {
-  /** The annex's UPPERCASE name, written by the template. */
-  readonly key: string
+/** One key of `[proxmox]`; its `kind` names its check (`PROXMOX_CHECKS` or a built-in one). */
+export interface ProxmoxKeySpec extends ConfigKeySpec {
   /** The `ProxmoxInputs` field it fills; API_TOKEN_ID fills USER_FQ and TOKEN_NAME instead. */
   readonly field?: keyof ProxmoxInputs
-  /** Older lowercase names from the Python hyops, accepted when reading. */
-  readonly aliases: readonly string[]
-  /** `HYOPS_PROXMOX_<KEY>` with a leading `PROXMOX_` of the key dropped. */
-  readonly env: string
-  /** The command-line flag, without `--`. */
-  readonly flag: string
-  readonly kind: ConfigValueKind
-  /** The default when no flag, env var or config sets it (FALLBACK_STORAGE_SNIPPETS: FALLBACK_STORAGE_ISO's value). */
-  readonly default?: string
-  readonly required?: true
-  /** In the annex's key list (else one of the decisions file's extra keys, or a legacy alias). */
-  readonly annex: boolean
-  /** One line for `--help`. */
-  readonly description: string
-  /** How the template writes it: `value` set (or commented out when `commented`), preceded by `comment` lines. */
-  readonly template?: {readonly value: string; readonly comment: readonly string[]; readonly commented?: true}
+  /** Set by the template (else an optional key, written commented out, or a legacy one). */
+  readonly essential?: true
 }
 
 /** The template's placeholder for PROXMOX_IP (TEST-NET-1, never a real host). */
@@ -54,21 +18,21 @@ export const PLACEHOLDER_HOST = '192.0.2.10'
 export const PLACEHOLDER_HOSTS: readonly string[] = [PLACEHOLDER_HOST, 'pve.example.local']
 
 /**
- * Every key of the `[proxmox]` section, in the template's order: the annex's keys, the extra
- * keys of the decisions file, and the legacy API_TOKEN_ID (`user@realm!name`), which the
- * Python hyops read as `api_token_id` and which derives USER_FQ and TOKEN_NAME.
- * The legacy `port` key was the API port (8006 in the old template), so it maps to PROXMOX_API_PORT.
+ * Every key of the `[proxmox]` section, in the template's order: the essential keys the template
+ * sets, the optional ones it writes commented out, and the legacy API_TOKEN_ID
+ * (`user@realm!name`), which the Python hyops read as `api_token_id` and which derives USER_FQ and
+ * TOKEN_NAME. The legacy `port` key was the API port (8006 in the old template), so it maps to
+ * PROXMOX_API_PORT.
  */
-export const CONFIG_KEYS = [
+const KEYS = [
   {
     key: 'PROXMOX_IP',
     field: 'host',
     aliases: ['host'],
-    env: 'HYOPS_PROXMOX_IP',
     flag: 'proxmox-ip',
     kind: 'host',
     required: true,
-    annex: true,
+    essential: true,
     description: 'Proxmox host IP or resolvable hostname for SSH access',
     template: {
       value: PLACEHOLDER_HOST,
@@ -82,11 +46,10 @@ export const CONFIG_KEYS = [
     key: 'USER_FQ',
     field: 'userFq',
     aliases: ['user_fq'],
-    env: 'HYOPS_PROXMOX_USER_FQ',
     flag: 'user-fq',
     kind: 'user-fq',
     required: true,
-    annex: true,
+    essential: true,
     description: 'Proxmox user owning the API token, user@realm (created when missing)',
     template: {
       value: 'automation@pam',
@@ -97,11 +60,10 @@ export const CONFIG_KEYS = [
     key: 'TOKEN_NAME',
     field: 'tokenName',
     aliases: ['token_name'],
-    env: 'HYOPS_PROXMOX_TOKEN_NAME',
     flag: 'token-name',
     kind: 'token-name',
     default: 'infra-token',
-    annex: true,
+    essential: true,
     description: 'API token name; the token id is USER_FQ!TOKEN_NAME',
     template: {value: 'infra-token', comment: ['API token name; the token id is USER_FQ!TOKEN_NAME.']},
   },
@@ -109,11 +71,10 @@ export const CONFIG_KEYS = [
     key: 'TLS_SKIP',
     field: 'tlsSkip',
     aliases: ['tls_skip'],
-    env: 'HYOPS_PROXMOX_TLS_SKIP',
     flag: 'tls-skip',
     kind: 'bool',
     default: 'true',
-    annex: true,
+    essential: true,
     description: 'Skip TLS verification of the Proxmox API (true/false/yes/no/1/0)',
     template: {
       value: 'true',
@@ -127,11 +88,10 @@ export const CONFIG_KEYS = [
     key: 'HTTP_PORT',
     field: 'httpPort',
     aliases: ['http_port'],
-    env: 'HYOPS_PROXMOX_HTTP_PORT',
     flag: 'http-port',
     kind: 'port',
     default: '8802',
-    annex: true,
+    essential: true,
     description: 'Port of the Packer HTTP server (tfvars http_port)',
     template: {value: '8802', comment: ['Port of the Packer HTTP server (tfvars http_port).']},
   },
@@ -139,11 +99,10 @@ export const CONFIG_KEYS = [
     key: 'FALLBACK_STORAGE_VM',
     field: 'fallbackStorageVm',
     aliases: ['fallback_storage_vm'],
-    env: 'HYOPS_PROXMOX_FALLBACK_STORAGE_VM',
     flag: 'fallback-storage-vm',
     kind: 'storage',
     default: 'local-lvm',
-    annex: true,
+    essential: true,
     description: 'VM disk storage used when the host reports none',
     template: {
       value: 'local-lvm',
@@ -157,11 +116,10 @@ export const CONFIG_KEYS = [
     key: 'FALLBACK_STORAGE_ISO',
     field: 'fallbackStorageIso',
     aliases: ['fallback_storage_iso'],
-    env: 'HYOPS_PROXMOX_FALLBACK_STORAGE_ISO',
     flag: 'fallback-storage-iso',
     kind: 'storage',
     default: 'local',
-    annex: true,
+    essential: true,
     description: 'ISO storage used when the host reports none',
     template: {value: 'local', comment: ['Storage for ISO images (content iso).']},
   },
@@ -169,11 +127,10 @@ export const CONFIG_KEYS = [
     key: 'FALLBACK_BRIDGE',
     field: 'fallbackBridge',
     aliases: ['fallback_bridge'],
-    env: 'HYOPS_PROXMOX_FALLBACK_BRIDGE',
     flag: 'fallback-bridge',
     kind: 'bridge',
     default: 'vmbr0',
-    annex: true,
+    essential: true,
     description: 'Network bridge used when the host reports no active vmbr* bridge',
     template: {value: 'vmbr0', comment: ['Network bridge for VM NICs.']},
   },
@@ -181,11 +138,10 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_SSH_USERNAME',
     field: 'sshUsername',
     aliases: ['ssh_username'],
-    env: 'HYOPS_PROXMOX_SSH_USERNAME',
     flag: 'ssh-username',
     kind: 'username',
     default: 'root',
-    annex: true,
+    essential: true,
     description: 'SSH user on the Proxmox host (bootstrap and provider operations)',
     template: {
       value: 'root',
@@ -196,11 +152,10 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_SSH_KEY',
     field: 'sshKey',
     aliases: ['ssh_private_key'],
-    env: 'HYOPS_PROXMOX_SSH_KEY',
     flag: 'ssh-key',
     kind: 'path',
     default: '~/.ssh/id_ed25519',
-    annex: true,
+    essential: true,
     description: 'SSH private key file for the Proxmox host',
     template: {
       value: '~/.ssh/id_ed25519',
@@ -211,10 +166,9 @@ export const CONFIG_KEYS = [
     key: 'HTTP_BIND_ADDRESS',
     field: 'httpBindAddress',
     aliases: ['http_bind_address'],
-    env: 'HYOPS_PROXMOX_HTTP_BIND_ADDRESS',
     flag: 'http-bind-address',
     kind: 'address',
-    annex: true,
+    essential: true,
     description: 'Address the Packer HTTP server binds to (default: autodetect)',
     template: {
       value: '192.0.2.20',
@@ -226,18 +180,16 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_API_PORT',
     field: 'apiPort',
     aliases: ['port'],
-    env: 'HYOPS_PROXMOX_API_PORT',
     flag: 'api-port',
     kind: 'port',
     default: '8006',
-    annex: false,
     description: 'Port of the Proxmox API',
     template: {
       value: '8006',
       commented: true,
       comment: [
         '',
-        'Optional keys beyond the annex, commented out (defaults, or examples where there is none).',
+        'Optional keys, commented out (defaults, or examples where there is none).',
         'Port of the Proxmox API (e.g. behind a proxy).',
       ],
     },
@@ -246,10 +198,8 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_API_HOST',
     field: 'apiHost',
     aliases: [],
-    env: 'HYOPS_PROXMOX_API_HOST',
     flag: 'api-host',
     kind: 'host',
-    annex: false,
     description: 'Host or address for proxmox_url (NAT, VPN, proxy, or the name in its certificate)',
     template: {
       value: 'pve.example.internal',
@@ -264,11 +214,9 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_SSH_PORT',
     field: 'sshPort',
     aliases: [],
-    env: 'HYOPS_PROXMOX_SSH_PORT',
     flag: 'ssh-port',
     kind: 'port',
     default: '22',
-    annex: false,
     description: 'SSH port of the Proxmox host',
     template: {value: '22', commented: true, comment: ['SSH port of the Proxmox host.']},
   },
@@ -276,10 +224,8 @@ export const CONFIG_KEYS = [
     key: 'FALLBACK_STORAGE_SNIPPETS',
     field: 'fallbackStorageSnippets',
     aliases: ['fallback_storage_snippets'],
-    env: 'HYOPS_PROXMOX_FALLBACK_STORAGE_SNIPPETS',
     flag: 'fallback-storage-snippets',
     kind: 'storage',
-    annex: false,
     description: 'Snippets storage used when the host reports none (default: FALLBACK_STORAGE_ISO)',
     template: {
       value: 'local',
@@ -291,10 +237,8 @@ export const CONFIG_KEYS = [
     key: 'TLS_CA_FILE',
     field: 'tlsCaFile',
     aliases: [],
-    env: 'HYOPS_PROXMOX_TLS_CA_FILE',
     flag: 'tls-ca-file',
     kind: 'path',
-    annex: false,
     description: 'PEM file of the CA that signs the Proxmox API certificate (verified TLS)',
     template: {
       value: '~/pve-root-ca.pem',
@@ -306,10 +250,8 @@ export const CONFIG_KEYS = [
     key: 'SSH_PUBLIC_KEY',
     field: 'sshPublicKey',
     aliases: ['ssh_public_key'],
-    env: 'HYOPS_PROXMOX_SSH_PUBLIC_KEY',
     flag: 'ssh-public-key',
     kind: 'public-key',
-    annex: false,
     description: 'Public key for tfvars ssh_public_key: key text or a .pub file (default: <ssh key>.pub)',
     template: {
       value: '~/.ssh/id_ed25519.pub',
@@ -321,10 +263,8 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_SSH_CONFIG',
     field: 'sshConfig',
     aliases: [],
-    env: 'HYOPS_PROXMOX_SSH_CONFIG',
     flag: 'ssh-config',
     kind: 'ssh-config',
-    annex: false,
     description: 'OpenSSH client config read for PROXMOX_IP, like ssh -F (default ~/.ssh/config; none: read none)',
     template: {
       value: '~/.ssh/config',
@@ -339,10 +279,8 @@ export const CONFIG_KEYS = [
     key: 'PROXMOX_SSH_SUDO',
     field: 'sshSudo',
     aliases: [],
-    env: 'HYOPS_PROXMOX_SSH_SUDO',
     flag: 'ssh-sudo',
     kind: 'bool',
-    annex: false,
     description: 'Run the bootstrap as sudo -n bash -s (a non-root PROXMOX_SSH_USERNAME; default false)',
     template: {
       value: 'false',
@@ -354,11 +292,9 @@ export const CONFIG_KEYS = [
     key: 'PRIVILEGE_PROFILE',
     field: 'privilegeProfile',
     aliases: [],
-    env: 'HYOPS_PROXMOX_PRIVILEGE_PROFILE',
     flag: 'privilege-profile',
     kind: 'privilege-profile',
     default: 'terraform',
-    annex: false,
     description: 'Privileges of the token: terraform, packer, minimal or custom (PRIVILEGES)',
     template: {
       value: 'terraform',
@@ -373,10 +309,8 @@ export const CONFIG_KEYS = [
     key: 'PRIVILEGES',
     field: 'privileges',
     aliases: [],
-    env: 'HYOPS_PROXMOX_PRIVILEGES',
     flag: 'privileges',
     kind: 'privileges',
-    annex: false,
     description: 'The privileges of PRIVILEGE_PROFILE=custom, e.g. VM.Audit,VM.PowerMgmt',
     template: {
       value: 'VM.Audit,VM.PowerMgmt,Sys.Audit',
@@ -388,11 +322,9 @@ export const CONFIG_KEYS = [
     key: 'ROLE_NAME',
     field: 'roleName',
     aliases: [],
-    env: 'HYOPS_PROXMOX_ROLE_NAME',
     flag: 'role-name',
     kind: 'role-name',
     default: 'HyopsAutomation',
-    annex: false,
     description: "The role hyops creates and keeps up to date with the profile's privileges",
     template: {
       value: 'HyopsAutomation',
@@ -404,11 +336,9 @@ export const CONFIG_KEYS = [
     key: 'TOKEN_PRIVSEP',
     field: 'tokenPrivsep',
     aliases: [],
-    env: 'HYOPS_PROXMOX_TOKEN_PRIVSEP',
     flag: 'token-privsep',
     kind: 'bool',
     default: 'false',
-    annex: false,
     description: 'Privilege separation of the token (true: the role is granted to the token too)',
     template: {
       value: 'false',
@@ -420,11 +350,9 @@ export const CONFIG_KEYS = [
     key: 'TOKEN_EXPIRE',
     field: 'tokenExpireDays',
     aliases: [],
-    env: 'HYOPS_PROXMOX_TOKEN_EXPIRE',
     flag: 'token-expire',
     kind: 'days',
     default: '0',
-    annex: false,
     description: 'Days a new token lives (0: never expires)',
     template: {value: '0', commented: true, comment: ['Days a new token lives; 0 = it never expires.']},
   },
@@ -432,11 +360,9 @@ export const CONFIG_KEYS = [
     key: 'TOKEN_COMMENT',
     field: 'tokenComment',
     aliases: [],
-    env: 'HYOPS_PROXMOX_TOKEN_COMMENT',
     flag: 'token-comment',
     kind: 'comment',
     default: 'hyops automation (Terraform/Packer)',
-    annex: false,
     description: 'Comment of a new token, shown in the Proxmox UI',
     template: {
       value: 'hyops automation (Terraform/Packer)',
@@ -447,48 +373,49 @@ export const CONFIG_KEYS = [
   {
     key: 'API_TOKEN_ID',
     aliases: ['api_token_id'],
-    env: 'HYOPS_PROXMOX_API_TOKEN_ID',
     flag: 'api-token-id',
     kind: 'token-id',
-    annex: false,
     description: 'Token id user@realm!name (legacy; sets USER_FQ and TOKEN_NAME)',
   },
-] as const satisfies readonly ConfigKeySpec[]
+] as const satisfies readonly ProxmoxKeySpec[]
 
-/** A key of `[proxmox]` by its annex name. */
-export type ConfigKey = (typeof CONFIG_KEYS)[number]['key']
+/** The `[proxmox]` section's key table: it drives the flags, env names, checks, template and `describe`. */
+export const PROXMOX_CONFIG = defineConfig({
+  header: [
+    'hyops init proxmox: the Proxmox VE target (INI, one [proxmox] section).',
+    'Precedence: command-line flags > HYOPS_PROXMOX_* environment variables > this file > defaults.',
+    'No secrets here: the API token secret lives in the vault (PROXMOX_TOKEN_SECRET).',
+  ],
+  checks: PROXMOX_CHECKS,
+  helpGroup: 'PROXMOX',
+  keys: KEYS,
+  section: 'proxmox',
+  target: 'proxmox',
+  title: 'Proxmox',
+})
+
+/** Every key with its env var, in the template's order. */
+export const CONFIG_KEYS = PROXMOX_CONFIG.keys
+
+/** A key of `[proxmox]` by its UPPERCASE name. */
+export type ConfigKey = (typeof KEYS)[number]['key']
 /** A command-line flag name of a config key (without `--`). */
-export type ConfigFlagName = (typeof CONFIG_KEYS)[number]['flag']
-
-const BY_KEY = new Map<string, ConfigKeySpec>(CONFIG_KEYS.map((spec) => [spec.key, spec]))
-const BY_NAME = new Map<string, ConfigKeySpec>(
-  CONFIG_KEYS.flatMap((spec) => [spec.key, ...spec.aliases].map((name) => [name.toLowerCase(), spec] as const)),
-)
+export type ConfigFlagName = (typeof KEYS)[number]['flag']
 
 /** The spec of one key. */
-export function configKeySpec(key: ConfigKey): ConfigKeySpec {
-  return BY_KEY.get(key) as ConfigKeySpec
+export function configKeySpec(key: ConfigKey): (typeof CONFIG_KEYS)[number] {
+  return PROXMOX_CONFIG.spec(key)!
 }
 
-/** The key a name in the file stands for (annex name or legacy alias, any case); undefined when unknown. */
+/** The key a name in the file stands for (its name or a legacy alias, any case); undefined when unknown. */
 export function configKeyForName(name: string): ConfigKey | undefined {
-  return BY_NAME.get(name.trim().toLowerCase())?.key as ConfigKey | undefined
+  return PROXMOX_CONFIG.keyFor(name)
 }
 
 /** The environment variable of a key: `HYOPS_PROXMOX_<KEY>` with a leading `PROXMOX_` dropped. */
 export function envVarForKey(key: string): string {
-  return `HYOPS_PROXMOX_${key.replace(/^PROXMOX_/, '')}`
+  return envVarFor('proxmox', key)
 }
 
-/** The flags of every config key, all strings (validation is ours), for the command's `static flags`. */
-export const proxmoxConfigFlags = Object.fromEntries(
-  CONFIG_KEYS.map((spec) => [
-    spec.flag,
-    Flags.string({
-      description:
-        `${spec.description} [config ${spec.key}, env ` +
-        `${spec.env}${'default' in spec ? `, default ${spec.default}` : ''}]`,
-      helpGroup: 'PROXMOX',
-    }),
-  ]),
-) as {[F in ConfigFlagName]: OptionFlag<string | undefined>}
+/** The flags of every config key, all strings (checking is the resolver's), for the command's `static flags`. */
+export const proxmoxConfigFlags = configFlags(PROXMOX_CONFIG)

@@ -1,22 +1,10 @@
 import {writeConfigTemplate} from '../../runtime/config-template.js'
-import {CONFIG_KEYS, type ConfigKeySpec, PLACEHOLDER_HOST} from './keys.js'
+import {renderConfigTemplate} from '../../config/template.js'
+import {PLACEHOLDER_HOST, PROXMOX_CONFIG} from './keys.js'
 
-/** The config template: a `[proxmox]` section with the annex's keys, their defaults and comments. */
+/** The config template: a `[proxmox]` section with every key, its default and comments. */
 export function renderProxmoxConfigTemplate(): string {
-  const out = [
-    '# hyops init proxmox: the Proxmox VE target (INI, one [proxmox] section).',
-    '# Precedence: command-line flags > HYOPS_PROXMOX_* environment variables > this file > defaults.',
-    '# No secrets here: the API token secret lives in the vault (PROXMOX_TOKEN_SECRET).',
-    '',
-    '[proxmox]',
-  ]
-  for (const spec of CONFIG_KEYS as readonly ConfigKeySpec[]) {
-    if (spec.template === undefined) continue
-    for (const comment of spec.template.comment) out.push(comment === '' ? '' : `# ${comment}`)
-    out.push(`${spec.template.commented ? '# ' : ''}${spec.key} = ${spec.template.value}`, '')
-  }
-
-  return out.join('\n')
+  return renderConfigTemplate(PROXMOX_CONFIG)
 }
 
 /** Writes the Proxmox config template (see `writeConfigTemplate`). */

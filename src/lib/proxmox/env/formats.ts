@@ -13,7 +13,10 @@ export const PROXMOX_ENV_FORMATS: readonly EnvFormatInfo[] = [
   {name: 'ansible', summary: 'community.general proxmox modules: PROXMOX_HOST, PROXMOX_USER, PROXMOX_TOKEN_ID, ...'},
 ]
 
-/** The names of the credentials tfvars, in the annex's order (`ssh_public_key` only when the file has it). */
+/**
+ * The names of the credentials tfvars, in the order of docs/proxmox.md, "The credentials file"
+ * (`ssh_public_key` only when the file has it).
+ */
 export const PROXMOX_TFVARS_NAMES = [
   'proxmox_url',
   'proxmox_token_id',

@@ -35,7 +35,7 @@ export interface ProxmoxMarker extends ReadinessMarker {
   context: {ssh_public_key: string}
   runtime?: ProxmoxMarkerRuntime
   token?: {id: string; action: TokenAction; from_env?: string}
-  /** What will break later though the credentials work (`ready` keeps the annex's meaning). */
+  /** What will break later though the credentials work (`ready` keeps its meaning: the credentials work). */
   warnings?: RunWarning[]
   /** The privilege profile validation proved, and where (`init status --check` checks it again). */
   permissions?: ProxmoxMarkerPermissions

@@ -2,7 +2,7 @@ import {hclString} from '../../runtime/hcl-string.js'
 import {proxmoxUrl} from '../api/url.js'
 import type {MarkerDiscovery, ProxmoxInputs} from '../types.js'
 
-/** The values of `credentials/proxmox.credentials.tfvars` (the annex's list). */
+/** The values of `credentials/proxmox.credentials.tfvars` (docs/proxmox.md, "The credentials file"). */
 export interface ProxmoxTfvars {
   proxmox_url: string
   proxmox_token_id: string

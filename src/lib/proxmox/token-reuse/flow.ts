@@ -45,7 +45,8 @@ export interface SiblingOffer {
 }
 
 /**
- * The annex's cross-env reuse: scans the sibling envs for a working secret of this run's
+ * Cross-env reuse (docs/proxmox.md, "Token reuse across environments"): scans the sibling envs
+ * for a working secret of this run's
  * token on this run's host (`findReusableToken`), notes the siblings it skipped, and, when
  * one is found, asks "reuse?" (default yes) at a terminal or takes it without asking when
  * no one can answer. Records the scan in the evidence (no secret). Writes nothing.
@@ -158,7 +159,7 @@ export function reusedLine(inputs: ProxmoxInputs, token: ReusableToken, host: st
 
 /**
  * The operator declined a sibling's working secret: the token exists on the host and others
- * use it, so hyops stops rather than rotate it (the annex: only --force rotates).
+ * use it, so hyops stops rather than rotate it (only --force rotates).
  */
 export function declinedReuseError(inputs: ProxmoxInputs, envName: string, host: string): HyopsError {
   return new HyopsError(

@@ -1,4 +1,4 @@
-// The bootstrap's output protocol (issue 11): framed EXPORT lines bound to the run, the secret kept before the
+// The bootstrap's output protocol: framed EXPORT lines bound to the run, the secret kept before the
 // script goes on, bounded output. Real bash against the simulated host's commands, no SSH in between; a
 // "login script" is stdout the session prints before the script's own.
 import assert from 'node:assert/strict'

@@ -13,7 +13,7 @@ import {
 } from '../../../../src/lib/proxmox/config/keys.js'
 
 describe('config key table', () => {
-  it('holds every annex key with its default, and the decisions file extras', () => {
+  it('holds every essential key with its default, and the optional ones', () => {
     const defaults = Object.fromEntries(
       CONFIG_KEYS.map((spec) => [spec.key, 'default' in spec ? spec.default : undefined]),
     )
@@ -43,10 +43,10 @@ describe('config key table', () => {
         TOKEN_NAME: 'infra-token',
       },
     )
-    const annex = CONFIG_KEYS.filter((spec) => spec.annex)
+    const essential = CONFIG_KEYS.filter((spec) => 'essential' in spec)
       .map((spec) => spec.key)
       .sort()
-    assert.deepEqual(annex, [
+    assert.deepEqual(essential, [
       'FALLBACK_BRIDGE',
       'FALLBACK_STORAGE_ISO',
       'FALLBACK_STORAGE_VM',

@@ -77,7 +77,7 @@ describe('readProxmoxConfig', () => {
     assert.deepEqual(read.values, {})
   })
 
-  it('reads annex keys, legacy aliases (any case), quotes and comments, with line numbers', async () => {
+  it('reads the keys, legacy aliases (any case), quotes and comments, with line numbers', async () => {
     const dir = await tempDir()
     const path = join(dir, 'proxmox.conf')
     await writeFile(
@@ -413,7 +413,7 @@ describe('resolveProxmoxInputs', () => {
     assert.equal(resolve(MINIMAL, {}, {HYOPS_PROXMOX_SSH_PUBLIC_KEY: key}).sshPublicKey, key)
   })
 
-  it('describeProxmoxInputs lists the resolved keys by annex name', () => {
+  it('describeProxmoxInputs lists the resolved keys by their UPPERCASE names', () => {
     const described = describeProxmoxInputs(resolve(MINIMAL))
     assert.equal(described.PROXMOX_IP, '10.1.2.3')
     assert.equal(described.TLS_SKIP, 'true')

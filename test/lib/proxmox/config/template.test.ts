@@ -15,7 +15,7 @@ import {cleanupTempDirs, tempDir} from '../../../helpers/cli.js'
 after(cleanupTempDirs)
 
 describe('config template', () => {
-  it('is written with mode 0600 and parses back into the annex keys with their defaults', async () => {
+  it('is written with mode 0600 and parses back into the keys with their defaults', async () => {
     const dir = await tempDir()
     const path = join(dir, 'config', 'proxmox.conf')
     assert.equal(await writeProxmoxConfigTemplate(path), 'written')

@@ -1,4 +1,4 @@
-// The host-facts helpers of issue 12: cluster members, warnings, host-state causes and the API
+// The host-facts helpers: cluster members, warnings, host-state causes and the API
 // address choice (real TLS against a local server with the sim's certificate).
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'

@@ -80,7 +80,20 @@ async function world(vault: Record<string, string>, script: Script): Promise<Wor
     async run(options = {}) {
       if (options.previous) await writeMarker(layout, options.previous)
       const evidence = await Evidence.start({dir: join(root, 'logs', 'run'), runId: 'run-1', target: 'proxmox'})
-      const flags: InitFlags = {'dry-run': false, force: false, 'non-interactive': true, ...options.flags}
+      const flags: InitFlags = {
+        config: undefined,
+        'dry-run': false,
+        env: undefined,
+        force: false,
+        json: undefined,
+        'non-interactive': true,
+        'out-dir': undefined,
+        root: undefined,
+        'vault-file': undefined,
+        'vault-password-command': undefined,
+        'vault-password-file': undefined,
+        ...options.flags,
+      }
       const context: InitContext = {
         configFile: layout.configFile('proxmox'),
         evidence,

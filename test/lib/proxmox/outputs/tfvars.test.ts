@@ -58,7 +58,7 @@ const TRICKY = [
 ]
 
 describe('renderProxmoxTfvars', () => {
-  it('writes every annex key, a bool, a number, quoted strings; ssh_public_key only when given', () => {
+  it('writes every required key, a bool, a number, quoted strings; ssh_public_key only when given', () => {
     const text = renderProxmoxTfvars(BASE)
     const parsed = parseTfvars(text)
     assert.deepEqual(parsed, {...BASE})

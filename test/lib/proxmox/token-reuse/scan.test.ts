@@ -1,4 +1,5 @@
-// Cross-env token reuse (issue 5): matching rules, ordering, broken siblings, concurrency and
+// Cross-env token reuse (docs/proxmox.md, "Token reuse across environments"):
+// matching rules, ordering, broken siblings, concurrency and
 // cancellation. Real files, real vaults, and the simulated host's HTTPS API for the timing.
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'

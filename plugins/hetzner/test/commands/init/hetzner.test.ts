@@ -124,7 +124,7 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
     assert.equal(run.code, 10, run.stderr)
     assert.doesNotMatch(run.stdout + run.stderr, /Error:/, 'the planned stop is not reported as an error')
     const template = await readFile(join(root, 'config', 'hetzner.conf'), 'utf8')
-    assert.match(template, /^HCLOUD_API=https:\/\/api\.hetzner\.cloud$/m)
+    assert.match(template, /^HCLOUD_API = https:\/\/api\.hetzner\.cloud$/m)
     assert.doesNotMatch(template, /^HCLOUD_TOKEN/m)
     assert.match(run.stdout, /hetzner\.conf/)
     assert.match(run.stdout, /hyops init hetzner/)
