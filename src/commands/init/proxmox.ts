@@ -15,6 +15,7 @@ import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/outputs/summary.j
 import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.js'
 import {Progress} from '../../lib/ux/progress.js'
 import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
+import {outputWidth} from '../../lib/ux/wrap.js'
 
 const OFFERED = '@offered'
 
@@ -127,7 +128,8 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
         writeMarker: (marker) => this.writeMarker(context, marker),
       },
     )
-    if (!this.jsonEnabled()) this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor()}).trimEnd())
+    if (!this.jsonEnabled())
+      this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor(), width: outputWidth()}).trimEnd())
     return proxmoxResult(outcome)
   }
 

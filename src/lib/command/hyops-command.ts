@@ -4,6 +4,7 @@ import {describeError, ExitCode} from '../errors.js'
 import {stoppingOn} from './interrupt.js'
 import {RuntimeLayout} from '../runtime/layout.js'
 import {resolveRuntimeRoot, type ResolvedRoot} from '../runtime/root.js'
+import {messageFor} from '../ux/wrap.js'
 import {rootFlags} from './flags.js'
 
 export type HyopsFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -52,7 +53,7 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
 
   /** Prints to stderr, so stdout stays clean for results and `--json`. */
   protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(message + '\n')
+    if (!this.jsonEnabled()) process.stderr.write(messageFor(process.stderr, message))
   }
 
   /**
@@ -72,8 +73,10 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
 
     // A written config template is the contract's planned stop (exit 10), not a failure: stdout
     // already says which file was written and what to do next.
-    if (!isTemplateWritten(error)) process.stderr.write(`Error: ${hint ? `${message} (${hint})` : message}\n`)
-    if (this.evidenceDir) process.stderr.write(`Evidence: ${this.evidenceDir}\n`)
+    // At a terminal the line is wrapped to its width; piped, it stays one line.
+    if (!isTemplateWritten(error))
+      process.stderr.write(messageFor(process.stderr, `Error: ${hint ? `${message} (${hint})` : message}`))
+    if (this.evidenceDir) process.stderr.write(messageFor(process.stderr, `Evidence: ${this.evidenceDir}`))
     if (process.env.HYOPS_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n')
   }
 }

@@ -14,6 +14,7 @@ import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
 import {suspendScreen} from '../ux/screen.js'
 import {canPrompt} from '../ux/terminal.js'
+import {messageFor} from '../ux/wrap.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
 import {HyopsCommand} from './hyops-command.js'
@@ -127,7 +128,7 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
       await lock.release()
       suspendScreen()
-      process.stderr.write(`Interrupted by ${signal}: ${kept}\n`)
+      process.stderr.write(messageFor(process.stderr, `Interrupted by ${signal}: ${kept}`))
       process.exit(code)
     })
     try {

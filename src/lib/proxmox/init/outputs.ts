@@ -79,7 +79,6 @@ export async function finish(
     }),
   }
   const warnings = runWarnings(runtime)
-  for (const warning of warnings) io.note(`Warning: ${warning.message}; fix: ${warning.fix}`)
   const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
   const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
   const marker = buildProxmoxMarker({
