@@ -105,6 +105,14 @@ describe('hyops output at a real terminal of 80 and 100 columns (tmux)', () => {
   }
 
   for (const columns of WIDTHS) {
+    it(`${columns} columns: an error fits, whole, with the evidence directory`, async () => {
+      const at = await prepareRoot(plain, {extraConfig: {PROXMOX_API_PORT: 'not-a-port'}})
+      const shown = await atTerminal(columns, at, init(at))
+      assert.equal(shown.code, 11, shown.text)
+      assert.match(shown.text, /Error: .*PROXMOX_API_PORT.*not-a-port/)
+      assert.ok(words(shown.text).includes(words(at.configFile)) || shown.text.includes('proxmox.conf'), shown.text)
+    })
+
     it(`${columns} columns: first run, re-run and init status fit, and the summary names every value`, async () => {
       const at = await prepareRoot(plain)
       const first = await atTerminal(columns, at, init(at), [{keys: ['y', 'Enter'], when: /Trust it and continue\?/}])
