@@ -59,6 +59,8 @@ export * from './ux/progress.js'
 export * from './ux/prompts.js'
 export * from './ux/summary.js'
 export * from './ux/terminal.js'
+export * from './ux/columns.js'
+export * from './ux/wrap.js'
 
 // oclif's own pieces a provider's command and hooks use, from the CLI's copy of @oclif/core:
 // a plugin installed with `hyops plugins install` finds only `hyops`, never an @oclif/core of its own
