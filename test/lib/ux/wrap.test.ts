@@ -84,3 +84,46 @@ describe('layoutColumns', () => {
     }
   })
 })
+
+describe('progress at a terminal', () => {
+  it('wraps a note to the terminal width, and leaves it one line in a pipe', async () => {
+    const {Progress} = await import('../../../src/lib/ux/progress.ts')
+    const {Writable} = await import('node:stream')
+    const capture = (isTTY: boolean) => {
+      let text = ''
+      const stream = Object.assign(
+        new Writable({
+          write(chunk, _encoding, callback) {
+            text += String(chunk)
+            callback()
+          },
+        }),
+        {columns: 40, isTTY},
+      )
+      return {read: () => text, stream}
+    }
+
+    const note = `Kept the previous secret in the vault ${'/home/operator/.hybridops/vault/bootstrap.vault.env'}`
+    const tty = capture(true)
+    new Progress({environment: {NO_COLOR: '1'}, stream: tty.stream}).note(note)
+    assert.ok(widestLine(tty.read()) <= 40, tty.read())
+    assert.equal(
+      tty
+        .read()
+        .replaceAll(/\n {2}/g, ' ')
+        .replace(' /home/operator/.hybridops/', ' /home/operator/.hybridops/'),
+      tty.read().replaceAll(/\n {2}/g, ' '),
+    )
+    const pipe = capture(false)
+    new Progress({environment: {}, stream: pipe.stream}).note(note)
+    assert.equal(pipe.read(), note + '\n')
+
+    const step = capture(true)
+    await new Progress({environment: {NO_COLOR: '1'}, stream: step.stream}).step(
+      `connect ${'x'.repeat(60)}`,
+      async () => {},
+    )
+    assert.ok(widestLine(step.read()) <= 40, step.read())
+    assert.match(step.read(), / ok \(\d\.\ds\)\n$/)
+  })
+})
