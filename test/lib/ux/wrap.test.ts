@@ -107,13 +107,7 @@ describe('progress at a terminal', () => {
     const tty = capture(true)
     new Progress({environment: {NO_COLOR: '1'}, stream: tty.stream}).note(note)
     assert.ok(widestLine(tty.read()) <= 40, tty.read())
-    assert.equal(
-      tty
-        .read()
-        .replaceAll(/\n {2}/g, ' ')
-        .replace(' /home/operator/.hybridops/', ' /home/operator/.hybridops/'),
-      tty.read().replaceAll(/\n {2}/g, ' '),
-    )
+    assert.equal(tty.read().replaceAll(/\s+/g, ''), note.replaceAll(/\s+/g, ''), 'nothing cut')
     const pipe = capture(false)
     new Progress({environment: {}, stream: pipe.stream}).note(note)
     assert.equal(pipe.read(), note + '\n')
