@@ -7,7 +7,7 @@ import {commandReference, readmeWithReference} from '../scripts/readme-commands.
 import {PROJECT_ROOT} from './helpers/cli.js'
 
 describe('README.md', () => {
-  it('has the commands of a fresh machine first: the demo, then .ci/run, which installs what the tests need', async () => {
+  it('has the commands of a fresh machine first: the demo, then .ci/run, which installs what tests need', async () => {
     const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8')
     const firstBlock = readme.slice(readme.indexOf('```sh'), readme.indexOf('```', readme.indexOf('```sh') + 5))
     const commands = firstBlock
