@@ -105,11 +105,12 @@ describe('hyops output at a real terminal of 80 and 100 columns (tmux)', () => {
   }
 
   for (const columns of WIDTHS) {
-    it(`${columns} columns: an error fits, whole, with the evidence directory`, async () => {
-      const at = await prepareRoot(plain, {extraConfig: {PROXMOX_API_PORT: 'not-a-port'}})
+    it(`${columns} columns: a config warning and an error fit, whole`, async () => {
+      const at = await prepareRoot(plain, {extraConfig: {PROXMOX_API_PORT: 'not-a-port', PROXMOX_TYPO: 'x'}})
       const shown = await atTerminal(columns, at, init(at))
       assert.equal(shown.code, 11, shown.text)
       assert.match(shown.text, /Error: .*PROXMOX_API_PORT.*not-a-port/)
+      assert.match(shown.text, /Warning: .* unknown key PROXMOX_TYPO in \[proxmox\] \(ignored; a typo\?\)/)
       assert.ok(words(shown.text).includes(words(at.configFile)) || shown.text.includes('proxmox.conf'), shown.text)
     })
 

@@ -102,9 +102,11 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     const {flags} = this
     const config = await readProxmoxConfig(context.configFile)
     if (!config.exists) await this.writeTemplate(context, flags.bootstrap)
+    // A note, not oclif's warn: wrapped to the terminal's width like every other line on stderr.
     for (const unknown of config.unknown)
-      this.warn(
-        `${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] (ignored; a typo?)`,
+      this.note(
+        `Warning: ${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] ` +
+          '(ignored; a typo?)',
       )
     const {inputs, route} = await applySshConfig(
       resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags}),
