@@ -196,8 +196,12 @@ export {
 } from './ux/prompts.js'
 export type {PromptStreams} from './ux/prompts.js'
 export {renderSummary, summaryColor} from './ux/summary.js'
-export type {Summary, SummaryPath, SummaryRenderOptions, SummaryRow} from './ux/summary.js'
+export type {Summary, SummaryPath, SummaryRenderOptions, SummaryRow, SummaryWarning} from './ux/summary.js'
 export {canPrompt, fancyOutput, printable} from './ux/terminal.js'
+export {layoutColumns} from './ux/columns.js'
+export type {ColumnOptions, ColumnRow} from './ux/columns.js'
+export {messageFor, outputWidth, STABLE_WIDTH, widestLine, wrappedFor, wrapText} from './ux/wrap.js'
+export type {WidthStream} from './ux/wrap.js'
 
 // oclif's own pieces a provider's command and hooks use, from the CLI's copy of @oclif/core:
 // a plugin installed with `hyops plugins install` finds only `hyops`, never an @oclif/core of its own

@@ -74,3 +74,11 @@ export async function tempDir(prefix = 'hyops-test-'): Promise<string> {
 export async function cleanupTempDirs(): Promise<void> {
   await Promise.all(made.splice(0).map((dir) => rm(dir, {force: true, recursive: true})))
 }
+
+/**
+ * Output laid out for a width (80 columns when piped) read as running text: every line break
+ * with the indentation after it becomes one space, so a phrase can be matched wherever it wrapped.
+ */
+export function unwrapped(text: string): string {
+  return text.replaceAll(/\n+ +/g, ' ')
+}

@@ -21,8 +21,16 @@ export class TerminalSession {
     private readonly config: string,
   ) {}
 
-  /** Starts `argv` in a 160x50 pane with exactly `env` (nothing inherited); the pane stays after exit. */
-  static async start(argv: string[], env: Record<string, string>, dir: string): Promise<TerminalSession> {
+  /**
+   * Starts `argv` in a pane of `size` (160x50 by default) with exactly `env` (nothing inherited);
+   * the pane stays after exit.
+   */
+  static async start(
+    argv: string[],
+    env: Record<string, string>,
+    dir: string,
+    size: {columns: number; rows: number} = {columns: 160, rows: 50},
+  ): Promise<TerminalSession> {
     const config = join(dir, 'tmux.conf')
     await writeFile(config, 'set -g remain-on-exit on\nset -g history-limit 20000\nset -g status off\n')
     // A socket in the test's temp dir: no clash with other servers, removed with the dir.
@@ -40,7 +48,7 @@ export class TerminalSession {
       `; printf '\\n[e2e-exit:%s]\\n' "$?"`,
     ].join(' ')
     const session = new TerminalSession(socket, config)
-    await session.tmux('new-session', '-d', '-s', 'e2e', '-x', '160', '-y', '50', command)
+    await session.tmux('new-session', '-d', '-s', 'e2e', '-x', String(size.columns), '-y', String(size.rows), command)
     return session
   }
 
@@ -53,6 +61,11 @@ export class TerminalSession {
   /** Everything in the pane, scrollback included, wrapped lines joined. */
   async screen(): Promise<string> {
     return this.tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'e2e')
+  }
+
+  /** Everything in the pane, scrollback included, one line per screen row (nothing joined). */
+  async rows(): Promise<string> {
+    return this.tmux('capture-pane', '-p', '-S', '-', '-t', 'e2e')
   }
 
   /** Types text literally. */

@@ -16,6 +16,7 @@ import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/outputs/summary.j
 import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.js'
 import {Progress} from '../../lib/ux/progress.js'
 import {renderSummary, summaryColor} from '../../lib/ux/summary.js'
+import {outputWidth} from '../../lib/ux/wrap.js'
 
 /** `--enable-snippets` (the offered storage) or `--snippets-storage STORAGE` (that one, enabling it too). */
 function enableSnippetsOption(enable: boolean, storage: string | undefined): string | true | undefined {
@@ -135,9 +136,11 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     const {flags} = this
     const config = await readProxmoxConfig(context.configFile)
     if (!config.exists) await this.writeTemplate(context, flags.bootstrap)
+    // A note, not oclif's warn: wrapped to the terminal's width like every other line on stderr.
     for (const unknown of config.unknown)
-      this.warn(
-        `${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] (ignored; a typo?)`,
+      this.note(
+        `Warning: ${context.configFile} line ${unknown.line}: unknown key ${unknown.name} in [proxmox] ` +
+          '(ignored; a typo?)',
       )
     const {inputs, route} = await applySshConfig(
       resolveProxmoxInputs({allowPlaceholderHost: false, config, configPath: context.configFile, flags}),
@@ -161,7 +164,8 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
         writeMarker: (marker) => this.writeMarker(context, marker),
       }),
     ).run()
-    if (!this.jsonEnabled()) this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor()}).trimEnd())
+    if (!this.jsonEnabled())
+      this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor(), width: outputWidth()}).trimEnd())
     return proxmoxResult(outcome)
   }
 

@@ -5,6 +5,7 @@ import {describeError, ExitCode, HyopsError} from '../../lib/errors.js'
 import {collectCheckTargets} from '../../lib/hooks/check-targets.js'
 import {collectInitTargets} from '../../lib/hooks/init-targets.js'
 import {readMarkers, type MarkerReading} from '../../lib/readiness/marker.js'
+import {outputWidth, wrapText} from '../../lib/ux/wrap.js'
 
 export interface InitStatusResult {
   root: string
@@ -66,14 +67,17 @@ export default class InitStatus extends VaultCommand<typeof InitStatus> {
 
     const missing = installed.filter((info) => !readings.some((r) => r.target === info.target))
     const checks = this.flags.check ? await this.liveChecks(readings) : undefined
+    // Each line wrapped to the terminal (80 columns when piped), its continuation indented.
+    const width = outputWidth()
+    const print = (text: string, first = '', indent = '  ') => this.log(wrapText(text, width, first, indent).join('\n'))
     for (const [i, reading] of readings.entries()) {
-      this.log(describe(reading))
-      for (const w of warningsOf(reading)) this.log(`  warning: ${w.message} (fix: ${w.fix})`)
+      print(describe(reading))
+      for (const w of warningsOf(reading)) print(`${w.message} (fix: ${w.fix})`, '  warning: ', '    ')
       const check = checks?.[i]
-      if (check) this.log(`  check: ${check.ok ? 'ok' : `FAILED (exit ${check.exit_code})`}: ${check.message}`)
+      if (check) print(`${check.ok ? 'ok' : `FAILED (exit ${check.exit_code})`}: ${check.message}`, '  check: ', '    ')
     }
 
-    for (const info of missing) this.log(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
+    for (const info of missing) print(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
     const failed = checks?.find((c) => !c.ok)
     if (failed) process.exitCode = failed.exit_code
     const entries = [

@@ -5,6 +5,7 @@ import {stoppingOn} from './interrupt.js'
 import {guardOutputStreams, isOutputFailure, outputFailed, reportOutputFailure, writeLine} from './output-failure.js'
 import {RuntimeLayout} from '../runtime/layout.js'
 import {resolveRuntimeRoot, type ResolvedRoot} from '../runtime/root.js'
+import {messageFor, wrappedFor} from '../ux/wrap.js'
 import {rootFlags} from './flags.js'
 
 export type HyopsFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -54,7 +55,7 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
 
   /** Prints to stderr, so stdout stays clean for results and `--json`. */
   protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(message + '\n')
+    if (!this.jsonEnabled()) process.stderr.write(messageFor(process.stderr, message))
   }
 
   /**
@@ -85,8 +86,10 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
 
     // A written config template is the contract's planned stop (exit 10), not a failure: stdout
     // already says which file was written and what to do next.
-    if (!isTemplateWritten(error)) writeLine(`Error: ${hint ? `${message} (${hint})` : message}`)
-    if (this.evidenceDir) writeLine(`Evidence: ${this.evidenceDir}`)
+    // At a terminal the line is wrapped to its width; piped, it stays one line.
+    if (!isTemplateWritten(error))
+      writeLine(wrappedFor(process.stderr, `Error: ${hint ? `${message} (${hint})` : message}`))
+    if (this.evidenceDir) writeLine(wrappedFor(process.stderr, `Evidence: ${this.evidenceDir}`))
     if (process.env.HYOPS_DEBUG && error instanceof Error && error.stack) writeLine(error.stack)
   }
 }

@@ -15,6 +15,7 @@ import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
 import {suspendScreen} from '../ux/screen.js'
 import {canPrompt} from '../ux/terminal.js'
+import {wrappedFor} from '../ux/wrap.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
 import {HyopsCommand, type HyopsFlags} from './hyops-command.js'
@@ -130,7 +131,10 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       const kept = await withinGrace(stop(), SIGNAL_GRACE_MS)
       suspendScreen()
       writeLine(
-        `Interrupted by ${signal}: ${kept ?? `the steps after the signal ran past ${SIGNAL_GRACE_MS / 1000} s`}`,
+        wrappedFor(
+          process.stderr,
+          `Interrupted by ${signal}: ${kept ?? `the steps after the signal ran past ${SIGNAL_GRACE_MS / 1000} s`}`,
+        ),
       )
       await exitOnSignal(signal)
     })

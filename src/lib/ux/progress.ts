@@ -1,5 +1,6 @@
 import {claimScreen, writeLines, type ScreenActivity} from './screen.js'
 import {fancyOutput, printable} from './terminal.js'
+import {messageFor, outputWidth, wrapText} from './wrap.js'
 
 /**
  * How progress is shown: `fancy` (a spinner with elapsed time, then ✔/✖ and the duration),
@@ -112,10 +113,13 @@ export class Progress {
     }
   }
 
-  /** Prints a line of information between (or during) steps; nothing in silent mode. */
+  /**
+   * Prints a line of information between (or during) steps, wrapped to the terminal's width
+   * (the lines after the first indented), one line when piped; nothing in silent mode.
+   */
   note(message: string): void {
     if (this.mode === 'silent') return
-    writeLines(this.stream, printable(message))
+    writeLines(this.stream, messageFor(this.stream, printable(message)))
   }
 }
 
@@ -151,7 +155,11 @@ class SpinnerLine implements StepView {
   finish(ok: boolean, durationMs: number): void {
     this.stop()
     const mark = ok ? GREEN('✔') : RED('✖')
-    this.stream.write(`${CLEAR_LINE}${mark} ${this.fit(this.label, 12)} ${DIM(`(${formatDuration(durationMs)})`)}\n`)
+    // The finished line is not redrawn, so it may take several lines: the label is wrapped, not cut.
+    const duration = `(${formatDuration(durationMs)})`
+    const lines = wrapText(`${this.label} ${duration}`, outputWidth(this.stream), '  ')
+    const text = lines.join('\n').slice(2, -duration.length) + DIM(duration)
+    this.stream.write(`${CLEAR_LINE}${mark} ${text}\n`)
   }
 
   private draw(): void {
@@ -166,12 +174,15 @@ class SpinnerLine implements StepView {
     this.timer = undefined
   }
 
-  /** A line that wraps cannot be redrawn in place, so long labels are cut to the terminal width. */
+  /** A line that wraps cannot be redrawn in place, so while it spins a long label is cut to the terminal width. */
   private fit(text: string, reserve: number): string {
-    const room = (this.stream.columns ?? 80) - reserve
+    const room = outputWidth(this.stream) - reserve
     return text.length <= room ? text : text.slice(0, Math.max(1, room - 1)) + '…'
   }
 }
+
+/** The widest outcome a plain line ends with: ` failed (59m59s)`. */
+const OUTCOME_ROOM = 16
 
 /** `[hyops] <label> ...` when the step starts, ` ok (0.4s)` on the same line when it ends. */
 class PlainLine implements StepView {
@@ -187,7 +198,7 @@ class PlainLine implements StepView {
     if (this.started) return
     this.started = true
     this.open = true
-    this.stream.write(`[hyops] ${this.label} ...`)
+    this.stream.write(this.heading())
   }
 
   suspend(): void {
@@ -199,7 +210,13 @@ class PlainLine implements StepView {
   finish(ok: boolean, durationMs: number): void {
     const outcome = `${ok ? 'ok' : 'failed'} (${formatDuration(durationMs)})\n`
     // Something was printed inside the step: repeat the label so the outcome line stands alone.
-    this.stream.write(this.open ? ` ${outcome}` : `[hyops] ${this.label} ... ${outcome}`)
+    this.stream.write(this.open ? ` ${outcome}` : `${this.heading()} ${outcome}`)
     this.open = false
+  }
+
+  /** `[hyops] <label> ...`, at a terminal wrapped so that the outcome still fits on its last line. */
+  private heading(): string {
+    if (!this.stream.isTTY) return `[hyops] ${this.label} ...`
+    return wrapText(`${this.label} ...`, outputWidth(this.stream) - OUTCOME_ROOM, '[hyops] ', '        ').join('\n')
   }
 }

@@ -1,4 +1,6 @@
+import {layoutColumns} from './columns.js'
 import {fancyOutput, printable} from './terminal.js'
+import {STABLE_WIDTH, wrapText} from './wrap.js'
 
 /** One line of the summary: what, its value, and where the value came from. */
 export interface SummaryRow {
@@ -23,11 +25,24 @@ export interface Summary {
   paths?: SummaryPath[]
   /** The heading above the paths; `Files written:` by default. */
   pathsTitle?: string
+  /**
+   * What will break later though the run succeeded: printed once, in a `Warnings:` block
+   * after the rows, each with its fix.
+   */
+  warnings?: SummaryWarning[]
+}
+
+/** A warning of the summary, and how to fix it. */
+export interface SummaryWarning {
+  message: string
+  fix?: string
 }
 
 export interface SummaryRenderOptions {
   /** ANSI colour (bold title, coloured sources); off by default. See `summaryColor`. */
   color?: boolean
+  /** The widest a line may be (see `outputWidth`); `STABLE_WIDTH` by default. */
+  width?: number
 }
 
 /** Whether a summary printed on `stream` may be coloured: a TTY, no NO_COLOR, not TERM=dumb. */
@@ -44,44 +59,46 @@ const YELLOW = (text: string) => `\u001B[33m${text}\u001B[39m`
 const DIM = (text: string) => `\u001B[2m${text}\u001B[22m`
 
 /**
- * The summary as plain text in aligned columns (label, value, source), then the paths
- * written, ending with a newline. Values from a remote host are made printable, so a
- * hostile answer cannot move the cursor. Colour only when `options.color` is true.
+ * The summary as plain text, no line wider than `options.width`: the rows in aligned
+ * columns (label, value, source; see `layoutColumns`), the warnings, then the paths written,
+ * ending with a newline. Values are wrapped, never cut. Values from a remote host are made
+ * printable, so a hostile answer cannot move the cursor. Colour only when `options.color` is true.
  */
 export function renderSummary(summary: Summary, options: SummaryRenderOptions = {}): string {
   const color = options.color ?? false
+  const width = options.width ?? STABLE_WIDTH
+  const heading = (text: string) => (color ? BOLD(text) : text)
   const lines: string[] = []
-  if (summary.title) lines.push(color ? BOLD(printable(summary.title)) : printable(summary.title), '')
+  if (summary.title) lines.push(...wrapText(printable(summary.title), width).map(heading), '')
 
   const rows = summary.rows.map((row) => ({
     label: printable(row.label),
-    source: row.source === undefined ? '' : printable(row.source),
+    source: row.source === undefined ? undefined : printable(row.source),
     value: row.value === undefined || row.value === '' ? '-' : printable(String(row.value)),
   }))
-  const labelWidth = Math.max(0, ...rows.map((row) => row.label.length))
-  // Only rows with a source line up a third column; a long value without one must not widen it.
-  const valueWidth = Math.max(0, ...rows.filter((row) => row.source !== '').map((row) => row.value.length))
-  for (const row of rows) {
-    const source = row.source ? `  ${color ? paintSource(row.source) : row.source}` : ''
-    lines.push(
-      `  ${row.label.padEnd(labelWidth)}  ${row.source ? row.value.padEnd(valueWidth) : row.value}${source}`.trimEnd(),
-    )
+  lines.push(...layoutColumns(rows, {paint: color ? paintSource : undefined, width}))
+
+  const warnings = summary.warnings ?? []
+  if (warnings.length > 0) {
+    if (lines.length > 0) lines.push('')
+    lines.push(heading(warnings.length === 1 ? 'Warning:' : 'Warnings:'))
+    for (const warning of warnings) {
+      lines.push(...wrapText(printable(warning.message), width, '  - ', '    '))
+      if (warning.fix) lines.push(...wrapText(printable(warning.fix), width, '    fix: ', '      '))
+    }
   }
 
-  const paths = (summary.paths ?? []).map((entry) => ({label: printable(entry.label), path: printable(entry.path)}))
+  const paths = (summary.paths ?? []).map((entry) => ({label: printable(entry.label), value: printable(entry.path)}))
   if (paths.length > 0) {
     if (lines.length > 0) lines.push('')
-    const heading = summary.pathsTitle ?? 'Files written:'
-    lines.push(color ? BOLD(heading) : heading)
-    const pathLabelWidth = Math.max(...paths.map((entry) => entry.label.length))
-    for (const entry of paths) lines.push(`  ${entry.label.padEnd(pathLabelWidth)}  ${entry.path}`)
+    lines.push(heading(summary.pathsTitle ?? 'Files written:'), ...layoutColumns(paths, {width}))
   }
 
   return lines.join('\n') + '\n'
 }
 
-function paintSource(source: string): string {
-  if (source === 'detected') return GREEN(source)
-  if (source === 'fallback') return YELLOW(source)
-  return DIM(source)
+function paintSource(piece: string, source: string): string {
+  if (source === 'detected') return GREEN(piece)
+  if (source === 'fallback') return YELLOW(piece)
+  return DIM(piece)
 }

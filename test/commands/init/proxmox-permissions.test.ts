@@ -9,7 +9,7 @@ import {after, before, describe, it} from 'node:test'
 import {TELMATE_MINIMUM} from '../../../src/lib/proxmox/permissions/profiles.js'
 import {legacyGrants, startPveSim, type PveSim, type SimProfile} from '../../fixtures/pve-sim/index.js'
 import {effectivePermissions, privilegesAt} from '../../fixtures/pve-sim/lib/permissions.mjs'
-import {cleanupTempDirs, runCli, type CliRun} from '../../helpers/cli.js'
+import {cleanupTempDirs, runCli, unwrapped, type CliRun} from '../../helpers/cli.js'
 import {initProxmox, prepareRoot, readMarkerJson, type ProxmoxRoot} from '../../helpers/proxmox-env.js'
 
 const NO_STACK = /\n\s+at \S/
@@ -58,7 +58,8 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       const again = await hostCallsOf(sim, () => initProxmox(at, ['--bootstrap']))
       assert.equal(again.run.code, 0, again.run.stderr)
       assert.ok(again.calls.length <= 1, `re-run: ${again.calls.join('; ')}`)
-      assert.match(again.run.stdout, /Privileges\s+terraform profile, \d+ privileges \(role HyopsAutomation in place/)
+      assert.match(again.run.stdout, /Privileges\s+terraform profile, \d+ privileges\s+verified on \d+ paths\n/)
+      assert.match(again.run.stdout, /\n\s+Role\s+HyopsAutomation\s+in place\n/)
       const rotation = await hostCallsOf(sim, () => initProxmox(at, ['--force']))
       assert.equal(rotation.run.code, 0, rotation.run.stderr)
       assert.ok(rotation.calls.length <= 3, `rotation: ${rotation.calls.join('; ')}`)
@@ -74,10 +75,13 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       })
       const check = await statusCheck(at)
       assert.equal(check.code, 21, check.stdout + check.stderr)
-      assert.match(check.stdout, /check: FAILED \(exit 21\): token \S+ lacks Sys\.Modify on \/.*terraform profile/)
+      assert.match(
+        unwrapped(check.stdout),
+        /check: FAILED \(exit 21\): token \S+ lacks Sys\.Modify on \/.*terraform profile/,
+      )
       const repaired = await initProxmox(at, ['--bootstrap'])
       assert.equal(repaired.code, 0, repaired.stderr)
-      assert.match(repaired.stdout, /role HyopsAutomation brought up to date/)
+      assert.match(repaired.stdout, /Role\s+HyopsAutomation\s+brought up to date/)
       assert.equal((await statusCheck(at)).code, 0)
     })
 

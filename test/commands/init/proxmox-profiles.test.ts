@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {startPveSim, type PveSim, type SimProfile, type SimState} from '../../fixtures/pve-sim/index.js'
-import {cleanupTempDirs, runCli, tempDir, type CliRun} from '../../helpers/cli.js'
+import {cleanupTempDirs, runCli, tempDir, unwrapped, type CliRun} from '../../helpers/cli.js'
 import {
   apiStatus,
   freshTokenName,
@@ -101,14 +101,14 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const) {
       const status = await runCli(['init', 'status', '--root', at.root], {env: {HOME: at.home}})
       assert.equal(status.code, 0, status.stderr)
       assert.match(
-        status.stdout,
-        /proxmox: ready .*\n {2}warning: no storage of node pve1 has the content type snippets/,
+        unwrapped(status.stdout),
+        /proxmox: ready .* warning: no storage of node pve1 has the content type snippets/,
       )
 
       const from = (await sim.execLog()).length
       const again = await initProxmox(at)
       assert.equal(again.code, 0, again.stderr)
-      assert.match(again.stdout, /Warning .*no storage of node pve1 has the content type snippets/)
+      assert.match(unwrapped(again.stdout), /Warning: - no storage of node pve1 has the content type snippets/)
       assert.deepEqual(tokenChanges((await sim.execLog()).slice(from)), [])
       assert.equal((await readMarkerJson(at))?.token?.action, 'kept')
       assert.equal((await readTfvars(at)).values.proxmox_token_secret, secret)

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
-import {CLI, cleanupTempDirs, tempDir} from '../../helpers/cli.js'
+import {cleanupTempDirs, CLI, tempDir, unwrapped} from '../../helpers/cli.js'
 import {TerminalSession} from '../../helpers/terminal.js'
 import type {CliRun} from '../../helpers/cli.js'
 import {
@@ -225,7 +225,7 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
       /skipped env "c": cannot read credentials\/proxmox\.credentials\.tfvars \(it is a directory, not a regular file/,
       'without --force the siblings are read',
     )
-    assert.match(dry.stdout, /reuse the working secret of \S+ from the env "a"/)
+    assert.match(unwrapped(dry.stdout), /reuse the working secret of \S+ from the env "a"/)
 
     const from = (await sim.execLog()).length
     const run = await initProxmox(b, ['--force', '--non-interactive'])
@@ -359,7 +359,8 @@ describe('hyops init proxmox: token reuse at a terminal', () => {
     )
     try {
       const {code, screen} = await pane.answerUntilExit(answers.map(([when, ...keys]) => ({keys, when})))
-      return {code, screen}
+      // Messages are wrapped to the pane's width: match them as running text.
+      return {code, screen: unwrapped(screen)}
     } finally {
       await pane.kill()
     }

@@ -3,7 +3,7 @@ import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {cleanupTempDirs, runCli, tempDir} from '../../helpers/cli.js'
+import {cleanupTempDirs, runCli, tempDir, unwrapped} from '../../helpers/cli.js'
 
 after(cleanupTempDirs)
 
@@ -31,7 +31,12 @@ describe('hyops init status', () => {
     await writeFile(join(root, 'meta', 'broken.ready.json'), '{not json')
     const run = await runCli(['init', 'status', '--root', root])
     assert.equal(run.code, 0, run.stderr)
-    assert.deepEqual(run.stdout.trim().split('\n'), [
+    // Each target on one line, wrapped at 80 columns when piped (a long path goes on the next line).
+    assert.ok(
+      run.stdout.split('\n').every((line) => line.length <= 80),
+      run.stdout,
+    )
+    assert.deepEqual(unwrapped(run.stdout.trim()).split('\n'), [
       `broken: unreadable (not valid JSON) (${join(root, 'meta', 'broken.ready.json')})`,
       'proxmox: ready (run_id=init-proxmox-1, generated_at=2026-11-25T10:00:00Z)',
     ])

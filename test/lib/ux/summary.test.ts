@@ -93,3 +93,57 @@ describe('summary', () => {
     assert.equal(text.split('\n')[0], '  Host    root@h:22  config')
   })
 })
+
+describe('summary laid out for a width', () => {
+  const long: Summary = {
+    ...summary,
+    paths: [
+      {label: 'evidence', path: '/home/operator/.hybridops/logs/init/proxmox/init-proxmox-20261207T003031Z-03d3bdc5'},
+    ],
+    warnings: [
+      {
+        fix: 're-run with --enable-snippets, or on the host: pvesm set local --content iso,vztmpl,backup,snippets',
+        message: 'no storage of node pve1 has the content type snippets: cloud-init snippet uploads will fail',
+      },
+    ],
+  }
+
+  it('fits every width from 40 to 160, values and warnings whole once the lines are joined', () => {
+    for (let width = 40; width <= 160; width++) {
+      const text = renderSummary(long, {width})
+      const lines = text.trimEnd().split('\n')
+      assert.ok(
+        lines.every((line) => line.length <= width),
+        `${width}:\n${text}`,
+      )
+      const words = text.replaceAll(/\s+/g, ' ')
+      assert.equal(words.split(long.warnings![0].message).length - 1, 1, `${width}: the warning once`)
+      assert.ok(words.includes(long.warnings![0].fix!), `${width}: the fix`)
+      const joined = text.replaceAll(/\n\s+/g, '')
+      assert.ok(joined.includes(long.paths![0].path), `${width}: the path whole`)
+      assert.ok(joined.includes('https://10.0.0.5:8006/api2/json'), `${width}: the URL whole`)
+    }
+  })
+
+  it('says the warnings in a block after the rows, each once, with its fix', () => {
+    const text = renderSummary(long, {width: 80})
+    const block = text.slice(text.indexOf('Warning:'), text.indexOf('Files written:'))
+    assert.equal(
+      block,
+      [
+        'Warning:',
+        '  - no storage of node pve1 has the content type snippets: cloud-init snippet',
+        '    uploads will fail',
+        '    fix: re-run with --enable-snippets, or on the host: pvesm set local',
+        '      --content iso,vztmpl,backup,snippets',
+        '',
+        '',
+      ].join('\n'),
+    )
+    assert.ok(text.indexOf('Warning:') > text.indexOf('HTTP bind'), 'after the rows')
+  })
+
+  it('is 80 columns wide unless told otherwise (a pipe or a file)', () => {
+    assert.equal(renderSummary(long), renderSummary(long, {width: 80}))
+  })
+})

@@ -428,7 +428,6 @@ export class ProxmoxInitRun {
       tokenAction: this.tokenAction,
       written,
     })
-    for (const warning of report.outcome.warnings ?? []) io.note(`Warning: ${warning.message}; fix: ${warning.fix}`)
     await this.step('write readiness marker', () => io.writeMarker(report.marker))
     written.push(paths.marker)
     await evidence.record({outcome: report.evidence})

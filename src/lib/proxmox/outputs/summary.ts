@@ -57,10 +57,10 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
       {label: 'Storage (ISO)', source: runtime?.storageIsoSource, value: runtime?.storageIso},
       {label: 'Storage (snippets)', source: runtime?.storageSnippetsSource, value: runtime?.storageSnippets},
       {label: 'Bridge', source: runtime?.bridgeSource, value: runtime?.bridge},
-      ...(outcome.warnings ?? []).map((w) => ({label: 'Warning', source: `fix: ${w.fix}`, value: w.message})),
     ],
     pathsTitle: 'Files:',
     title: 'Proxmox is ready for automation.',
+    warnings: outcome.warnings,
   }
 }
 
@@ -70,17 +70,20 @@ const ROLE_ACTIONS: Record<string, string> = {
   updated: 'brought up to date',
 }
 
-/** The profile proved, where, and what happened to the role and the old grants. */
+/**
+ * The profile proved and where (the full lists are in --json, the marker and the evidence),
+ * the role, the privileges this version lacks, and the old grants replaced.
+ */
 function permissionRows(p: ProxmoxInitOutcome['permissions']): Summary['rows'] {
   if (!p) return []
-  const role = `role ${p.role}${p.roleAction ? ` ${ROLE_ACTIONS[p.roleAction]}` : ''}`
-  const skipped = p.skipped.length > 0 ? `; not on this version: ${p.skipped.join(', ')}` : ''
   return [
     {
       label: 'Privileges',
-      source: `verified on ${p.paths.join(', ')}`,
-      value: `${p.profile} profile, ${p.privileges.length} privileges (${role}${skipped})`,
+      source: `verified on ${p.paths.length} path${p.paths.length === 1 ? '' : 's'}`,
+      value: `${p.profile} profile, ${p.privileges.length} privileges`,
     },
+    {label: 'Role', source: p.roleAction ? ROLE_ACTIONS[p.roleAction] : undefined, value: p.role},
+    ...(p.skipped.length > 0 ? [{label: 'Skipped', source: 'not on this version', value: p.skipped.join(', ')}] : []),
     ...(p.legacyRemoved && p.legacyRemoved.length > 0
       ? [{label: 'Old grants', source: `replaced by ${p.role}`, value: `removed ${p.legacyRemoved.join(' ')}`}]
       : []),
