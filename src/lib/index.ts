@@ -15,6 +15,7 @@ export * from './command/vault-command.js'
 export * from './hooks/events.js'
 export * from './hooks/init-targets.js'
 export * from './hooks/check-targets.js'
+export * from './hooks/revoke-targets.js'
 
 // Credentials as a tool's environment (hyops env / exec): the hyops:env-formats hook and its helpers
 export * from './env/ca-bundle.js'
@@ -25,6 +26,7 @@ export {parseTfvars, TfvarsParseError} from './proxmox/outputs/tfvars.js'
 
 // Runtime root, layout, safe writing (HCL strings for credentials tfvars), evidence, locks
 export * from './readiness/marker.js'
+export * from './runtime/clock.js'
 export * from './runtime/config-template.js'
 export * from './runtime/evidence.js'
 export * from './runtime/hcl-string.js'

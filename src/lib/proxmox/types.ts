@@ -44,6 +44,8 @@ export interface ProxmoxInputs {
   tokenPrivsep: boolean
   /** TOKEN_EXPIRE: days a new token lives; 0 = never. */
   tokenExpireDays: number
+  /** TOKEN_RENEW_DAYS: a token hyops made that expires within this many days is renewed. */
+  tokenRenewDays: number
   /** TOKEN_COMMENT: the comment of a new token. */
   tokenComment: string
   /** Where each field came from, by field name. */

@@ -3,8 +3,11 @@ import {readdir, readFile} from 'node:fs/promises'
 import {RuntimeLayout} from '../runtime/layout.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
 
-/** `ready` only when every promised output was written and vault persistence completed. */
-export type ReadinessStatus = 'ready' | 'not_ready' | 'failed'
+/**
+ * `ready` only when every promised output was written and vault persistence completed; `revoked` once
+ * `hyops revoke` took the access back (the marker then says what was removed and when).
+ */
+export type ReadinessStatus = 'ready' | 'not_ready' | 'failed' | 'revoked'
 
 /** `<root>/meta/<target>.ready.json`. Targets add their own fields beside these. */
 export interface ReadinessMarker {

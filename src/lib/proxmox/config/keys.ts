@@ -429,6 +429,22 @@ export const CONFIG_KEYS = [
     template: {value: '0', commented: true, comment: ['Days a new token lives; 0 = it never expires.']},
   },
   {
+    key: 'TOKEN_RENEW_DAYS',
+    field: 'tokenRenewDays',
+    aliases: [],
+    env: 'HYOPS_PROXMOX_TOKEN_RENEW_DAYS',
+    flag: 'token-renew-days',
+    kind: 'days',
+    default: '14',
+    annex: false,
+    description: 'Renew a token hyops made when it expires within this many days (0: only once expired)',
+    template: {
+      value: '14',
+      commented: true,
+      comment: ['A token hyops made that expires within this many days is renewed by the next run.'],
+    },
+  },
+  {
     key: 'TOKEN_COMMENT',
     field: 'tokenComment',
     aliases: [],

@@ -357,6 +357,7 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
     tlsSkip: take('TLS_SKIP', checkBool) as boolean,
     tokenComment: take('TOKEN_COMMENT', checkComment) as string,
     tokenExpireDays: take('TOKEN_EXPIRE', checkDays) as number,
+    tokenRenewDays: take('TOKEN_RENEW_DAYS', checkDays) as number,
     tokenId: `${userFq}!${tokenName}`,
     tokenName,
     tokenPrivsep: take('TOKEN_PRIVSEP', checkBool) as boolean,
