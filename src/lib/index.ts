@@ -26,6 +26,7 @@ export {parseTfvars, TfvarsParseError} from './proxmox/outputs/tfvars.js'
 
 // Runtime root, layout, safe writing (HCL strings for credentials tfvars), evidence, locks
 export * from './readiness/marker.js'
+export * from './readiness/token-expiry.js'
 export * from './runtime/clock.js'
 export * from './runtime/config-template.js'
 export * from './runtime/evidence.js'

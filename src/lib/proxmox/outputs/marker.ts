@@ -1,6 +1,6 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
 import type {ProxmoxInitOutcome} from '../init/run-state.js'
-import {expiryFields} from '../lifetime/expiry.js'
+import {expiryFields} from '../../readiness/token-expiry.js'
 import type {ApiIpSource, ClusterNodeInfo, DiscoverySource, RunWarning, RuntimeDiscovery} from '../types.js'
 
 /** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
