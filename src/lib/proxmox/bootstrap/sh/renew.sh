@@ -8,7 +8,7 @@
 # (dpkg-query is a small C program: no Perl start-up, unlike 'pveversion -v'). Unknown: no.
 regenerate_supported() {
   local version rest major minor
-  version=$(dpkg-query -W -f='${Version}' libpve-access-control 2>/dev/null) || return 1
+  version=$(dpkg-query -W -f '${Version}' libpve-access-control 2>/dev/null) || return 1
   major=${version%%.*} rest=${version#*.}
   minor=${rest%%[.-]*}
   case $major$minor in '' | *[!0-9]*) return 1 ;; esac
