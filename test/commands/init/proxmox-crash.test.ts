@@ -1,9 +1,10 @@
 // The crash test: `hyops init proxmox` stopped with SIGKILL, SIGINT and SIGTERM at each step boundary of a first
-// run, a --force run and a renewal (remove + add, and in place on 9.1), and `hyops revoke` before each removal. The simulated host pauses at the named step
-// (state.faults.pauses) so the signal lands exactly there. After each stop: a token the host made has its
-// secret in the vault or the 0600 credentials file; the marker says `ready` only if the credentials on disk
-// work against the host; a stopped SIGINT/SIGTERM run printed one line and released the lock; and a re-run
-// without --force completes without rotating whenever the secret was received. Prints the tally.
+// run, a --force run and a renewal (remove + add, and in place on 9.1), and `hyops revoke` before each removal.
+// The simulated host pauses at the named step (state.faults.pauses) so the signal lands exactly there. After each
+// stop: a token the host made has its secret in the vault or the 0600 credentials file; the marker says `ready`
+// only if the credentials on disk work against the host; a stopped SIGINT/SIGTERM run printed one line and
+// released the lock; and a re-run without --force completes without rotating whenever the secret was received
+// (a second revoke finishes the revoke). Prints the tally.
 import assert from 'node:assert/strict'
 import type {ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
