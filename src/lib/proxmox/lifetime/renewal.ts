@@ -5,8 +5,8 @@ import type {ReadinessMarker} from '../../readiness/marker.js'
 import {expiryState, type ExpiryState, markerExpire, renewBefore} from '../../readiness/token-expiry.js'
 import type {Clock} from '../../runtime/clock.js'
 import {unixSeconds} from '../../runtime/clock.js'
-import type {ProxmoxMarkerToken, TokenAction} from '../outputs/marker.js'
-import type {ProxmoxInputs} from '../types.js'
+import type {ProxmoxMarkerToken} from '../outputs/marker.js'
+import type {ProxmoxInputs, TokenAction} from '../types.js'
 
 /** What a run knows about renewal before it reaches the host. */
 export interface RenewalPlan {

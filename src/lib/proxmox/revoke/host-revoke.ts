@@ -5,7 +5,8 @@ import {PassThrough} from 'node:stream'
 
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {SshSession} from '../../ssh/connection.js'
-import {checkSudo, LineReader, newFrame, parseFramedLine, summarizeStderr} from '../bootstrap/run.js'
+import {LineReader, newFrame, parseFramedLine} from '../bootstrap/framing.js'
+import {checkSudo, summarizeStderr} from '../bootstrap/stderr.js'
 import {revokeInvocation, type RevokeScriptRequest} from './script.js'
 
 /** What the host removed (each true only once the host said so). */

@@ -13,9 +13,9 @@ import {SUDO_BOOTSTRAP_COMMAND} from '../bootstrap/script.js'
  * REVOKE_EXTRA_STEPS.
  */
 export const REVOKE_PIECES = [
-  '../bootstrap/lib.sh',
-  '../bootstrap/hoststate.sh',
-  '../bootstrap/usercfg.sh',
+  '../bootstrap/sh/lib.sh',
+  '../bootstrap/sh/hoststate.sh',
+  '../bootstrap/sh/usercfg.sh',
   '../bootstrap/sh/revoke.sh',
   '../bootstrap/sh/revoke-main.sh',
 ] as const

@@ -6,7 +6,7 @@ import type {CheckAnswer, CheckRequest, CheckTarget} from '../../hooks/check-tar
 import {systemClock} from '../../runtime/clock.js'
 import {describeExpiry, expiryState, markerExpire, markerRenewDays} from '../../readiness/token-expiry.js'
 import {readProxmoxCredentials, type TfvarsValue} from '../env/credentials.js'
-import {validateProxmoxToken} from '../init/validation.js'
+import {validateProxmoxToken} from '../api/validation.js'
 import type {ProxmoxMarkerPermissions} from '../outputs/marker.js'
 import {DEFAULT_PRIVILEGE_PROFILE, DEFAULT_ROLE_NAME, profilePrivileges} from '../permissions/profiles.js'
 
