@@ -118,6 +118,12 @@ export interface RuntimeDiscovery {
   bridgeSource: DiscoverySource
   /** Whether the token existed on the host when the script looked. */
   tokenExisted: boolean
+  /** The token's expiry in user.cfg when the script looked (Unix seconds, 0 = never), before any change. */
+  tokenExpire?: number
+  /** The script renewed the token (it was inside the renewal window or expired). */
+  tokenRenewed?: boolean
+  /** The script made the API user in this run. */
+  userCreated?: boolean
   /** Only when the script created or rotated the token. Never log it. */
   tokenSecret?: string
   /** The cluster CA (PEM), read when verified TLS is wanted without TLS_CA_FILE. */

@@ -3,6 +3,7 @@
 // `ProxmoxInitIo`: the command passes `proxmoxInitIo(...)`, tests pass fakes.
 
 import type {ReadinessMarker} from '../../readiness/marker.js'
+import {processClock} from '../../runtime/clock.js'
 import type {SshSession} from '../../ssh/connection.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
@@ -87,6 +88,8 @@ export interface ProxmoxInitOutcome {
   apiUrl?: string
   tokenId: string
   tokenAction: TokenAction | 'would-create' | 'would-rotate' | 'would-keep'
+  /** The token's expiry (Unix seconds, 0 = never), when known. */
+  tokenExpire?: number
   /** Where the secret came from when it was not made by this run. */
   secretOrigin?: string
   remote: boolean
@@ -112,7 +115,7 @@ export function proxmoxInitIo(command: {
     async connect(request) {
       return sshHostSession(await openHostSession(request))
     },
-    now: () => new Date(),
+    now: processClock().now,
     preloadValidation: preloadProxmoxValidation,
     prompts: {
       confirm: (question, defaultYes) => askConfirm(question, defaultYes),

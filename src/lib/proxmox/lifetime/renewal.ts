@@ -6,7 +6,8 @@ import {expiryState, type ExpiryState, markerExpire, renewBefore} from '../../re
 import type {Clock} from '../../runtime/clock.js'
 import {unixSeconds} from '../../runtime/clock.js'
 import type {ProxmoxMarkerToken} from '../outputs/marker.js'
-import type {ProxmoxInputs, TokenAction} from '../types.js'
+import {tokenExpiry} from '../bootstrap/script.js'
+import type {ProxmoxInputs, RuntimeDiscovery, TokenAction} from '../types.js'
 
 /** What a run knows about renewal before it reaches the host. */
 export interface RenewalPlan {
@@ -109,5 +110,93 @@ export function tokenRecord(args: {
     managed: made || managedBy(previous, inputs.tokenId),
     renewDays: inputs.tokenRenewDays,
     userCreated: report.userCreated === true || (sameUser && before?.user_created === true),
+  }
+}
+
+/**
+ * The token's life within one run (docs/proxmox.md "Day two"): what the previous marker says, what the bootstrap
+ * reports, what this run did, and what the next marker records.
+ */
+export class TokenLife {
+  readonly plan: RenewalPlan
+  private report: TokenLifeReport = {}
+
+  constructor(
+    private readonly previous: ReadinessMarker | undefined,
+    private readonly inputs: ProxmoxInputs,
+    private readonly now: () => Date,
+  ) {
+    this.plan = renewalPlan(previous, inputs, {now})
+  }
+
+  /** What the bootstrap needs to renew in place: the clock, RENEW_BEFORE, and the write-ahead before it renews. */
+  bootstrapRequest(writeAhead: () => Promise<void>): {
+    now: Date
+    renewBefore: number
+    onRenewPlanned: () => Promise<void>
+  } {
+    return {now: this.sending(), onRenewPlanned: writeAhead, renewBefore: this.plan.renewBefore}
+  }
+
+  /**
+   * Whether the run reaches the host: as decided without renewal, or because the token is due (also a
+   * non-interactive re-run that would skip the host goes there), unless --no-remote forbids it.
+   */
+  connects(decided: boolean, remoteFlag: boolean | undefined): boolean {
+    return decided || (remoteFlag !== false && this.plan.mustConnect)
+  }
+
+  /** A token that exists without a secret here, hyops made it and it expired: replaced without asking. */
+  replacesExpired(discovery: RuntimeDiscovery): boolean {
+    return replaceExpired(this.plan, discovery.tokenExpire, {now: this.now})
+  }
+
+  /** What the bootstrap did with the token; remembers what the marker must record. */
+  action(discovery: RuntimeDiscovery): TokenAction {
+    const action: TokenAction = discovery.tokenRenewed
+      ? 'renewed'
+      : discovery.tokenSecret
+        ? discovery.tokenExisted
+          ? 'rotated'
+          : 'created'
+        : 'kept'
+    this.report = {
+      expireOnHost: discovery.tokenExpire ?? this.report.expireOnHost,
+      expireSet: discovery.tokenSecret ? tokenExpiry(this.inputs.tokenExpireDays, this.sent) : undefined,
+      userCreated: discovery.userCreated === true || this.report.userCreated,
+    }
+    return action
+  }
+
+  /** The time the last bootstrap request was made at: a new token's expiry counts from it. */
+  private sent = new Date(0)
+
+  /** Marks when a bootstrap is sent (see `bootstrapRequest`). */
+  sending(): Date {
+    this.sent = this.now()
+    return this.sent
+  }
+
+  /** The marker's `token` input of a ready run. */
+  record(action: TokenAction, fromEnv?: string): ReturnType<typeof tokenRecord> {
+    return tokenRecord({action, fromEnv, inputs: this.inputs, previous: this.previous, report: this.report})
+  }
+}
+
+/** The previous marker's token facts, kept by a marker this run rewrites as not ready. */
+export function carriedToken(previous: ReadinessMarker | undefined): {
+  expire?: number
+  renewDays?: number
+  managed?: boolean
+  userCreated?: boolean
+} {
+  const token = (previous as {token?: Partial<ProxmoxMarkerToken>} | undefined)?.token
+  if (!token) return {}
+  const expire = markerExpire(previous)
+  return {
+    ...(expire === undefined ? {} : {expire}),
+    ...(typeof token.renew_days === 'number' ? {renewDays: token.renew_days} : {}),
+    ...(token.managed ? {managed: true} : {}),
+    ...(token.user_created ? {userCreated: true} : {}),
   }
 }
