@@ -65,10 +65,13 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       await cleanupTempDirs()
     })
 
-    async function initialised(): Promise<{at: RevokeRoot; runs: CliRun[]}> {
+    /** A root initialised on the host; with `userFirst` the API user exists before hyops runs (hyops did not make it). */
+    async function initialised(userFirst = false): Promise<{at: RevokeRoot; runs: CliRun[]}> {
       const id = randomBytes(3).toString('hex')
       const role = `HyopsR${id}`
       const at = {...(await prepareRoot(sim, {extraConfig: {ROLE_NAME: role}, userFq: `r${id}@pve`})), role}
+      if (userFirst)
+        await sim.updateState((s) => void (s.users[at.userFq] = {comment: 'made by the operator', enable: 1}))
       const run = await initProxmox(at)
       assert.equal(run.code, 0, run.stderr)
       assert.ok((await sim.readState()).custom_roles?.[role], 'init made the role')
@@ -100,8 +103,9 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       assert.equal((await readMarkerJson(at))?.status, 'ready')
     })
 
-    it('removes the token, the grant and the unused role on the host, then forgets locally; once', async () => {
+    it('removes the token, the user hyops made and the unused role on the host, then forgets locally; once', async () => {
       const {at, runs} = await initialised()
+      assert.equal((await readMarkerJson(at))?.token?.user_created, true, 'the marker says hyops made the user')
       const secret = (await vaultValues(at)).PROXMOX_TOKEN_SECRET
       assert.ok(secret)
       assert.equal(await apiStatus(sim, at.tokenId, secret), 200)
@@ -117,6 +121,7 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
         `no grant of the user or token is left: ${JSON.stringify(s.acls)}`,
       )
       assert.equal(s.custom_roles?.[at.role], undefined, 'the unused managed role is gone')
+      assert.equal(s.users[at.userFq], undefined, 'the user hyops made is gone')
       const calls = (await ownCalls(sim, at)).slice(callsBefore)
       assert.ok(calls.length <= 3, `at most 3 host calls: ${calls.join('; ')}`)
 
@@ -149,6 +154,18 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       assert.equal(again.code, 0, again.stderr)
       assert.match(again.stdout, /Nothing to revoke: proxmox was already revoked/)
       assert.deepEqual(await secretLeaks(at, [secret], runs, await sim.execLog()), [])
+    })
+
+    it('keeps a user hyops did not make (only its grant goes)', async () => {
+      const {at} = await initialised(true)
+      assert.notEqual((await readMarkerJson(at))?.token?.user_created, true)
+      const run = await revoke(at, ['--yes'])
+      assert.equal(run.code, 0, run.stderr)
+      const s = await sim.readState()
+      assert.deepEqual(s.users[at.userFq], {comment: 'made by the operator', enable: 1}, 'the user stays as it was')
+      assert.equal(s.tokens[at.tokenId], undefined)
+      assert.ok(!s.acls.some((a) => a.ugid === at.userFq), 'its grant of the role is gone')
+      assert.match(run.stdout, new RegExp(`Removed the grant of ${at.role} on / to`))
     })
 
     it('keeps the role while another grant uses it, and --local-only leaves the host alone', async () => {

@@ -16,6 +16,7 @@ import {
 import {openHostSession, type HostSessionRequest} from '../bootstrap/host-session.js'
 import {type RemoteBootstrapRequest, runRemoteBootstrap} from '../bootstrap/run.js'
 import type {SshRoute} from '../config/ssh-route.js'
+import {type HostRevokeReport, type HostRevokeRequest, revokeOnHost} from '../revoke/host-revoke.js'
 import {enableSnippets, type SnippetsChange} from '../host/snippets.js'
 import {confirmReuseToken, confirmRotateToken} from '../prompts.js'
 import type {
@@ -44,6 +45,8 @@ export interface ProxmoxInitOptions {
 export interface HostSession {
   /** Runs the bootstrap script (see `runRemoteBootstrap`). */
   bootstrap(request: RemoteBootstrapRequest): Promise<RuntimeDiscovery>
+  /** Runs the revoke script (`hyops revoke proxmox`, see `revokeOnHost`). */
+  revoke(request: HostRevokeRequest): Promise<HostRevokeReport>
   /** Adds the snippets content type to `target` (`pvesm set`). */
   enableSnippets(
     runtime: MarkerDiscovery,
@@ -112,9 +115,7 @@ export function proxmoxInitIo(command: {
 }): ProxmoxInitIo {
   return {
     ...command,
-    async connect(request) {
-      return sshHostSession(await openHostSession(request))
-    },
+    connect: connectHostSession,
     now: processClock().now,
     preloadValidation: preloadProxmoxValidation,
     prompts: {
@@ -126,10 +127,16 @@ export function proxmoxInitIo(command: {
   }
 }
 
+/** Opens the SSH session to the host (`openHostSession`) as a {@link HostSession}: init's and revoke's. */
+export async function connectHostSession(request: HostSessionRequest): Promise<HostSession> {
+  return sshHostSession(await openHostSession(request))
+}
+
 function sshHostSession(session: SshSession): HostSession {
   return {
     bootstrap: (request) => runRemoteBootstrap(session, request),
     dispose: () => session.dispose(),
+    revoke: (request) => revokeOnHost(session, request),
     enableSnippets: (runtime, target, inputs) => enableSnippets(session, runtime, target, inputs),
   }
 }

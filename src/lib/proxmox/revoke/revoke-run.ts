@@ -9,28 +9,18 @@ import {ExitCode, HyopsError} from '../../errors.js'
 import type {RevokeAnswer, RevokePlan, RevokeRequest} from '../../hooks/revoke-targets.js'
 import type {ReadinessMarker} from '../../readiness/marker.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
-import type {SshSession} from '../../ssh/connection.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
-import {openHostSession} from '../bootstrap/host-session.js'
+import type {HostSessionRequest} from '../bootstrap/host-session.js'
+import {connectHostSession, type HostSession} from '../init/io.js'
 import {readProxmoxConfig, resolveProxmoxInputs} from '../config/resolve.js'
 import {applySshConfig, type SshRoute} from '../config/ssh-route.js'
 import {TOKEN_ID_KEY, TOKEN_SECRET_KEY} from '../secret/known-secret.js'
 import type {ProxmoxMarker} from '../outputs/marker.js'
 import type {ProxmoxInputs} from '../types.js'
-import {type HostRevokeReport, revokeOnHost} from './host-revoke.js'
+import type {HostRevokeReport} from './host-revoke.js'
 
-/** Opens the SSH session to the host (the init run's own opener unless a test gives another). */
-export type RevokeConnect = (inputs: ProxmoxInputs, route: SshRoute, request: RevokeRequest) => Promise<SshSession>
-
-export const connectForRevoke: RevokeConnect = (inputs, route, request) =>
-  openHostSession({
-    hostKeyPolicy: route.hostKeyPolicy ?? 'accept-new',
-    inputs,
-    interactive: request.interactive,
-    knownHostsFile: request.layout.knownHostsFile,
-    note: request.note,
-    route,
-  })
+/** Opens the session to the host: the init run's own I/O (`ProxmoxInitIo.connect`) unless a test gives another. */
+export type RevokeConnect = (request: HostSessionRequest) => Promise<HostSession>
 
 /** What is revoked: the marker's token (the one hyops made), its user, the managed role, and the host. */
 interface RevokeSubject {
@@ -56,7 +46,7 @@ export class ProxmoxRevokeRun {
 
   constructor(
     private readonly request: RevokeRequest,
-    private readonly connect: RevokeConnect = connectForRevoke,
+    private readonly connect: RevokeConnect = connectHostSession,
   ) {}
 
   /** What would go, from the marker and the config alone (nothing is contacted or changed). */
@@ -126,13 +116,24 @@ export class ProxmoxRevokeRun {
   private async revokeHost(subject: RevokeSubject): Promise<HostRevokeReport> {
     const {evidence} = this.request
     if (!subject.inputs || !subject.route) throw subject.inputsError
-    const inputs = subject.inputs
-    const session = await evidence.step('ssh connect', () => this.connect(inputs, subject.route!, this.request))
+    const {inputs} = subject
+    const {interactive, layout, note} = this.request
+    const route = subject.route
+    const session = await evidence.step('ssh connect', () =>
+      this.connect({
+        hostKeyPolicy: route.hostKeyPolicy ?? 'accept-new',
+        inputs,
+        interactive,
+        knownHostsFile: layout.knownHostsFile,
+        note,
+        route,
+      }),
+    )
     try {
       await this.writeAhead(subject)
       return await evidence
         .step('remote revoke', () =>
-          revokeOnHost(session, {
+          session.revoke({
             deleteUser: subject.userCreated,
             onTokenRemoved: () => void (this.tokenRemoved = true),
             roleName: subject.roleName,
