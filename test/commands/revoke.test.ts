@@ -65,7 +65,7 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       await cleanupTempDirs()
     })
 
-    /** A root initialised on the host; with `userFirst` the API user exists before hyops runs (hyops did not make it). */
+    /** A root initialised on the host; with `userFirst` the API user exists before hyops runs (not made by it). */
     async function initialised(userFirst = false): Promise<{at: RevokeRoot; runs: CliRun[]}> {
       const id = randomBytes(3).toString('hex')
       const role = `HyopsR${id}`
@@ -103,7 +103,7 @@ for (const profile of ['pve7.4', 'pve8', 'pve9'] as const satisfies readonly Sim
       assert.equal((await readMarkerJson(at))?.status, 'ready')
     })
 
-    it('removes the token, the user hyops made and the unused role on the host, then forgets locally; once', async () => {
+    it('removes the token, the user hyops made and the unused role on the host, then forgets here; once', async () => {
       const {at, runs} = await initialised()
       assert.equal((await readMarkerJson(at))?.token?.user_created, true, 'the marker says hyops made the user')
       const secret = (await vaultValues(at)).PROXMOX_TOKEN_SECRET

@@ -1,5 +1,6 @@
-// A token's expiry as hyops records and shows it (see docs/proxmox.md "Day two"; targets put it in `marker.token`): Unix seconds as Proxmox keeps
-// them in user.cfg (0 = never), the ISO date beside them, and where the token stands against the renewal window.
+// A token's expiry as hyops records and shows it (docs/proxmox.md "Day two"; a target keeps it in `marker.token`):
+// Unix seconds as Proxmox keeps them in user.cfg (0 = never), the ISO date beside them, and where the token
+// stands against the renewal window.
 
 import {type Clock, unixSeconds} from '../runtime/clock.js'
 

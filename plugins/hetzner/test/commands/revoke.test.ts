@@ -32,7 +32,7 @@ describe('hyops revoke hetzner with the plugin linked', () => {
     await cleanupTempDirs()
   })
 
-  it('forgets the token here, says where to delete it, and refuses env afterwards; a second revoke is a no-op', async () => {
+  it('forgets the token here, says where to delete it, refuses env afterwards; a second revoke: no-op', async () => {
     const credentials = join(root, 'credentials', 'hetzner.credentials.tfvars')
     const marker = join(root, 'meta', 'hetzner.ready.json')
     const dry = await runHyops(['revoke', 'hetzner', '--root', root, '--dry-run'], {home})
