@@ -316,7 +316,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
     })
 
     for (const profile of ['pve9', 'pve9.1'] as const) {
-      it(`renewal on ${profile}: a token inside RENEW_BEFORE gets a new secret and expiry (9.1: grants kept)`, async () => {
+      it(`renewal on ${profile}: a token inside RENEW_BEFORE gets a new secret, expiry (9.1: its grants)`, async () => {
         const now = Math.floor(Date.now() / 1000)
         const state = await simHost({profile})
         runPieces(state, PIECES, TOKEN_STEPS, {TOKEN_EXPIRE: String(now + 3 * 86_400), WANT_PRIVSEP: '1'})
