@@ -8,7 +8,7 @@ import type {SshSession} from '../../ssh/connection.js'
 import {hostStateCause} from '../host/host-state.js'
 import {fallbacksOf, type ProxmoxInputs, type RuntimeDiscovery, type TokenMode} from '../types.js'
 import {discoveryFromExports} from './exports.js'
-import {LineReader, newFrame, OUTPUT_LIMITS, parseFramedLine} from './framing.js'
+import {execFramed, LineReader, newFrame, OUTPUT_LIMITS, parseFramedLine} from './framing.js'
 import {bootstrapInvocation} from './script.js'
 import {checkSudo, summarizeStderr} from './stderr.js'
 
@@ -132,23 +132,21 @@ export async function runRemoteBootstrap(
   }
 
   const reader = new LineReader(onLine, stopScript)
-  stdin.write(`HYOPS_FRAME=${frame}\n${script}`)
-  if (request.stop?.aborted) stopScript()
-  request.stop?.addEventListener('abort', stopScript, {once: true})
   let result
   try {
-    result = await session.exec(command, {
+    result = await execFramed(session, {
       abort: abort.signal,
-      keepStdout: false,
-      onStdout: (chunk) => reader.push(chunk),
+      command,
+      frame,
+      reader,
+      script,
       stdin,
+      stop: request.stop,
+      stopScript,
       timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     })
-    reader.end()
   } finally {
     clearTimeout(grace)
-    request.stop?.removeEventListener('abort', stopScript)
-    stdin.end()
     await going
     await keeping
   }

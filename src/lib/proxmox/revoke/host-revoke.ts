@@ -5,7 +5,7 @@ import {PassThrough} from 'node:stream'
 
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {SshSession} from '../../ssh/connection.js'
-import {LineReader, newFrame, parseFramedLine} from '../bootstrap/framing.js'
+import {execFramed, LineReader, newFrame, parseFramedLine} from '../bootstrap/framing.js'
 import {checkSudo, summarizeStderr} from '../bootstrap/stderr.js'
 import {revokeInvocation, type RevokeScriptRequest} from './script.js'
 
@@ -74,23 +74,17 @@ export async function revokeOnHost(session: SshSession, request: HostRevokeReque
     if (!stdin.writableEnded) stdin.write(`stop ${frame}\n`)
   }
 
-  stdin.write(`HYOPS_FRAME=${frame}\n${script}`)
-  if (request.stop?.aborted) stopScript()
-  request.stop?.addEventListener('abort', stopScript, {once: true})
-  let result
-  try {
-    result = await session.exec(command, {
-      abort: abort.signal,
-      keepStdout: false,
-      onStdout: (chunk) => reader.push(chunk),
-      stdin,
-      timeoutMs: request.timeoutMs ?? 120_000,
-    })
-    reader.end()
-  } finally {
-    request.stop?.removeEventListener('abort', stopScript)
-    stdin.end()
-  }
+  const result = await execFramed(session, {
+    abort: abort.signal,
+    command,
+    frame,
+    reader,
+    script,
+    stdin,
+    stop: request.stop,
+    stopScript,
+    timeoutMs: request.timeoutMs ?? 120_000,
+  })
 
   if (request.sudo && result.code !== 0 && !framed) checkSudo(session.target, request.sshUsername, result.stderr)
   if (result.code !== 0 || !report.done) {
