@@ -69,6 +69,19 @@ for (const profile of ['pve7.4', 'pve8', 'pve9', 'pve9.1'] as const satisfies re
       assert.match(status.stdout, new RegExp(`token expires ${isoDay(made.expire)}, in 30 days`))
 
       const env = await clockAt(sim, 27)
+      // Inside the renewal window: --check still passes, with a warning naming the expiry.
+      const check = await runCli(
+        ['init', 'status', '--root', at.root, '--check', '--vault-password-file', at.passwordFile],
+        {env: {HOME: at.home, ...env}},
+      )
+      assert.equal(check.code, 0, check.stdout + check.stderr)
+      assert.match(
+        check.stdout,
+        new RegExp(
+          `warning: ${at.tokenId.replace(/[.!]/g, '\\$&')} expires ${isoDay(made.expire)}, in 3 days, ` +
+            'inside the renewal window',
+        ),
+      )
       const tokenGrants = (await sim.readState()).acls.filter((a) => a.ugid === at.tokenId)
       assert.ok(tokenGrants.length > 0, 'the privsep token has its own grant')
       const from = (await sim.hostCalls()).length
