@@ -3,12 +3,13 @@
 // tested with fakes. The order loses nothing and never lies: the host first (write-ahead marker once connected),
 // then the vault, the credentials file, and last the marker as `revoked`.
 
-import {readFile, rm} from 'node:fs/promises'
+import {lstat, rm} from 'node:fs/promises'
 
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {RevokeAnswer, RevokePlan, RevokeRequest} from '../../hooks/revoke-targets.js'
 import type {ReadinessMarker} from '../../readiness/marker.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
+import {readUserFile, SMALL_FILE_MAX_BYTES} from '../../runtime/user-file.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
 import type {HostSessionRequest} from '../bootstrap/host-session.js'
 import {connectHostSession, type HostSession} from '../init/io.js'
@@ -157,7 +158,7 @@ export class ProxmoxRevokeRun {
   /** The marker says not ready before the host changes: even a SIGKILL after the token went cannot leave `ready`. */
   private async writeAhead(subject: RevokeSubject): Promise<void> {
     const {marker, runId} = this.request
-    this.markerBefore = await readFile(subject.marker).catch(() => undefined)
+    this.markerBefore = await readUserFile(subject.marker, {maxBytes: SMALL_FILE_MAX_BYTES}).catch(() => undefined)
     if (!marker) return
     await this.request.writeMarker({
       ...marker,
@@ -180,7 +181,7 @@ export class ProxmoxRevokeRun {
       removed.push(`${keys.join(' and ')} from the vault ${subject.vault}`)
     }
 
-    const existed = await readFile(subject.credentials).then(
+    const existed = await lstat(subject.credentials).then(
       () => true,
       () => false,
     )
