@@ -18,6 +18,7 @@ export const DOCUMENTED_COMMANDS = [
   'vault unset',
   'env',
   'exec',
+  'revoke',
 ]
 
 const START = '<!-- commands -->'

@@ -61,6 +61,8 @@ export type {InitTargetInfo, LoadVaultHookOptions, WriteMarkerHookOptions} from 
 export {collectInitTargets, initTargetsOf} from './hooks/init-targets.js'
 export {collectCheckTargets} from './hooks/check-targets.js'
 export type {CheckAnswer, CheckRequest, CheckTarget} from './hooks/check-targets.js'
+export {collectRevokeTargets} from './hooks/revoke-targets.js'
+export type {RevokeAnswer, RevokePlan, RevokeRequest, RevokeTarget} from './hooks/revoke-targets.js'
 
 // Credentials as a tool's environment (hyops env / exec): the hyops:env-formats hook and its helpers
 export {caBundleFile, caBundleText, ensureCaBundle, pemCertificates, systemTrusts} from './env/ca-bundle.js'
@@ -77,6 +79,17 @@ export {parseTfvars, TfvarsParseError} from './proxmox/outputs/tfvars.js'
 // Readiness markers, runtime root, layout, safe writing, evidence, locks
 export {readMarker, readMarkers, writeMarker} from './readiness/marker.js'
 export type {MarkerReading, ReadinessMarker, ReadinessStatus} from './readiness/marker.js'
+export {
+  describeExpiry,
+  expiryFields,
+  expiryState,
+  markerExpire,
+  markerRenewDays,
+  renewBefore,
+} from './readiness/token-expiry.js'
+export type {ExpiryFields, ExpiryState} from './readiness/token-expiry.js'
+export {CLOCK_OFFSET_VARIABLE, processClock, systemClock, unixSeconds} from './time/clock.js'
+export type {Clock} from './time/clock.js'
 export {stopWithConfigTemplate, writeConfigTemplate} from './runtime/config-template.js'
 export type {MissingConfigRequest} from './runtime/config-template.js'
 export {Evidence} from './runtime/evidence.js'

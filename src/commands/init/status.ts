@@ -4,8 +4,10 @@ import {VaultCommand} from '../../lib/command/vault-command.js'
 import {describeError, ExitCode, HyopsError} from '../../lib/errors.js'
 import {collectCheckTargets} from '../../lib/hooks/check-targets.js'
 import {collectInitTargets} from '../../lib/hooks/init-targets.js'
+import {describeExpiry, expiryFields, markerExpire} from '../../lib/readiness/token-expiry.js'
 import {readMarkers, type MarkerReading} from '../../lib/readiness/marker.js'
 import {outputWidth, wrapText} from '../../lib/ux/wrap.js'
+import {processClock} from '../../lib/time/clock.js'
 
 export interface InitStatusResult {
   root: string
@@ -18,6 +20,9 @@ export interface InitStatusResult {
     path: string
     /** The marker's warnings (what will break later though the target is ready). */
     warnings?: Array<{code: string; message: string; fix: string}>
+    /** The token's expiry the marker records (Unix seconds, 0 = never) and as an ISO time. */
+    token_expire?: number
+    token_expire_iso?: string | null
     /** With --check: whether the credentials work live, and what was proved or why not. */
     check?: LiveCheck
   }>
@@ -30,6 +35,8 @@ export interface LiveCheck {
   message: string
   /** The exit code the failure maps to. */
   exit_code?: number
+  /** What works now but needs the operator soon (a token inside its renewal window). */
+  warnings?: string[]
 }
 
 export default class InitStatus extends VaultCommand<typeof InitStatus> {
@@ -70,11 +77,13 @@ export default class InitStatus extends VaultCommand<typeof InitStatus> {
     // Each line wrapped to the terminal (80 columns when piped), its continuation indented.
     const width = outputWidth()
     const print = (text: string, first = '', indent = '  ') => this.log(wrapText(text, width, first, indent).join('\n'))
+    const now = processClock().now()
     for (const [i, reading] of readings.entries()) {
-      print(describe(reading))
+      print(describe(reading, now))
       for (const w of warningsOf(reading)) print(`${w.message} (fix: ${w.fix})`, '  warning: ', '    ')
       const check = checks?.[i]
       if (check) print(`${check.ok ? 'ok' : `FAILED (exit ${check.exit_code})`}: ${check.message}`, '  check: ', '    ')
+      for (const warning of check?.warnings ?? []) print(warning, '  warning: ', '    ')
     }
 
     for (const info of missing) print(`${info.target}: not initialised (${this.config.bin} init ${info.target})`)
@@ -118,9 +127,10 @@ export default class InitStatus extends VaultCommand<typeof InitStatus> {
             environment: process.env,
             layout,
             marker: reading.marker,
+            clock: processClock(),
             openVault: () => this.openVault(),
           })
-          return {message: answer.detail, ok: true}
+          return {message: answer.detail, ok: true, ...(answer.warnings?.length ? {warnings: answer.warnings} : {})}
         } catch (error) {
           const {exitCode, hint, message} = describeError(error)
           return fail(hint ? `${message} (${hint})` : message, exitCode)
@@ -130,12 +140,14 @@ export default class InitStatus extends VaultCommand<typeof InitStatus> {
   }
 }
 
-function describe(reading: MarkerReading): string {
+function describe(reading: MarkerReading, now: Date): string {
   if (!reading.marker) return `${reading.target}: ${reading.error} (${reading.path})`
   const {status, run_id: runId, generated_at: generatedAt, reason} = reading.marker
+  const expire = status === 'revoked' ? undefined : markerExpire(reading.marker)
   return (
     `${reading.target}: ${status} (run_id=${runId ?? '-'}, ` +
-    `generated_at=${generatedAt ?? '-'})${reason ? ` ${reason}` : ''}`
+    `generated_at=${generatedAt ?? '-'})${reason ? ` ${reason}` : ''}` +
+    (expire === undefined ? '' : `; token ${describeExpiry(expire, now)}`)
   )
 }
 
@@ -143,7 +155,9 @@ function toEntry(reading: MarkerReading): InitStatusResult['targets'][number] {
   if (!reading.marker) return {path: reading.path, reason: reading.error, status: 'unreadable', target: reading.target}
   const {status, run_id: runId, generated_at: generatedAt, reason} = reading.marker
   const warnings = warningsOf(reading)
+  const expire = markerExpire(reading.marker)
   return {
+    ...(expire === undefined ? {} : {token_expire: expire, token_expire_iso: expiryFields(expire).expire_iso}),
     generated_at: generatedAt,
     path: reading.path,
     reason,

@@ -1,6 +1,7 @@
 import type {Config} from '@oclif/core'
 
 import type {ReadinessMarker} from '../readiness/marker.js'
+import type {Clock} from '../time/clock.js'
 import type {RuntimeLayout} from '../runtime/layout.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {collectTargets} from './events.js'
@@ -14,11 +15,15 @@ export interface CheckRequest {
   openVault: () => Promise<LoadedVault>
   /** The environment of hyops (defaults to `process.env`). */
   environment: NodeJS.ProcessEnv
+  /** The time to check expiries against (hyops' clock; absent: the machine's). */
+  clock?: Clock
 }
 
 /** A target's answer when its credentials work: one line saying what was proved. */
 export interface CheckAnswer {
   detail: string
+  /** What works today but needs the operator soon (e.g. a token inside its renewal window); exit stays 0. */
+  warnings?: string[]
 }
 
 /** What a plugin answers to `hyops:check-target`: a target whose credentials can be checked live. */

@@ -58,7 +58,7 @@ export async function runOwnedHook<E extends 'hyops:load-vault' | 'hyops:write-m
  */
 export async function collectTargets<T extends {target: string}>(
   config: Config,
-  event: 'hyops:env-formats' | 'hyops:check-target',
+  event: 'hyops:env-formats' | 'hyops:check-target' | 'hyops:revoke-target',
   accept: (value: unknown) => value is T,
 ): Promise<{targets: Map<string, T>; failures: string[]}> {
   const result = await config.runHook(event, {})

@@ -44,6 +44,8 @@ export interface ProxmoxInputs {
   tokenPrivsep: boolean
   /** TOKEN_EXPIRE: days a new token lives; 0 = never. */
   tokenExpireDays: number
+  /** TOKEN_RENEW_DAYS: a token hyops made that expires within this many days is renewed. */
+  tokenRenewDays: number
   /** TOKEN_COMMENT: the comment of a new token. */
   tokenComment: string
   /** Where each field came from, by field name. */
@@ -116,6 +118,12 @@ export interface RuntimeDiscovery {
   bridgeSource: DiscoverySource
   /** Whether the token existed on the host when the script looked. */
   tokenExisted: boolean
+  /** The token's expiry in user.cfg when the script looked (Unix seconds, 0 = never), before any change. */
+  tokenExpire?: number
+  /** The script renewed the token (it was inside the renewal window or expired). */
+  tokenRenewed?: boolean
+  /** The script made the API user in this run. */
+  userCreated?: boolean
   /** Only when the script created or rotated the token. Never log it. */
   tokenSecret?: string
   /** The cluster CA (PEM), read when verified TLS is wanted without TLS_CA_FILE. */
@@ -160,7 +168,7 @@ export type MarkerDiscovery = Pick<
   >
 
 /** What a run did with the token. */
-export type TokenAction = 'created' | 'kept' | 'reused' | 'rotated'
+export type TokenAction = 'created' | 'kept' | 'reused' | 'rotated' | 'renewed'
 
 /**
  * The values a run takes where the host (or an older marker) reports none: the FALLBACK_* keys, and PROXMOX_IP

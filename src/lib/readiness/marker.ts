@@ -4,8 +4,11 @@ import {RuntimeLayout} from '../runtime/layout.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
 import {readUserText, SMALL_FILE_MAX_BYTES, unreadableReason} from '../runtime/user-file.js'
 
-/** `ready` only when every promised output was written and vault persistence completed. */
-export type ReadinessStatus = 'ready' | 'not_ready' | 'failed'
+/**
+ * `ready` only when every promised output was written and vault persistence completed; `revoked` once
+ * `hyops revoke` took the access back (the marker then says what was removed and when).
+ */
+export type ReadinessStatus = 'ready' | 'not_ready' | 'failed' | 'revoked'
 
 /** `<root>/meta/<target>.ready.json`. Targets add their own fields beside these. */
 export interface ReadinessMarker {

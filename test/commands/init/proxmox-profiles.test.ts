@@ -23,11 +23,12 @@ import {
 
 const NO_STACK = /\n\s+at \S/
 const OTHER_CA = new URL('../../fixtures/tls/other-ca.pem', import.meta.url).pathname
-const VERSIONS: Record<SimProfile, string> = {'pve7.4': '7.4-17', pve8: '8.3.0', pve9: '9.0.3'}
+const VERSIONS: Record<SimProfile, string> = {'pve7.4': '7.4-17', pve8: '8.3.0', pve9: '9.0.3', 'pve9.1': '9.1.2'}
 const LOCAL_CONTENT: Record<SimProfile, string> = {
   'pve7.4': 'iso,vztmpl,backup',
   pve8: 'iso,vztmpl,backup',
   pve9: 'iso,vztmpl,backup,import',
+  'pve9.1': 'iso,vztmpl,backup,import',
 }
 
 /** A sim of one profile; 401s wait 50 ms instead of a real host's 3 s. */

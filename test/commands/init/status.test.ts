@@ -68,6 +68,42 @@ describe('hyops init status', () => {
     }
   })
 
+  it("shows the token's expiry, and --check fails on an expired one naming the date (clock moved)", async () => {
+    const root = await tempDir()
+    await mkdir(join(root, 'meta'))
+    const expire = Date.UTC(2030, 0, 5, 12) / 1000
+    await writeFile(
+      join(root, 'meta', 'proxmox.ready.json'),
+      JSON.stringify({
+        generated_at: '2029-12-06T12:00:00Z',
+        paths: {},
+        run_id: 'init-proxmox-2',
+        status: 'ready',
+        target: 'proxmox',
+        token: {action: 'created', expire, expire_iso: '2030-01-05T12:00:00.000Z', id: 'a@pve!t', managed: true},
+      }),
+    )
+    // The clock 10 days before the expiry, then a day after it.
+    const offset = (at: number) => String(Math.round(at - Date.now() / 1000))
+    const before = await runCli(['init', 'status', '--root', root, '--json'], {
+      env: {HYOPS_TEST_CLOCK_OFFSET: offset(expire - 10 * 86_400)},
+    })
+    assert.equal(before.code, 0, before.stderr)
+    const entry = JSON.parse(before.stdout).targets[0]
+    assert.equal(entry.token_expire, expire)
+    assert.equal(entry.token_expire_iso, '2030-01-05T12:00:00.000Z')
+    const text = await runCli(['init', 'status', '--root', root], {
+      env: {HYOPS_TEST_CLOCK_OFFSET: offset(expire - 10 * 86_400)},
+    })
+    assert.match(unwrapped(text.stdout), /; token expires 2030-01-05, in 10 days$/m)
+
+    const check = await runCli(['init', 'status', '--root', root, '--check', '--non-interactive'], {
+      env: {HYOPS_TEST_CLOCK_OFFSET: offset(expire + 86_400)},
+    })
+    assert.equal(check.code, 21, check.stderr)
+    assert.match(check.stdout, /check: FAILED \(exit 21\): a@pve!t expired on 2030-01-05, 1 day ago/)
+  })
+
   it('refuses --root with --env, and bad env names, with exit 2', async () => {
     const both = await runCli(['init', 'status', '--root', '/tmp/x', '--env', 'y'])
     assert.equal(both.code, 2)

@@ -1,6 +1,7 @@
 // The bootstrap's exports mapped onto what a run knows about the host (`RuntimeDiscovery`).
 import {ExitCode, HyopsError} from '../../errors.js'
 import {clusterNodesFrom} from '../host/members.js'
+import {tokenLifeFromExports} from '../lifetime/renewal.js'
 import type {DiscoverySource, Fallbacks, RoleReport, RuntimeDiscovery} from '../types.js'
 
 /**
@@ -48,6 +49,10 @@ export function discoveryFromExports(
     tokenExisted: exports.TOKEN_EXISTS === '1',
   }
   if (exports.TOKEN_SECRET) discovery.tokenSecret = exports.TOKEN_SECRET
+  const life = tokenLifeFromExports(exports)
+  if (life.expireOnHost !== undefined) discovery.tokenExpire = life.expireOnHost
+  if (life.renewed) discovery.tokenRenewed = true
+  if (life.userCreated) discovery.userCreated = true
   if (exports.CA_PEM_B64) discovery.caPem = decodeCa(exports.CA_PEM_B64)
   if (reportedIp) discovery.reportedIp = reportedIp
   if (exports.OWN_CERT !== undefined) discovery.ownCertificate = exports.OWN_CERT === '1'

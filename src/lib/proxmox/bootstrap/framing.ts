@@ -1,5 +1,8 @@
 // The bootstrap's wire protocol: the per-run frame, `EXPORT:<frame>:NAME=VALUE` lines, and a bounded line reader.
 import {randomBytes} from 'node:crypto'
+import type {PassThrough} from 'node:stream'
+
+import type {SshExecResult, SshSession} from '../../ssh/connection.js'
 
 /** Bounds on what the host may print: a real bootstrap prints a few KB (the CA is the longest line). */
 export const OUTPUT_LIMITS = {lineBytes: 256 * 1024, totalBytes: 16 * 1024 * 1024}
@@ -92,5 +95,44 @@ export class LineReader {
     if (this.overflow) return
     this.overflow = why
     this.onOverflow()
+  }
+}
+
+/** One framed script run over a session (the bootstrap's, the revoke's). */
+export interface FramedExec {
+  command: string
+  /** The script text; sent after the `HYOPS_FRAME=<frame>` line. */
+  script: string
+  frame: string
+  /** The script's stdin: the caller writes its words ("go", "kept", "stop") into it. */
+  stdin: PassThrough
+  reader: LineReader
+  /** Closes the channel at once (e.g. output past the bounds). */
+  abort: AbortSignal
+  /** The caller's stop (a signal): `stopScript` asks the script to stop before its next change. */
+  stop?: AbortSignal
+  stopScript: () => void
+  timeoutMs: number
+}
+
+/** Sends the frame and the script on stdin, streams stdout into the reader, and ends stdin when the command ends. */
+export async function execFramed(session: SshSession, run: FramedExec): Promise<SshExecResult> {
+  const {reader, stdin, stop, stopScript} = run
+  stdin.write(`HYOPS_FRAME=${run.frame}\n${run.script}`)
+  if (stop?.aborted) stopScript()
+  stop?.addEventListener('abort', stopScript, {once: true})
+  try {
+    const result = await session.exec(run.command, {
+      abort: run.abort,
+      keepStdout: false,
+      onStdout: (chunk) => reader.push(chunk),
+      stdin,
+      timeoutMs: run.timeoutMs,
+    })
+    reader.end()
+    return result
+  } finally {
+    stop?.removeEventListener('abort', stopScript)
+    stdin.end()
   }
 }

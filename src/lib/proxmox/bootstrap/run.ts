@@ -8,7 +8,7 @@ import type {SshSession} from '../../ssh/connection.js'
 import {hostStateCause} from '../host/host-state.js'
 import {fallbacksOf, type ProxmoxInputs, type RuntimeDiscovery, type TokenMode} from '../types.js'
 import {discoveryFromExports} from './exports.js'
-import {LineReader, newFrame, OUTPUT_LIMITS, parseFramedLine} from './framing.js'
+import {execFramed, LineReader, newFrame, OUTPUT_LIMITS, parseFramedLine} from './framing.js'
 import {bootstrapInvocation} from './script.js'
 import {checkSudo, summarizeStderr} from './stderr.js'
 
@@ -32,6 +32,15 @@ export interface RemoteBootstrapRequest {
    * on the old secret is dead, even if making the new token failed.
    */
   onTokenRemoved?: () => void
+  /** The clock's time: a new token's expiry counts from it. */
+  now?: Date
+  /** RENEW_BEFORE (see `BootstrapScriptRequest`): keep mode may then renew the token. */
+  renewBefore?: number
+  /**
+   * Called when the host is about to renew the token (RENEW_PLANNED): the host changes nothing until it
+   * resolves (the caller writes its marker as not ready first); a rejection stops the script before the change.
+   */
+  onRenewPlanned?: () => Promise<void>
   /** Limit for the whole script; 2 minutes by default. */
   timeoutMs?: number
   /** Stops the script (closes its channel), e.g. on a signal; a secret already read is still kept. */
@@ -62,14 +71,16 @@ export async function runRemoteBootstrap(
 ): Promise<RuntimeDiscovery> {
   const {command, stdin: script} = bootstrapInvocation({
     inputs: request.inputs,
+    now: request.now,
     readOnly: request.readOnly,
+    renewBefore: request.renewBefore,
     sudo: request.inputs.sshSudo,
     snippetsStorage: request.snippetsStorage,
     tokenMode: request.tokenMode,
     wantCa: request.wantCa,
   })
   const frame = newFrame()
-  const makesToken = !request.readOnly && request.tokenMode !== 'keep'
+  const makesToken = !request.readOnly && (request.tokenMode !== 'keep' || (request.renewBefore ?? 0) > 0)
   const exports: Record<string, string> = {}
   const redactor = new Redactor()
   const stdin = new PassThrough()
@@ -85,6 +96,7 @@ export async function runRemoteBootstrap(
 
   let framed = false
   let keeping: Promise<void> | undefined
+  let going: Promise<void> | undefined
   let keepError: unknown
   let secret: string | undefined
   const onLine = (line: string) => {
@@ -95,6 +107,15 @@ export async function runRemoteBootstrap(
     if (name !== 'TOKEN_SECRET') {
       exports[name] = value
       if (name === 'TOKEN_REMOVED' && value === '1' && !request.readOnly) request.onTokenRemoved?.()
+      // The go-ahead of a renewal: given once the caller has written down that it is coming.
+      if (name === 'RENEW_PLANNED' && makesToken)
+        going = (request.onRenewPlanned?.() ?? Promise.resolve()).then(
+          () => void (stdin.writableEnded || stdin.write(`go ${frame}\n`)),
+          (error: unknown) => {
+            keepError = error
+            stdin.end()
+          },
+        )
       return
     }
 
@@ -111,23 +132,22 @@ export async function runRemoteBootstrap(
   }
 
   const reader = new LineReader(onLine, stopScript)
-  stdin.write(`HYOPS_FRAME=${frame}\n${script}`)
-  if (request.stop?.aborted) stopScript()
-  request.stop?.addEventListener('abort', stopScript, {once: true})
   let result
   try {
-    result = await session.exec(command, {
+    result = await execFramed(session, {
       abort: abort.signal,
-      keepStdout: false,
-      onStdout: (chunk) => reader.push(chunk),
+      command,
+      frame,
+      reader,
+      script,
       stdin,
+      stop: request.stop,
+      stopScript,
       timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     })
-    reader.end()
   } finally {
     clearTimeout(grace)
-    request.stop?.removeEventListener('abort', stopScript)
-    stdin.end()
+    await going
     await keeping
   }
 
@@ -174,7 +194,10 @@ export async function runRemoteBootstrap(
     request.inputs.roleName,
   )
   const mustHaveSecret =
-    !request.readOnly && (request.tokenMode === 'rotate' || (request.tokenMode === 'create' && !discovery.tokenExisted))
+    !request.readOnly &&
+    (request.tokenMode === 'rotate' ||
+      (request.tokenMode === 'create' && !discovery.tokenExisted) ||
+      exports.TOKEN_RENEWED === '1')
   if (mustHaveSecret && !discovery.tokenSecret) {
     throw new HyopsError(
       ExitCode.Remote,

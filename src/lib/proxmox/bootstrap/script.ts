@@ -42,6 +42,7 @@ export const BOOTSTRAP_PIECES = [
   'hoststate.sh',
   'usercfg.sh',
   'token.sh',
+  'renew.sh',
   'role.sh',
   'main.sh',
 ] as const
@@ -76,6 +77,11 @@ export interface BootstrapScriptRequest {
   snippetsStorage?: string
   /** When a new token's TOKEN_EXPIRE days start (default now). */
   now?: Date
+  /**
+   * RENEW_BEFORE: renew the existing token (keep mode) when its expiry in user.cfg is at or before this Unix
+   * second; 0 or absent = never (a token hyops did not make). See docs/proxmox.md "Day two".
+   */
+  renewBefore?: number
 }
 
 /** The script's environment: every input, none of them secret. */
@@ -97,6 +103,7 @@ export function bootstrapEnv(request: BootstrapScriptRequest): Record<string, st
     FALLBACK_BRIDGE: inputs.fallbackBridge,
     WANT_CA: request.wantCa ? '1' : '0',
     READ_ONLY: request.readOnly ? '1' : '0',
+    ...(request.renewBefore ? {RENEW_BEFORE: String(request.renewBefore)} : {}),
     ...(request.snippetsStorage ? {SNIPPETS_STORAGE: request.snippetsStorage} : {}),
   }
 }

@@ -357,6 +357,20 @@ const KEYS = [
     template: {value: '0', commented: true, comment: ['Days a new token lives; 0 = it never expires.']},
   },
   {
+    key: 'TOKEN_RENEW_DAYS',
+    field: 'tokenRenewDays',
+    aliases: [],
+    flag: 'token-renew-days',
+    kind: 'days',
+    default: '14',
+    description: 'Renew a token hyops made when it expires within this many days (0: only once expired)',
+    template: {
+      value: '14',
+      commented: true,
+      comment: ['A token hyops made that expires within this many days is renewed by the next run.'],
+    },
+  },
+  {
     key: 'TOKEN_COMMENT',
     field: 'tokenComment',
     aliases: [],

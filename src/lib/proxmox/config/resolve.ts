@@ -126,6 +126,7 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
     tlsSkip: take<boolean>('TLS_SKIP')!,
     tokenComment: take<string>('TOKEN_COMMENT')!,
     tokenExpireDays: take<number>('TOKEN_EXPIRE')!,
+    tokenRenewDays: take<number>('TOKEN_RENEW_DAYS')!,
     tokenId: `${userFq}!${tokenName}`,
     tokenName,
     tokenPrivsep: take<boolean>('TOKEN_PRIVSEP')!,

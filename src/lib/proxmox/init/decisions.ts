@@ -23,6 +23,11 @@ export interface Found {
   role?: RoleReport
 }
 
+/** The hint of a stale secret under --no-remote: the rotation needs the host. */
+export const NO_REMOTE_ROTATE_HINT =
+  'drop --no-remote so that the token can be rotated on the host, or store its current ' +
+  'secret with "hyops vault set PROXMOX_TOKEN_SECRET"'
+
 /** The hint of a stale secret that may not be healed here. */
 export const ROTATE_HINT =
   'pass --force to rotate the token (breaks its other users), or store its current secret ' +

@@ -3,6 +3,7 @@
 // `ProxmoxInitIo`: the command passes `proxmoxInitIo(...)`, tests pass fakes.
 
 import type {ReadinessMarker} from '../../readiness/marker.js'
+import {processClock} from '../../time/clock.js'
 import type {SshSession} from '../../ssh/connection.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
@@ -15,9 +16,17 @@ import {
 import {openHostSession, type HostSessionRequest} from '../bootstrap/host-session.js'
 import {type RemoteBootstrapRequest, runRemoteBootstrap} from '../bootstrap/run.js'
 import type {SshRoute} from '../config/ssh-route.js'
+import {type HostRevokeReport, type HostRevokeRequest, revokeOnHost} from '../revoke/host-revoke.js'
 import {enableSnippets, type SnippetsChange} from '../host/snippets.js'
 import {confirmReuseToken, confirmRotateToken} from '../prompts.js'
-import type {MarkerDiscovery, ProvedPermissions, ProxmoxInputs, RunWarning, RuntimeDiscovery} from '../types.js'
+import type {
+  MarkerDiscovery,
+  ProvedPermissions,
+  ProxmoxInputs,
+  RunWarning,
+  RuntimeDiscovery,
+  TokenAction,
+} from '../types.js'
 import {askConfirm} from '../../ux/prompts.js'
 
 export interface ProxmoxInitOptions {
@@ -36,6 +45,8 @@ export interface ProxmoxInitOptions {
 export interface HostSession {
   /** Runs the bootstrap script (see `runRemoteBootstrap`). */
   bootstrap(request: RemoteBootstrapRequest): Promise<RuntimeDiscovery>
+  /** Runs the revoke script (`hyops revoke proxmox`, see `revokeOnHost`). */
+  revoke(request: HostRevokeRequest): Promise<HostRevokeReport>
   /** Adds the snippets content type to `target` (`pvesm set`). */
   enableSnippets(
     runtime: MarkerDiscovery,
@@ -79,7 +90,9 @@ export interface ProxmoxInitOutcome {
   runtime?: MarkerDiscovery
   apiUrl?: string
   tokenId: string
-  tokenAction: 'created' | 'kept' | 'reused' | 'rotated' | 'would-create' | 'would-rotate' | 'would-keep'
+  tokenAction: TokenAction | 'would-create' | 'would-rotate' | 'would-keep'
+  /** The token's expiry (Unix seconds, 0 = never), when known. */
+  tokenExpire?: number
   /** Where the secret came from when it was not made by this run. */
   secretOrigin?: string
   remote: boolean
@@ -102,10 +115,8 @@ export function proxmoxInitIo(command: {
 }): ProxmoxInitIo {
   return {
     ...command,
-    async connect(request) {
-      return sshHostSession(await openHostSession(request))
-    },
-    now: () => new Date(),
+    connect: connectHostSession,
+    now: processClock().now,
     preloadValidation: preloadProxmoxValidation,
     prompts: {
       confirm: (question, defaultYes) => askConfirm(question, defaultYes),
@@ -116,10 +127,16 @@ export function proxmoxInitIo(command: {
   }
 }
 
+/** Opens the SSH session to the host (`openHostSession`) as a {@link HostSession}: init's and revoke's. */
+export async function connectHostSession(request: HostSessionRequest): Promise<HostSession> {
+  return sshHostSession(await openHostSession(request))
+}
+
 function sshHostSession(session: SshSession): HostSession {
   return {
     bootstrap: (request) => runRemoteBootstrap(session, request),
     dispose: () => session.dispose(),
+    revoke: (request) => revokeOnHost(session, request),
     enableSnippets: (runtime, target, inputs) => enableSnippets(session, runtime, target, inputs),
   }
 }

@@ -4,6 +4,7 @@
 import type {ReadinessMarker} from '../../readiness/marker.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
 import {readUserFile, SMALL_FILE_MAX_BYTES} from '../../runtime/user-file.js'
+import {carriedToken} from '../lifetime/renewal.js'
 import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
 import type {Fallbacks, MarkerDiscovery, TokenAction} from '../types.js'
 import type {ProxmoxInitOutcome} from './io.js'
@@ -73,7 +74,7 @@ export class NotReadyMarker {
       runId: options.runId,
       runtime: runtime ?? discoveryFromMarker(options.previous, options.fallbacks),
       status: 'not_ready',
-      token: {action: action ?? 'rotated', id: options.tokenId},
+      token: {...carriedToken(options.previous), action: action ?? 'rotated', id: options.tokenId},
     })
     await options.write(marker)
   }

@@ -12,7 +12,8 @@ import {detectBindAddress} from '../outputs/http-bind.js'
 import {buildProxmoxMarker, type ProxmoxMarker} from '../outputs/marker.js'
 import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import {vaultEntryFor} from '../secret/known-secret.js'
-import type {ProxmoxInputs, TokenAction} from '../types.js'
+import type {TokenLife} from '../lifetime/renewal.js'
+import type {ProxmoxInputs} from '../types.js'
 import {emptyTfvars, type Found} from './decisions.js'
 import type {ProxmoxInitOutcome} from './io.js'
 
@@ -50,8 +51,8 @@ export interface ReadyFacts {
   runId: string
   generatedAt: Date
   sshPublicKey?: string
-  /** What the bootstrap did with the token (`kept` when it did not run). */
-  tokenAction?: TokenAction
+  /** The token: what the bootstrap did with it (`kept` when it did not run), its expiry, what hyops made. */
+  token: ReturnType<TokenLife['record']>
   /** The env whose secret this run took, when it made none. */
   reusedFrom?: string
   /** Where the secret came from, when neither made nor reused. */
@@ -79,7 +80,7 @@ export function readyReport(facts: ReadyFacts): {
     }) ||
     undefined
   const warnings = runWarnings(runtime)
-  const tokenAction = reusedFrom === undefined ? (facts.tokenAction ?? 'kept') : 'reused'
+  const tokenAction = reusedFrom === undefined ? facts.token.action : 'reused'
   const marker = buildProxmoxMarker({
     generatedAt: facts.generatedAt,
     paths,
@@ -88,7 +89,7 @@ export function readyReport(facts: ReadyFacts): {
     runtime,
     sshPublicKey: facts.sshPublicKey,
     status: 'ready',
-    token: {action: tokenAction, fromEnv: reusedFrom, id: inputs.tokenId},
+    token: {...facts.token, action: tokenAction, fromEnv: reusedFrom},
     warnings,
   })
   const evidence = {
@@ -112,6 +113,7 @@ export function readyReport(facts: ReadyFacts): {
     secretOrigin: reusedFrom === undefined ? facts.knownOrigin : `env:${reusedFrom}`,
     status: 'ready',
     tokenAction,
+    ...(facts.token.expire === undefined ? {} : {tokenExpire: facts.token.expire}),
     tokenId: inputs.tokenId,
     warnings,
     written: facts.written,

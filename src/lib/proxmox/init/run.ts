@@ -28,6 +28,7 @@ import {
   noRemoteDiscovery,
   noSecretBackError,
   noSecretError,
+  NO_REMOTE_ROTATE_HINT,
   ROTATE_HINT,
   tokenCheck,
   sshTarget,
@@ -36,6 +37,7 @@ import {
 import {dryRun} from './dry-run.js'
 import {credentialsText, keepNewSecret, readyReport} from './outputs.js'
 import {NotReadyMarker} from './not-ready.js'
+import {TokenLife} from '../lifetime/renewal.js'
 import type {HostSession, ProxmoxInitIo, ProxmoxInitOptions, ProxmoxInitOutcome} from './io.js'
 
 /**
@@ -70,6 +72,8 @@ export class ProxmoxInitRun {
   private reused?: ReusableToken
   /** A secret already validated against the runtime this run found (not validated twice). */
   private checked?: {secret: string; result: ProxmoxTokenCheckResult}
+  /** The token's expiry and renewal (set once the previous marker is read). */
+  private life!: TokenLife
 
   constructor(
     private readonly context: InitContext,
@@ -133,6 +137,7 @@ export class ProxmoxInitRun {
   private async findSecret(): Promise<void> {
     const {evidence, flags} = this.context
     this.previousMarker = await readMarker(this.context.layout, 'proxmox')
+    this.life = new TokenLife(this.previousMarker, this.inputs, this.io.now)
     this.notReady = new NotReadyMarker({
       fallbacks: fallbacksOf(this.inputs),
       now: this.io.now,
@@ -172,12 +177,9 @@ export class ProxmoxInitRun {
     if (!this.known && !flags.force && flags['non-interactive'])
       throw noSecretError(this.vault, this.inputs, this.paths.vault, this.offer)
     this.tokenMode = flags.force ? 'rotate' : this.known ? 'keep' : 'create'
-    this.remote = decideRemote(
-      this.options,
-      this.tokenMode,
-      flags['non-interactive'],
-      this.previousMarker?.status === 'ready' && this.markerRuntime !== undefined,
-    )
+    const readyMarker = this.previousMarker?.status === 'ready' && this.markerRuntime !== undefined
+    const remote = decideRemote(this.options, this.tokenMode, flags['non-interactive'], readyMarker)
+    this.remote = this.life.connects(remote, this.options.remote)
   }
 
   /** --dry-run: the plan, with nothing written and nothing changed on the host. */
@@ -235,12 +237,14 @@ export class ProxmoxInitRun {
     try {
       let discovery = await this.runBootstrap(session, tokenMode, stop.signal)
       if (tokenMode === 'create' && discovery.tokenExisted && !discovery.tokenSecret) {
-        const rotate = this.context.interactive && (await io.prompts.confirmRotateToken(inputs.tokenId))
+        const rotate =
+          this.life.replacesExpired(discovery) ||
+          (this.context.interactive && (await io.prompts.confirmRotateToken(inputs.tokenId)))
         if (!rotate) throw tokenExistsError(inputs, this.paths.vault)
         discovery = await this.runBootstrap(session, 'rotate', stop.signal)
       }
 
-      this.tokenAction = discovery.tokenSecret ? (discovery.tokenExisted ? 'rotated' : 'created') : 'kept'
+      this.tokenAction = this.life.action(discovery)
       const {caPem} = discovery
       if (caPem) {
         const caFile = clusterCaFile(layout)
@@ -266,6 +270,7 @@ export class ProxmoxInitRun {
           inputs: this.inputs,
           onTokenRemoved: () => void (this.tokenRemoved = true),
           onTokenSecret: (secret) => this.keepSecret(secret),
+          ...this.life.bootstrapRequest(() => this.notReady.rotating()),
           snippetsStorage: typeof this.options.enableSnippets === 'string' ? this.options.enableSnippets : undefined,
           stop,
           tokenMode: mode,
@@ -365,13 +370,7 @@ export class ProxmoxInitRun {
     }
 
     if (!this.context.interactive) throw staleSecretError(inputs, where, ROTATE_HINT)
-    if (this.options.remote === false)
-      throw staleSecretError(
-        inputs,
-        where,
-        'drop --no-remote so that the token can be rotated on the host, or store its current ' +
-          'secret with "hyops vault set PROXMOX_TOKEN_SECRET"',
-      )
+    if (this.options.remote === false) throw staleSecretError(inputs, where, NO_REMOTE_ROTATE_HINT)
     if (!(await io.prompts.confirmRotateToken(inputs.tokenId))) throw staleSecretError(inputs, where, ROTATE_HINT)
     io.note(
       `Rotating ${inputs.tokenId} on ${inputs.host}: the secret from ${where} is stale and no ` +
@@ -425,7 +424,7 @@ export class ProxmoxInitRun {
       reusedFrom: this.madeSecret ? undefined : this.reused?.envName,
       runId,
       sshPublicKey,
-      tokenAction: this.tokenAction,
+      token: this.life.record(this.tokenAction ?? 'kept', this.madeSecret ? undefined : this.reused?.envName),
       written,
     })
     await this.step('write readiness marker', () => io.writeMarker(report.marker))

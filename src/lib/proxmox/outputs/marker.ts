@@ -1,4 +1,5 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
+import {expiryFields} from '../../readiness/token-expiry.js'
 import type {
   ApiIpSource,
   ClusterNodeInfo,
@@ -34,11 +35,27 @@ export interface ProxmoxMarker extends ReadinessMarker {
   paths: {config: string; vault: string; credentials: string; evidence_dir: string}
   context: {ssh_public_key: string}
   runtime?: ProxmoxMarkerRuntime
-  token?: {id: string; action: TokenAction; from_env?: string}
+  token?: ProxmoxMarkerToken
   /** What will break later though the credentials work (`ready` keeps its meaning: the credentials work). */
   warnings?: RunWarning[]
   /** The privilege profile validation proved, and where (`init status --check` checks it again). */
   permissions?: ProxmoxMarkerPermissions
+}
+
+/** `marker.token`: the token, what this run did with it, its expiry, and what hyops made on the host. */
+export interface ProxmoxMarkerToken {
+  id: string
+  action: TokenAction
+  from_env?: string
+  /** The expiry on the host (user.cfg) in Unix seconds, 0 = never; `expire_iso` the same as an ISO time. */
+  expire?: number
+  expire_iso?: string | null
+  /** TOKEN_RENEW_DAYS of the run that wrote the marker (`init status` warns inside that window). */
+  renew_days?: number
+  /** hyops made this token (so a run may renew it, and `hyops revoke` remove it). */
+  managed?: boolean
+  /** hyops made the API user (so `hyops revoke` removes it too). */
+  user_created?: boolean
 }
 
 /** `marker.permissions`. */
@@ -69,7 +86,16 @@ export interface ProxmoxMarkerInput {
   /** Why the status is not `ready`. */
   reason?: string
   /** The token id and what this run did with it; `fromEnv` names the env a reused secret came from. */
-  token?: {id: string; action: TokenAction; fromEnv?: string}
+  token?: {
+    id: string
+    action: TokenAction
+    fromEnv?: string
+    /** The expiry on the host (Unix seconds, 0 = never), when known. */
+    expire?: number
+    renewDays?: number
+    managed?: boolean
+    userCreated?: boolean
+  }
   warnings?: RunWarning[]
   permissions?: ProvedPermissions
 }
@@ -92,15 +118,23 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
   if (input.runtime) marker.runtime = markerRuntime(input.runtime)
 
   if (input.reason !== undefined) marker.reason = input.reason
-  if (input.token) {
-    marker.token = {action: input.token.action, id: input.token.id}
-    if (input.token.fromEnv !== undefined) marker.token.from_env = input.token.fromEnv
-  }
+  if (input.token) marker.token = markerToken(input.token)
 
   if (input.warnings && input.warnings.length > 0) marker.warnings = input.warnings
   if (input.permissions) marker.permissions = markerPermissions(input.permissions)
 
   return marker
+}
+
+/** The token in the marker's snake_case shape. */
+function markerToken(token: NonNullable<ProxmoxMarkerInput['token']>): ProxmoxMarkerToken {
+  const out: ProxmoxMarkerToken = {action: token.action, id: token.id}
+  if (token.fromEnv !== undefined) out.from_env = token.fromEnv
+  if (token.expire !== undefined) Object.assign(out, expiryFields(token.expire))
+  if (token.renewDays !== undefined) out.renew_days = token.renewDays
+  if (token.managed) out.managed = true
+  if (token.userCreated) out.user_created = true
+  return out
 }
 
 /** Proved privileges in the marker's snake_case shape (also the `--json` result's). */

@@ -1,3 +1,5 @@
+import {describeExpiry, expiryFields} from '../../readiness/token-expiry.js'
+import {processClock} from '../../time/clock.js'
 import type {Summary} from '../../ux/summary.js'
 import type {ProxmoxInitOutcome} from '../init/io.js'
 import {markerPermissions, markerRuntime} from './marker.js'
@@ -6,6 +8,7 @@ const ACTIONS: Record<string, string> = {
   created: 'created on the host',
   kept: 'kept (secret from the vault)',
   reused: 'reused',
+  renewed: 'renewed on the host (it was about to expire)',
   rotated: 'rotated on the host',
   'would-create': 'would be created if missing',
   'would-keep': 'would be kept',
@@ -13,7 +16,7 @@ const ACTIONS: Record<string, string> = {
 }
 
 /** The end-of-run summary of `hyops init proxmox`: values with where each came from, then paths. */
-export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
+export function proxmoxSummary(outcome: ProxmoxInitOutcome, now: Date = processClock().now()): Summary {
   const {inputs, runtime} = outcome
   if (outcome.status === 'dry-run') {
     return {
@@ -52,6 +55,9 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome): Summary {
         value: outcome.apiUrl,
       },
       {label: 'Token id', source: origin, value: outcome.tokenId},
+      ...(outcome.tokenExpire === undefined
+        ? []
+        : [{label: 'Token expiry', source: 'on the host', value: describeExpiry(outcome.tokenExpire, now)}]),
       ...permissionRows(outcome.permissions),
       {label: 'Storage (VM disks)', source: runtime?.storageVmSource, value: runtime?.storageVm},
       {label: 'Storage (ISO)', source: runtime?.storageIsoSource, value: runtime?.storageIso},
@@ -113,6 +119,9 @@ export function proxmoxResult(outcome: ProxmoxInitOutcome): {status: string; [fi
     target: 'proxmox',
     token_action: outcome.tokenAction,
     token_id: outcome.tokenId,
+    ...(outcome.tokenExpire === undefined
+      ? {}
+      : {token_expire: outcome.tokenExpire, token_expire_iso: expiryFields(outcome.tokenExpire).expire_iso}),
     warnings: outcome.warnings ?? [],
     written: outcome.written,
   }

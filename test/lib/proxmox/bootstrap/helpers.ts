@@ -14,6 +14,7 @@ export const PERMISSION_INPUTS = {
   roleName: 'HyopsAutomation',
   tokenComment: 'hyops automation (Terraform/Packer)',
   tokenExpireDays: 0,
+  tokenRenewDays: 14,
   tokenPrivsep: false,
 } satisfies Partial<ProxmoxInputs>
 

@@ -14,12 +14,19 @@ import {PROJECT_ROOT} from '../../../helpers/cli.js'
 import {requireTool} from '../../../helpers/tools.js'
 import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
 import {renderPveEtc} from '../../../fixtures/pve-sim/lib/pve-etc.mjs'
-import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
+import {
+  defaultSimState,
+  profileSimState,
+  readSimState,
+  type SimState,
+  updateSimState,
+  writeSimState,
+} from '../../../fixtures/pve-sim/state.js'
 
 const PIECES_DIR = join(PROJECT_ROOT, 'src', 'lib', 'proxmox', 'bootstrap', 'sh')
 /** A profile for the role tests: VM.Monitor is unknown on 9, VM.GuestAgent.Audit before 9. */
 const ROLE_PRIVS = ['Datastore.Audit', 'Sys.Audit', 'VM.Audit', 'VM.GuestAgent.Audit', 'VM.Monitor']
-const PIECES = ['hoststate.sh', 'usercfg.sh', 'token.sh']
+const PIECES = ['hoststate.sh', 'usercfg.sh', 'token.sh', 'renew.sh']
 const TOKEN_STEPS = 'check_inputs; read_usercfg; check_user_state; ensure_user; apply_token_mode'
 
 interface ShellRun {
@@ -43,7 +50,7 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
   /** A host state file, with its /etc/pve (user.cfg, storage.cfg, ...) rendered beside it at `<state>.etc`. */
   async function simHost(state: Partial<SimState> = {}): Promise<string> {
     const path = join(root, `state-${++count}.json`)
-    const full = {...defaultSimState(), ...state}
+    const full = {...(state.profile ? profileSimState(state.profile) : defaultSimState()), ...state}
     await writeSimState(path, full)
     renderPveEtc(full, `${path}.etc`)
     return path
@@ -52,8 +59,9 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
   /** Sources lib.sh and `pieces`, sets `env`, then runs `calls` (shell text) under set -euo pipefail. */
   function runPieces(statePath: string, pieces: string[], calls: string, env: Record<string, string> = {}): ShellRun {
     const sources = ['lib.sh', ...pieces].map((piece) => `source ${JSON.stringify(join(PIECES_DIR, piece))}`)
-    // The client protocol (check_go, await_kept on fd 3) is run.ts's, tested there: here the client always agrees.
-    const kept = 'check_go() { :; }; await_kept() { :; }'
+    // The client protocol (check_go, await_go, await_kept on fd 3) is run.ts's, tested there: here the client
+    // always agrees.
+    const kept = 'check_go() { :; }; await_go() { :; }; await_kept() { :; }'
     const result = spawnSync('bash', ['-c', [...sources, kept, calls].join('\n')], {
       encoding: 'utf8',
       env: {
@@ -305,6 +313,71 @@ describe('bootstrap pieces (real bash, simulated commands)', {concurrency: 4}, (
       assert.ok(run.stdout.indexOf('EXPORT:f0f0:TOKEN_REMOVED=1') < run.stdout.indexOf('EXPORT:f0f0:TOKEN_SECRET='))
       assert.notEqual(run.exports.TOKEN_SECRET, old)
       assert.equal((await readSimState(state)).tokens['hyops@pve!hyops'].secret, run.exports.TOKEN_SECRET)
+    })
+
+    for (const profile of ['pve9', 'pve9.1'] as const) {
+      it(`renewal on ${profile}: a token inside RENEW_BEFORE gets a new secret, expiry (9.1: its grants)`, async () => {
+        const now = Math.floor(Date.now() / 1000)
+        const state = await simHost({profile})
+        runPieces(state, PIECES, TOKEN_STEPS, {TOKEN_EXPIRE: String(now + 3 * 86_400), WANT_PRIVSEP: '1'})
+        await updateSimState(state, (s) => {
+          s.acls.push({path: '/', propagate: 1, roles: ['PVEAuditor'], type: 'token', ugid: 'hyops@pve!hyops'})
+        })
+        renderPveEtc(await readSimState(state), `${state}.etc`)
+        const old = (await readSimState(state)).tokens['hyops@pve!hyops'].secret
+        const outside = runPieces(state, PIECES, TOKEN_STEPS, {RENEW_BEFORE: String(now + 86_400), TOKEN_MODE: 'keep'})
+        assert.equal(outside.code, 0, outside.stderr)
+        assert.equal(outside.exports.TOKEN_RENEWED, undefined, 'not due yet: nothing renewed')
+        const expire = String(now + 30 * 86_400)
+        const env = {
+          RENEW_BEFORE: String(now + 14 * 86_400),
+          TOKEN_EXPIRE: expire,
+          TOKEN_MODE: 'keep',
+          WANT_PRIVSEP: '1',
+        }
+        const run = runPieces(state, PIECES, `${TOKEN_STEPS}; echo "changed=$TOKEN_CHANGED"`, env)
+        assert.equal(run.code, 0, run.stderr)
+        assert.ok(run.stdout.indexOf('RENEW_PLANNED=') < run.stdout.indexOf('TOKEN_SECRET='), 'announced first')
+        assert.equal(run.exports.TOKEN_RENEWED, '1')
+        const after = await readSimState(state)
+        assert.equal(after.tokens['hyops@pve!hyops'].secret, run.exports.TOKEN_SECRET)
+        assert.notEqual(run.exports.TOKEN_SECRET, old)
+        assert.equal(after.tokens['hyops@pve!hyops'].expire, Number(expire))
+        const kept = after.acls.some((a) => a.ugid === 'hyops@pve!hyops' && a.roles.includes('PVEAuditor'))
+        if (profile === 'pve9.1') {
+          assert.equal(run.exports.TOKEN_REGENERATED, '1')
+          assert.equal(run.exports.TOKEN_REMOVED, undefined)
+          assert.match(run.stdout, /^changed=0$/m, 'the same token: no grant to make again')
+          assert.ok(kept, 'the grant stays')
+        } else {
+          assert.equal(run.exports.TOKEN_REMOVED, '1')
+          assert.match(run.stdout, /^changed=1$/m, 'a new token: role.sh grants it again')
+          assert.ok(!kept, 'remove + add drops the grant (role.sh grants it again)')
+        }
+      })
+    }
+
+    it('regenerate_supported: libpve-access-control 9.1.0 and later only, read with dpkg-query', async () => {
+      const check = (version: string) => {
+        const stub = version === 'missing' ? 'exit 1' : `printf %s '${version}'`
+        const calls = `dpkg-query() { ${stub}; }; regenerate_supported && echo yes || echo no`
+        return runPieces(simPath, ['renew.sh'], calls).stdout.trim()
+      }
+
+      const simPath = await simHost()
+      const answers = Object.fromEntries(
+        ['7.4-3', '8.2.0', '9.0.7', '9.1.0', '9.1.1', '10.0.2', 'garbage', 'missing'].map((v) => [v, check(v)]),
+      )
+      assert.deepEqual(answers, {
+        '10.0.2': 'yes',
+        '7.4-3': 'no',
+        '8.2.0': 'no',
+        '9.0.7': 'no',
+        '9.1.0': 'yes',
+        '9.1.1': 'yes',
+        garbage: 'no',
+        missing: 'no',
+      })
     })
 
     it('READ_ONLY=1 changes nothing, even for a missing user', async () => {

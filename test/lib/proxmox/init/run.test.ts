@@ -139,6 +139,9 @@ async function world(vault: Record<string, string>, script: Script): Promise<Wor
     async enableSnippets() {
       throw new Error('not asked for')
     },
+    async revoke() {
+      throw new Error('not asked for')
+    },
   }
   const io: ProxmoxInitIo = {
     async connect() {
@@ -214,7 +217,7 @@ describe('ProxmoxInitRun', () => {
     const marker = await readMarker(w.layout, 'proxmox')
     assert.equal(marker?.status, 'ready')
     assert.equal(marker?.generated_at, NOW.toISOString(), 'the marker takes its time from the clock')
-    assert.deepEqual((marker as {token?: unknown}).token, {action: 'kept', id: TOKEN_ID})
+    assert.deepEqual((marker as {token?: unknown}).token, {action: 'kept', id: TOKEN_ID, renew_days: 14})
   })
 
   it('creates a missing token: secret into the vault as the host hands it over, then credentials, marker', async () => {
@@ -281,7 +284,15 @@ describe('ProxmoxInitRun', () => {
     assert.equal(await credentialsSecret(w), 'rotated-secret')
     const marker = await readMarker(w.layout, 'proxmox')
     assert.equal(marker?.status, 'ready')
-    assert.deepEqual((marker as {token?: unknown}).token, {action: 'rotated', id: TOKEN_ID})
+    // A token hyops made (managed) that never expires (TOKEN_EXPIRE 0), with the renewal window of the inputs.
+    assert.deepEqual((marker as {token?: unknown}).token, {
+      action: 'rotated',
+      expire: 0,
+      expire_iso: null,
+      id: TOKEN_ID,
+      managed: true,
+      renew_days: 14,
+    })
   })
 
   it('a bootstrap failing after the token was removed leaves the marker not ready, no credentials', async () => {

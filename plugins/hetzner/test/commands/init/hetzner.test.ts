@@ -112,7 +112,11 @@ describe('hyops init hetzner (the plugin linked into the built hyops)', () => {
 
     const status = await hyops(['init', 'status', '--root', root])
     assert.equal(status.code, 0, status.stderr)
-    const lines = status.stdout.trim().split('\n')
+    // One line per target; a line wrapped to the width goes on indented.
+    const lines = status.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith(' '))
     assert.equal(lines.length, 2, status.stdout)
     assert.match(lines[0], new RegExp(`^hetzner: ready \\(run_id=${marker.run_id},`))
     assert.match(lines[1], /^proxmox: ready \(run_id=init-proxmox-/)

@@ -21,6 +21,14 @@ check_go() {
   die "the client stopped the run before $1"
 }
 
+# Waits for the client's go-ahead (the line "go <frame>" on fd 3) after it was told what is about to change (what
+# the emitted line names): it first writes down that the change is coming (its write-ahead marker).
+await_go() {
+  local line=''
+  IFS= read -r -t "${KEPT_TIMEOUT:-60}" line <&3 || true
+  [ "$line" = "go $HYOPS_FRAME" ] || die "the client did not agree to $1; stopping here"
+}
+
 # Waits for the client's word that it has put the new token secret on disk (the line "kept <frame>" on fd 3,
 # the rest of the client's stdin); without it nothing else is changed on the host.
 await_kept() {
@@ -36,6 +44,7 @@ check_inputs() {
   : "${ROLE_PRIVS:?}"
   WANT_PRIVSEP=${WANT_PRIVSEP:-0}
   TOKEN_EXPIRE=${TOKEN_EXPIRE:-0}
+  RENEW_BEFORE=${RENEW_BEFORE:-0}
   TOKEN_COMMENT=${TOKEN_COMMENT:-}
   FALLBACK_STORAGE_VM=${FALLBACK_STORAGE_VM:-}
   FALLBACK_STORAGE_ISO=${FALLBACK_STORAGE_ISO:-}

@@ -15,7 +15,10 @@ main() {
   read_usercfg
   check_user_state
   emit TOKEN_EXISTS "$TOKEN_EXISTS"
-  if [ "$TOKEN_EXISTS" = 1 ]; then emit TOKEN_PRIVSEP "$TOKEN_PRIVSEP_NOW"; fi
+  if [ "$TOKEN_EXISTS" = 1 ]; then
+    emit TOKEN_PRIVSEP "$TOKEN_PRIVSEP_NOW"
+    emit TOKEN_EXPIRE_AT "$TOKEN_EXPIRE_NOW"
+  fi
   # An existing token in create mode is reported and left alone: the caller decides.
   if [ "$TOKEN_MODE" = create ] && [ "$TOKEN_EXISTS" = 1 ]; then return 0; fi
   plan_role

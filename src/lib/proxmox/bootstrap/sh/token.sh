@@ -1,12 +1,14 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the globals set here (TOKEN_CHANGED, USER_EXISTS) are read by role.sh and main.sh
-# The API user and its token: ensure the user, create or rotate the token. What exists comes from user.cfg
+# The API user and its token: ensure the user, create, rotate or renew the token (renew.sh). What exists comes from user.cfg
 # (usercfg.sh); only changes start pveum.
 
 ensure_user() {
   if [ "$USER_EXISTS" = 1 ] || [ "$READ_ONLY" = 1 ]; then return 0; fi
   pveum user add "$USER_FQ" --comment 'hyops automation (Terraform/Packer)' || die "cannot create the user $USER_FQ"
   USER_EXISTS=1
+  # Recorded in the marker: hyops revoke removes only a user hyops made.
+  emit USER_CREATED 1
 }
 
 # The secret goes from pveum's stdout straight into perl's stdin: never an argument, never a file.
@@ -27,6 +29,8 @@ apply_token_mode() {
   [ "$READ_ONLY" = 1 ] && return 0
   case $TOKEN_MODE in
     keep)
+      # Expiring within the renewal window (RENEW_BEFORE, set only for a token hyops made): a new secret.
+      if renewal_due; then renew_token; return 0; fi
       # TOKEN_PRIVSEP changed in the config: the token keeps its secret, its separation follows.
       if [ "$TOKEN_EXISTS" = 1 ] && [ "$TOKEN_PRIVSEP_NOW" != "$WANT_PRIVSEP" ]; then
         pveum user token modify "$USER_FQ" "$TOKEN_NAME" --privsep "$WANT_PRIVSEP" ||
@@ -36,6 +40,8 @@ apply_token_mode() {
     create)
       if [ "$TOKEN_EXISTS" = 0 ]; then create_token; TOKEN_CHANGED=1; fi ;;
     rotate)
+      # In place where the host can (9.1+): the token id and its grants stay.
+      if [ "$TOKEN_EXISTS" = 1 ] && regenerate_supported; then regenerate_token; return 0; fi
       if [ "$TOKEN_EXISTS" = 1 ]; then
         pveum user token remove "$USER_FQ" "$TOKEN_NAME" || die "cannot remove the token $USER_FQ!$TOKEN_NAME"
         # Said at once: if making the new one fails, the caller must know the old secret is dead.

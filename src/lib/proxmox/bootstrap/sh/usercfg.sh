@@ -3,7 +3,8 @@
 # What /etc/pve/user.cfg says about the API user, its token, the managed role and their grants: read as
 # root without starting Perl's PVE modules (one pveum call costs about half a second). The format is the one
 # pve-access-control src/PVE/AccessControl.pm write_user_config writes: "user:ID:enable:expire:...",
-# "token:USER!NAME:expire:privsep:comment:", "role:NAME:PRIV,PRIV:", "acl:PROPAGATE:PATH:WHO,WHO:ROLE,ROLE:".
+# "token:USER!NAME:expire:privsep:comment:" (expire in Unix seconds, 0 = never), "role:NAME:PRIV,PRIV:",
+# "acl:PROPAGATE:PATH:WHO,WHO:ROLE,ROLE:".
 # A missing file is what Proxmox itself reads as empty (root@pam and the built-in roles only).
 
 read_usercfg() {
@@ -14,7 +15,8 @@ read_usercfg() {
     my %legacy = ("/" => {PVEVMAdmin => 1, PVEAuditor => 1}, "/storage" => {PVEDatastoreAdmin => 1},
       "/sdn/zones" => {PVESDNUser => 1});
     my %f = (USER_EXISTS => 0, USER_ENABLE => 1, USER_EXPIRE => 0, TOKEN_EXISTS => 0, TOKEN_PRIVSEP_NOW => 0,
-      ROLE_EXISTS => 0, ROLE_HAS => "", GRANTED_USER => 0, GRANTED_TOKEN => 0);
+      TOKEN_EXPIRE_NOW => 0, ROLE_EXISTS => 0, ROLE_HAS => "", GRANTED_USER => 0, GRANTED_TOKEN => 0,
+      ROLE_OTHER_GRANTS => 0);
     my (%old, @paths);
     sub list { return grep { length } split /[,;\s]+/, ($_[0] // "") }
     while (my $line = <STDIN>) {
@@ -26,11 +28,14 @@ read_usercfg() {
         $f{USER_EXPIRE} = ($d[2] // "") =~ /^\d+$/ ? int $d[2] : 0;
       } elsif ($type eq "token" && $d[0] eq $token) {
         @f{qw(TOKEN_EXISTS TOKEN_PRIVSEP_NOW)} = (1, $d[2] ? 1 : 0);
+        $f{TOKEN_EXPIRE_NOW} = ($d[1] // "") =~ /^\d+$/ ? int $d[1] : 0;
       } elsif ($type eq "role" && $d[0] eq $role) {
         @f{qw(ROLE_EXISTS ROLE_HAS)} = (1, join ",", sort(list($d[1])));
       } elsif ($type eq "acl") {
         my ($propagate, $path, $members, $roles) = @d;
         $path =~ s{/+$}{} if $path ne "/";
+        # Members other than this user and token that hold the role: it is still in use (revoke keeps it).
+        $f{ROLE_OTHER_GRANTS}++ if grep({ $_ eq $role } list($roles)) && grep({ $_ ne $user && $_ ne $token } list($members));
         for my $who (grep { $_ eq $user || $_ eq $token } list($members)) {
           my $kind = $who eq $user ? "user" : "token";
           for my $r (list($roles)) {
@@ -49,8 +54,8 @@ read_usercfg() {
     die "cannot read $cfg"
   while IFS='=' read -r key value; do
     case $key in
-      USER_EXISTS | USER_ENABLE | USER_EXPIRE | TOKEN_EXISTS | TOKEN_PRIVSEP_NOW | ROLE_EXISTS | ROLE_HAS | \
-        GRANTED_USER | GRANTED_TOKEN | LEGACY_GRANTS) printf -v "$key" '%s' "$value" ;;
+      USER_EXISTS | USER_ENABLE | USER_EXPIRE | TOKEN_EXISTS | TOKEN_PRIVSEP_NOW | TOKEN_EXPIRE_NOW | ROLE_EXISTS | \
+        ROLE_HAS | GRANTED_USER | GRANTED_TOKEN | ROLE_OTHER_GRANTS | LEGACY_GRANTS) printf -v "$key" '%s' "$value" ;;
     esac
   done <<<"$facts"
 }
