@@ -34,8 +34,8 @@ export class FakeTerminal {
 
   /**
    * Waits until `text` is drawn after the previous match, then moves past it. Prompts redraw
-   * The limit is generous: it only ends a test that fails, and a loaded machine draws slowly.
    * their line on every key, so matching in order is what tells one prompt from the next.
+   * The limit is generous: it only ends a test that fails, and a loaded machine draws slowly.
    */
   async waitFor(text: string, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
