@@ -2,6 +2,7 @@
 // script goes on, bounded output. Real bash against the simulated host's commands, no SSH in between; a
 // "login script" is stdout the session prints before the script's own.
 import assert from 'node:assert/strict'
+import {existsSync} from 'node:fs'
 import {mkdir, mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -29,6 +30,39 @@ function chatty(session: SshSession, banner: string): SshSession {
     exec: (command, options = {}) => {
       options.onStdout?.(Buffer.from(banner))
       return session.exec(command, options)
+    },
+  }
+}
+
+/**
+ * A session whose time limit is counted from the moment the script reached a pause (the simulated command
+ * wrote `paused` in `pauseDir`), not from its start: a loaded machine cannot run the limit out before the
+ * script got there, and the script is still cut off by the limit.
+ */
+function limitFromPause(session: SshSession, pauseDir: string): SshSession {
+  return {
+    ...session,
+    dispose: () => session.dispose(),
+    async exec(command, options = {}) {
+      const {timeoutMs, ...rest} = options
+      if (timeoutMs === undefined) return session.exec(command, options)
+      const cut = new AbortController()
+      options.abort?.addEventListener('abort', () => cut.abort(), {once: true})
+      let done = false
+      let timer: NodeJS.Timeout | undefined
+      // A script that never gets there is cut off anyway, after a bound no loaded machine reaches.
+      const bound = setTimeout(() => cut.abort(), 60_000)
+      void (async () => {
+        while (!done && !existsSync(join(pauseDir, 'paused'))) await new Promise((resolve) => setTimeout(resolve, 20))
+        if (!done) timer = setTimeout(() => cut.abort(), timeoutMs)
+      })()
+      try {
+        return await session.exec(command, {...rest, abort: cut.signal})
+      } finally {
+        done = true
+        clearTimeout(timer)
+        clearTimeout(bound)
+      }
     },
   }
 }
@@ -105,15 +139,19 @@ describe('bootstrap output protocol', {concurrency: 4}, () => {
     await updateSimState(h.statePath, (s) => void (s.faults.pauses = [{call: 'pveum acl modify', dir, match: 'hyops'}]))
     const kept: string[] = []
     await assert.rejects(
-      runRemoteBootstrap(h.session, {
+      runRemoteBootstrap(limitFromPause(h.session, dir), {
         inputs: testInputs(),
         onTokenSecret: async (secret) => void kept.push(secret),
-        timeoutMs: 4000,
+        timeoutMs: 1000,
         tokenMode: 'create',
         wantCa: false,
       }),
-      (error: HyopsError) => error.exitCode === 20 && /the new token secret was kept/.test(error.hint ?? ''),
+      (error: HyopsError) =>
+        error.exitCode === 20 &&
+        /killed by SIGTERM/.test(error.message) &&
+        /the new token secret was kept/.test(error.hint ?? ''),
     )
+    assert.ok(existsSync(join(dir, 'paused')), 'cut off at the ACLs, after the secret was printed')
     assert.deepEqual(kept, [(await h.read()).tokens['hyops@pve!hyops'].secret])
   })
 
