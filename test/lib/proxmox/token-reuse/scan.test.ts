@@ -481,7 +481,7 @@ describe('findReusableToken against the simulated Proxmox API', () => {
     })
   const simUrl = () => `https://127.0.0.1:${sim.apiPort}/api2/json`
 
-  it('forty stale siblings (401 after 3 s each) and the valid one oldest: sent before any refusal came back', async () => {
+  it('forty stale siblings (401 after 3 s each), the valid one oldest: sent before any refusal came back', async () => {
     const {envsDir, root} = await envsFolder()
     const now = Math.floor(Date.now() / 1000)
     for (let i = 0; i < 40; i++) {
