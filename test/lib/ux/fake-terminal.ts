@@ -35,8 +35,9 @@ export class FakeTerminal {
   /**
    * Waits until `text` is drawn after the previous match, then moves past it. Prompts redraw
    * their line on every key, so matching in order is what tells one prompt from the next.
+   * The limit is generous: it only ends a test that fails, and a loaded machine draws slowly.
    */
-  async waitFor(text: string, timeoutMs = 3000): Promise<void> {
+  async waitFor(text: string, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const index = this.screen.indexOf(text, this.seen)

@@ -27,6 +27,14 @@ class CapturedStream extends Writable {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits for what the spinner has drawn, however slow the machine; a spinner that never draws it fails. */
+async function until(done: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${limitMs} ms waiting for ${what}`)
+    await sleep(5)
+  }
+}
 const DURATION = String.raw`\d+\.\ds`
 
 describe('progress mode', () => {
@@ -140,11 +148,18 @@ describe('spinner progress (TTY)', () => {
     const stream = new CapturedStream(true)
     const progress = new Progress({environment: {TERM: 'xterm'}, intervalMs: 15, stream})
     assert.equal(progress.mode, 'fancy')
-    await progress.step('bootstrap', () => sleep(200))
-    const frames = new Set([...stream.text.matchAll(/\r\u001B\[2K([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]) bootstrap /g)].map((m) => m[1]))
-    assert.ok(frames.size >= 3, `expected an animation, saw frames ${[...frames].join('')}`)
-    assert.match(stream.text, /bootstrap \u001B\[2m0\.1s\u001B\[22m/, 'the elapsed time is shown while it runs')
-    assert.match(stream.text, /\r\u001B\[2K\u001B\[32m✔\u001B\[39m bootstrap \u001B\[2m\(\d\.\ds\)\u001B\[22m\n$/)
+    const frames = () => new Set([...stream.text.matchAll(/\r\u001B\[2K([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]) bootstrap /g)].map((m) => m[1]))
+    // The step ends once three frames and an elapsed time past 0.0s were drawn: events, not a fixed sleep.
+    const ticking = /bootstrap \u001B\[2m(?!0\.0s)\d+\.\ds\u001B\[22m/
+    await progress.step('bootstrap', () =>
+      until(() => frames().size >= 3 && ticking.test(stream.text), 'three frames and a running elapsed time'),
+    )
+    assert.ok(frames().size >= 3, `expected an animation, saw frames ${[...frames()].join('')}`)
+    assert.match(stream.text, ticking, 'the elapsed time is shown while it runs')
+    assert.match(
+      stream.text,
+      new RegExp(`\\r\u001B\\[2K\u001B\\[32m✔\u001B\\[39m bootstrap \u001B\\[2m\\(${DURATION}\\)\u001B\\[22m\\n$`),
+    )
   })
 
   it('a failed step ends with ✖', async () => {
@@ -161,10 +176,12 @@ describe('spinner progress (TTY)', () => {
     const stream = new CapturedStream(true)
     const terminal = new FakeTerminal()
     const progress = new Progress({environment: {}, intervalMs: 10, stream})
+    let writesAfterAnswer = 0
     const answer = progress.step('connect', async () => {
-      await sleep(40)
+      await until(() => stream.writes >= 2, 'the spinner to tick before the prompt')
       const trusted = await askConfirm('Trust it?', false, terminal.streams)
-      await sleep(40)
+      writesAfterAnswer = stream.writes
+      await until(() => stream.writes > writesAfterAnswer, 'the spinner to tick again after the prompt')
       return trusted
     })
     await terminal.waitFor('Trust it?')
@@ -174,8 +191,9 @@ describe('spinner progress (TTY)', () => {
     assert.equal(stream.writes, writesAtPrompt, 'the spinner drew over a prompt')
     terminal.type('y\r')
     assert.equal(await answer, true)
-    assert.ok(stream.writes > writesAtPrompt + 1, 'the spinner did not come back after the prompt')
-    assert.match(stripVTControlCharacters(stream.text), /✔ connect \(0\.\ds\)\n$/)
+    assert.ok(writesAfterAnswer > writesAtPrompt, 'the spinner line was not redrawn after the prompt')
+    assert.ok(stream.writes > writesAfterAnswer + 1, 'the spinner did not carry on after the prompt')
+    assert.match(stripVTControlCharacters(stream.text), new RegExp(`✔ connect \\(${DURATION}\\)\n$`))
   })
 
   it('cuts a label that would wrap, so the line can be redrawn in place', async () => {

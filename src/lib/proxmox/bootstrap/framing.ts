@@ -113,6 +113,8 @@ export interface FramedExec {
   stop?: AbortSignal
   stopScript: () => void
   timeoutMs: number
+  /** Told the size of each stdout chunk as it arrives (a stop's grace is renewed while output still flows). */
+  onChunk?: (size: number) => void
 }
 
 /** Sends the frame and the script on stdin, streams stdout into the reader, and ends stdin when the command ends. */
@@ -125,7 +127,10 @@ export async function execFramed(session: SshSession, run: FramedExec): Promise<
     const result = await session.exec(run.command, {
       abort: run.abort,
       keepStdout: false,
-      onStdout: (chunk) => reader.push(chunk),
+      onStdout: (chunk) => {
+        run.onChunk?.(chunk.length)
+        reader.push(chunk)
+      },
       stdin,
       timeoutMs: run.timeoutMs,
     })

@@ -50,6 +50,12 @@ export interface RemoteBootstrapRequest {
 const DEFAULT_TIMEOUT_MS = 120_000
 /** How long a script asked to stop may take to reach its next check before its channel is closed. */
 const STOP_GRACE_MS = 2000
+/**
+ * The bound on a stop's grace while the channel still delivers output, or while the script is making a token
+ * whose secret has not arrived yet (pveum can take seconds on a busy host): hanging up then would lose a
+ * secret the host made.
+ */
+const SECRET_GRACE_MS = 60_000
 
 /**
  * Runs the bootstrap script on the host over an open session (script on stdin to `bash -s`,
@@ -86,24 +92,41 @@ export async function runRemoteBootstrap(
   const stdin = new PassThrough()
   const abort = new AbortController()
   let grace: NodeJS.Timeout | undefined
+  let received = 0
+  let makingToken = false
+  let secret: string | undefined
   // Asks the script to stop before its next change (it checks between steps), keeps reading what it still
-  // prints (a secret made meanwhile is kept), and closes the channel only if it has not ended in time.
+  // prints (a secret made meanwhile is kept), and closes the channel only if it has not ended in time: a grace
+  // renewed while output still arrives or a token being made has not handed over its secret, up to a bound.
   const stopScript = () => {
     if (grace || abort.signal.aborted) return
     if (!stdin.writableEnded) stdin.write(`stop ${frame}\n`)
-    grace = setTimeout(() => abort.abort(), STOP_GRACE_MS)
+    const bound = Date.now() + SECRET_GRACE_MS
+    const wait = (seen: number) => {
+      grace = setTimeout(() => {
+        const pending = received !== seen || (makingToken && secret === undefined)
+        if (pending && Date.now() < bound) wait(received)
+        else abort.abort()
+      }, STOP_GRACE_MS)
+    }
+
+    wait(received)
   }
 
   let framed = false
   let keeping: Promise<void> | undefined
   let going: Promise<void> | undefined
   let keepError: unknown
-  let secret: string | undefined
   const onLine = (line: string) => {
     const found = parseFramedLine(line, frame)
     if (!found) return
     framed = true
     const [name, value] = found
+    if (name === 'TOKEN_MAKING') {
+      makingToken = makesToken
+      return
+    }
+
     if (name !== 'TOKEN_SECRET') {
       exports[name] = value
       if (name === 'TOKEN_REMOVED' && value === '1' && !request.readOnly) request.onTokenRemoved?.()
@@ -138,6 +161,9 @@ export async function runRemoteBootstrap(
       abort: abort.signal,
       command,
       frame,
+      onChunk: (size) => {
+        received += size
+      },
       reader,
       script,
       stdin,

@@ -2,7 +2,8 @@
 // script goes on, bounded output. Real bash against the simulated host's commands, no SSH in between; a
 // "login script" is stdout the session prints before the script's own.
 import assert from 'node:assert/strict'
-import {mkdir, mkdtemp, rm} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -29,6 +30,41 @@ function chatty(session: SshSession, banner: string): SshSession {
     exec: (command, options = {}) => {
       options.onStdout?.(Buffer.from(banner))
       return session.exec(command, options)
+    },
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * A session whose time limit is counted from the moment the script reached a pause (the simulated command
+ * wrote `paused` in `pauseDir`), not from its start: a loaded machine cannot run the limit out before the
+ * script got there, and the script is still cut off by the limit.
+ */
+function limitFromPause(session: SshSession, pauseDir: string): SshSession {
+  return {
+    ...session,
+    dispose: () => session.dispose(),
+    async exec(command, options = {}) {
+      const {timeoutMs, ...rest} = options
+      if (timeoutMs === undefined) return session.exec(command, options)
+      const cut = new AbortController()
+      options.abort?.addEventListener('abort', () => cut.abort(), {once: true})
+      let done = false
+      let timer: NodeJS.Timeout | undefined
+      // A script that never gets there is cut off anyway, after a bound no loaded machine reaches.
+      const bound = setTimeout(() => cut.abort(), 60_000)
+      void (async () => {
+        while (!done && !existsSync(join(pauseDir, 'paused'))) await sleep(20)
+        if (!done) timer = setTimeout(() => cut.abort(), timeoutMs)
+      })()
+      try {
+        return await session.exec(command, {...rest, abort: cut.signal})
+      } finally {
+        done = true
+        clearTimeout(timer)
+        clearTimeout(bound)
+      }
     },
   }
 }
@@ -105,15 +141,19 @@ describe('bootstrap output protocol', {concurrency: 4}, () => {
     await updateSimState(h.statePath, (s) => void (s.faults.pauses = [{call: 'pveum acl modify', dir, match: 'hyops'}]))
     const kept: string[] = []
     await assert.rejects(
-      runRemoteBootstrap(h.session, {
+      runRemoteBootstrap(limitFromPause(h.session, dir), {
         inputs: testInputs(),
         onTokenSecret: async (secret) => void kept.push(secret),
-        timeoutMs: 4000,
+        timeoutMs: 1000,
         tokenMode: 'create',
         wantCa: false,
       }),
-      (error: HyopsError) => error.exitCode === 20 && /the new token secret was kept/.test(error.hint ?? ''),
+      (error: HyopsError) =>
+        error.exitCode === 20 &&
+        /killed by SIGTERM/.test(error.message) &&
+        /the new token secret was kept/.test(error.hint ?? ''),
     )
+    assert.ok(existsSync(join(dir, 'paused')), 'cut off at the ACLs, after the secret was printed')
     assert.deepEqual(kept, [(await h.read()).tokens['hyops@pve!hyops'].secret])
   })
 
@@ -148,6 +188,41 @@ describe('bootstrap output protocol', {concurrency: 4}, () => {
     )
     assert.deepEqual(Object.keys((await h.read()).tokens), [])
     assert.deepEqual(Object.keys((await h.read()).users), ['root@pam'], 'no user made')
+  })
+
+  it('asked to stop while the host makes the token, waits for its secret past the grace and keeps it', async () => {
+    const h = await host()
+    const dir = await mkdtemp(join(root, 'pause-'))
+    await updateSimState(
+      h.statePath,
+      (s) => void (s.faults.pauses = [{call: 'pveum user token add', dir, match: 'hyops'}]),
+    )
+    const stop = new AbortController()
+    const kept: string[] = []
+    const run = runRemoteBootstrap(h.session, {
+      inputs: testInputs(),
+      onTokenSecret: async (secret) => void kept.push(secret),
+      stop: stop.signal,
+      tokenMode: 'create',
+      wantCa: false,
+    })
+    const deadline = Date.now() + 60_000
+    while (!existsSync(join(dir, 'paused')) && Date.now() < deadline) await sleep(20)
+    assert.ok(existsSync(join(dir, 'paused')), 'the script got to making the token')
+    stop.abort()
+    // Longer than the stop's 2 s grace, whose timer (set first) fires first: hanging up then would lose the
+    // secret (the paused pveum gives up once its caller is gone, so no token would be made at all).
+    await sleep(2500)
+    await writeFile(join(dir, 'resume'), '')
+    await assert.rejects(run, (error: HyopsError) => {
+      assert.equal(error.exitCode, 20)
+      assert.match(error.hint ?? '', /the new token secret was kept/)
+      return true
+    })
+    const state = await h.read()
+    assert.ok(state.tokens['hyops@pve!hyops'], 'the token was made')
+    assert.deepEqual(kept, [state.tokens['hyops@pve!hyops'].secret])
+    assert.deepEqual(state.acls, [], 'nothing changed after the secret')
   })
 })
 

@@ -42,6 +42,8 @@ regenerate_token() {
   local status
   local -a options=(--regenerate 1 --expire "$TOKEN_EXPIRE")
   [ "$TOKEN_PRIVSEP_NOW" = "$WANT_PRIVSEP" ] || options+=(--privsep "$WANT_PRIVSEP")
+  # As in create_token: a client asked to stop now waits for the secret instead of hanging up.
+  emit TOKEN_MAKING 1
   set +e
   pveum user token modify "$USER_FQ" "$TOKEN_NAME" "${options[@]}" --output-format json | perl -MJSON::PP -e '
     local $/; my $text = <STDIN>; exit 3 unless defined $text && length $text;

@@ -15,6 +15,8 @@ ensure_user() {
 create_token() {
   local -a options=(--privsep "$WANT_PRIVSEP" --expire "$TOKEN_EXPIRE")
   [ -z "$TOKEN_COMMENT" ] || options+=(--comment "$TOKEN_COMMENT")
+  # Tells the client a secret is on its way: asked to stop meanwhile, it waits for it instead of hanging up.
+  emit TOKEN_MAKING 1
   pveum user token add "$USER_FQ" "$TOKEN_NAME" "${options[@]}" --output-format json | perl -MJSON::PP -e '
     local $/; my $text = <STDIN>; exit 3 unless defined $text && length $text;
     my $answer = decode_json($text);
