@@ -13,7 +13,7 @@ export interface AccountProof {
   qm: boolean
   /** `sudo -n /usr/bin/id` was refused. */
   othersRefused: boolean
-  /** `sudo -n -l /usr/bin/tee <snippets>/user-data.yaml` allowed, and a path with `/..` refused (when there is a tee rule). */
+  /** With a tee rule: `sudo -n -l /usr/bin/tee <snippets>/user-data.yaml` allowed, a path with `/..` refused. */
   snippets?: boolean
 }
 
@@ -60,7 +60,7 @@ export function checkProof(node: string, account: string, proof: AccountProof): 
     ExitCode.Remote,
     `the provider account ${account} on node ${node} failed its proof: ${failed.join('; ')}`,
     {
-      hint: `check /etc/sudoers.d/hyops-${account} and sudo's secure_path on ${node} ('sudo -l -U ${account}'), then re-run`,
+      hint: `check /etc/sudoers.d/hyops-${account} and sudo's secure_path on ${node} ('sudo -l -U ${account}'); re-run`,
       reason: 'account-proof',
     },
   )

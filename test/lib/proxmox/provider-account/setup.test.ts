@@ -98,7 +98,7 @@ for (const profile of ['pve8', 'pve9'] as const) {
       await work?.remove()
     })
 
-    it('makes the account on both nodes: its own key logs in, bpg’s probe works, anything else is refused', async () => {
+    it('makes the account on both nodes: its own key logs in, the probe works, anything else is refused', async () => {
       const report = await setUpProviderAccount(run.request(session))
       assert.deepEqual(
         report.nodes.map((n) => [n.name, n.address]),
