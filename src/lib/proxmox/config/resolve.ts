@@ -352,6 +352,8 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
     sshPort: take('PROXMOX_SSH_PORT', checkPort) as number,
     sshPublicKey: take('SSH_PUBLIC_KEY', checkPublicKey),
     sshSudo: take('PROXMOX_SSH_SUDO', checkBool),
+    providerSshUser: take('PROVIDER_SSH_USER', checkAccount),
+    providerSshIdmap: take('PROVIDER_SSH_IDMAP', checkBool) as boolean,
     sshUsername: take('PROXMOX_SSH_USERNAME', checkUsername) as string,
     tlsCaFile: take('TLS_CA_FILE', checkPath),
     tlsSkip: take('TLS_SKIP', checkBool) as boolean,
@@ -549,6 +551,14 @@ function checkBridge(key: string, candidate: Candidate): string {
 function checkUsername(key: string, candidate: Candidate): string {
   if (!USERNAME.test(candidate.value))
     throw invalid(key, candidate, 'a user name', 'use a Unix login name such as root')
+  return candidate.value
+}
+
+const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/
+
+function checkAccount(key: string, candidate: Candidate): string {
+  if (!ACCOUNT.test(candidate.value) || candidate.value === 'root')
+    throw invalid(key, candidate, 'a new Linux account name', 'use a lower-case name other than root, e.g. terraform')
   return candidate.value
 }
 

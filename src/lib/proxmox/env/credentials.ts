@@ -11,7 +11,7 @@ import {TOKEN_SECRET_KEY} from '../init/known-secret.js'
 import {parseTfvars} from '../outputs/tfvars.js'
 
 /** A tfvars value as the credentials file holds it. */
-export type TfvarsValue = boolean | number | string
+export type TfvarsValue = boolean | number | string | Readonly<Record<string, string>>
 
 /** What the Proxmox formats are made from: the credentials file, the secret, the CA. */
 export interface ProxmoxCredentials {

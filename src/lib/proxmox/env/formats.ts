@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 
 import type {EnvFormatInfo, EnvVariable} from '../../env/hook.js'
-import {parseProxmoxUrl} from '../outputs/tfvars.js'
+import {hclValue, parseProxmoxUrl} from '../outputs/tfvars.js'
 import type {ProxmoxCredentials, TfvarsValue} from './credentials.js'
 
 /** The formats of the proxmox target; `tfvars` is the default. */
@@ -29,6 +29,7 @@ export const PROXMOX_TFVARS_NAMES = [
   'http_bind_address',
   'http_port',
   'ssh_public_key',
+  'proxmox_ssh_nodes',
 ] as const
 
 const SECRET_NAMES: ReadonlySet<string> = new Set(['proxmox_token_secret'])
@@ -39,7 +40,9 @@ function prefixed(prefix: string, credentials: ProxmoxCredentials): EnvVariable[
   for (const name of PROXMOX_TFVARS_NAMES) {
     const value: TfvarsValue | undefined = credentials.tfvars[name]
     if (value === undefined) continue
-    out.push({name: `${prefix}${name}`, secret: SECRET_NAMES.has(name) || undefined, value: String(value)})
+    // A map goes as HCL, which Terraform reads for a map-typed TF_VAR_ variable.
+    const text = typeof value === 'object' ? hclValue(value) : String(value)
+    out.push({name: `${prefix}${name}`, secret: SECRET_NAMES.has(name) || undefined, value: text})
   }
 
   return out
