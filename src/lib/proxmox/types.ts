@@ -69,7 +69,7 @@ export interface ClusterNodeInfo {
 
 /** Something the operator should fix, though the run could go on (summary, --json, marker). */
 export interface RunWarning {
-  code: 'snippets-fallback' | 'bridge-missing' | 'bridge-down'
+  code: 'snippets-fallback' | 'bridge-missing' | 'bridge-down' | 'provider-ssh-no-tee'
   message: string
   fix: string
 }

@@ -11,6 +11,7 @@ import {adoptReusedSecret, checkKnownSecret} from './secret-check.js'
 import {finish, markNotReady} from './outputs.js'
 import {bootstrapOnHost} from './remote.js'
 import {withApiAddress} from '../host/api-address.js'
+import {handoverFromMarker} from '../provider-account/record.js'
 import {
   fallbacksOf,
   knownCaPem,
@@ -81,7 +82,10 @@ export async function runProxmoxInit(
     options,
     tokenMode,
     flags['non-interactive'],
-    previousMarker?.status === 'ready' && markerRuntime !== undefined,
+    previousMarker?.status === 'ready' &&
+      markerRuntime !== undefined &&
+      // A provider account the marker does not record for this PROVIDER_SSH_USER needs the nodes.
+      (!inputs.providerSshUser || handoverFromMarker(previousMarker, inputs.providerSshUser) !== undefined),
   )
   await evidence.record({
     decisions: {

@@ -15,6 +15,13 @@ import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
 import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs} from '../types.js'
 import {runWarnings} from '../host/warnings.js'
+import {
+  accountMarker,
+  accountWarnings,
+  handoverFromMarker,
+  handoverOf,
+  type ProviderSshMarker,
+} from '../provider-account/record.js'
 import {fallbacksOf, type Found, knownCaPem, type ProxmoxInitOutcome, type RunState, step} from './run-state.js'
 
 export async function finish(
@@ -63,8 +70,20 @@ export async function finish(
   const detectedHttpBindAddress = inputs.httpBindAddress
     ? undefined
     : await detectBindAddress(inputs.host, inputs.sshPort)
+  const account = state.providerAccount
+  const user = inputs.providerSshUser
+  const providerAccount = account
+    ? handoverOf(account)
+    : user
+      ? handoverFromMarker(state.previousMarker, user)
+      : undefined
+  if (user && !providerAccount)
+    throw new HyopsError(ExitCode.Remote, `PROVIDER_SSH_USER=${user} is not on the nodes yet`, {
+      hint: 'run without --no-remote so the account is made on every node',
+      reason: 'account-needs-remote',
+    })
   const tfvars = renderProxmoxTfvars(
-    proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, runtime, sshPublicKey, tokenSecret: secret}),
+    proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, providerAccount, runtime, sshPublicKey, tokenSecret: secret}),
   )
   await step(io, context, 'write credentials', () => writeFileSafely(paths.credentials, tfvars, {mode: 0o600}))
   evidence.fileWritten(paths.credentials)
@@ -78,13 +97,18 @@ export async function finish(
       roleAction: found.role.action,
     }),
   }
-  const warnings = runWarnings(runtime)
+  const warnings = [...runWarnings(runtime), ...(account ? accountWarnings(account) : [])]
   for (const warning of warnings) io.note(`Warning: ${warning.message}; fix: ${warning.fix}`)
   const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
   const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
   const marker = buildProxmoxMarker({
     paths: {config: paths.config, credentials: paths.credentials, evidenceDir: paths.evidenceDir, vault: paths.vault},
     permissions: permissions || undefined,
+    providerSsh: account
+      ? accountMarker(account)
+      : providerAccount
+        ? (state.previousMarker as {provider_ssh?: ProviderSshMarker}).provider_ssh
+        : undefined,
     runId,
     runtime,
     sshPublicKey,

@@ -16,6 +16,8 @@ import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
 import {type Found, noRemoteDiscovery, type ProxmoxInitOptions, type RunState} from './run-state.js'
 import {offerSnippets} from './snippets-step.js'
+import {accountMarker} from '../provider-account/record.js'
+import {setUpProviderAccount} from '../provider-account/setup.js'
 
 export async function bootstrapOnHost(
   context: InitContext,
@@ -115,6 +117,24 @@ export async function bootstrapOnHost(
     }
 
     const runtime = await offerSnippets(context, state, session, discovery, options)
+    if (inputs.providerSshUser) {
+      state.providerAccount = await setUpProviderAccount({
+        account: inputs.providerSshUser,
+        idmap: inputs.providerSshIdmap ?? false,
+        inputs,
+        layout,
+        members: runtime.clusterNodes,
+        node: runtime.node,
+        replaceKey: context.flags.force,
+        route: options.ssh,
+        secret: (text) => evidence.redactor.addSecret(text),
+        session,
+        step: (label, run) => io.step(label, () => evidence.step(label, run)),
+        vault: state.vault,
+      })
+      await evidence.record({provider_ssh: accountMarker(state.providerAccount)})
+    }
+
     return {caPem, role: discovery.role, runtime}
   } finally {
     unStop?.()

@@ -13,6 +13,7 @@ import type {ReusableToken} from '../token-reuse/scan.js'
 import type {SshRoute} from '../config/ssh-route.js'
 import type {VerifiedPrivileges} from '../permissions/verify.js'
 import type {ProxmoxInputs, RoleReport} from '../types.js'
+import type {ProviderAccountReport} from '../provider-account/setup.js'
 
 export interface ProxmoxInitOptions {
   /** `--bootstrap`: run the remote bootstrap even when a re-run could do without it. */
@@ -82,6 +83,8 @@ export interface RunState {
   reused?: ReusableToken
   /** A secret already validated against the runtime this run found (not validated twice). */
   checked?: {secret: string; result: ProxmoxTokenCheckResult}
+  /** PROVIDER_SSH_USER's account as this run made or kept it on every node. */
+  providerAccount?: ProviderAccountReport
 }
 
 export interface Found {

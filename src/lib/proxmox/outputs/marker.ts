@@ -1,5 +1,6 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
 import type {ProxmoxInitOutcome} from '../init/run-state.js'
+import type {ProviderSshMarker} from '../provider-account/record.js'
 import type {ApiIpSource, ClusterNodeInfo, DiscoverySource, RunWarning, RuntimeDiscovery} from '../types.js'
 
 /** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
@@ -62,6 +63,8 @@ export interface ProxmoxMarker extends ReadinessMarker {
   warnings?: RunWarning[]
   /** The privilege profile validation proved, and where (`init status --check` checks it again). */
   permissions?: ProxmoxMarkerPermissions
+  /** PROVIDER_SSH_USER: the provider account on each node, its key's fingerprint and each node's proof. */
+  provider_ssh?: ProviderSshMarker
 }
 
 /** `marker.permissions`. */
@@ -95,6 +98,7 @@ export interface ProxmoxMarkerInput {
   token?: {id: string; action: TokenAction; fromEnv?: string}
   warnings?: RunWarning[]
   permissions?: ProxmoxInitOutcome['permissions']
+  providerSsh?: ProviderSshMarker
 }
 
 /** Builds the Proxmox readiness marker (write it through the `hyops:write-marker` hook). */
@@ -122,6 +126,7 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
 
   if (input.warnings && input.warnings.length > 0) marker.warnings = input.warnings
   if (input.permissions) marker.permissions = markerPermissions(input.permissions)
+  if (input.providerSsh) marker.provider_ssh = input.providerSsh
 
   return marker
 }

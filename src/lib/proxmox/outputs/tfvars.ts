@@ -144,14 +144,17 @@ function parseMap(text: string, lineNo: number, name: string): {length: number; 
   for (;;) {
     skip()
     if (text[at] === '}') return {length: at + 1, value: out}
-    if (text[at] !== '"') throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
+    if (text[at] !== '"')
+      throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
     const key = parseString(text.slice(at), lineNo, name)
     at += key.length
     skip()
-    if (text[at] !== '=') throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
+    if (text[at] !== '=')
+      throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
     at++
     skip()
-    if (text[at] !== '"') throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
+    if (text[at] !== '"')
+      throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
     const value = parseString(text.slice(at), lineNo, name)
     at += value.length
     out[key.value] = value.value
