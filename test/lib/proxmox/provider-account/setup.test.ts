@@ -1,13 +1,14 @@
 // The provider SSH account on a simulated two-node cluster: real sshd per node, real accounts, real sudo.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {readFile, stat} from 'node:fs/promises'
+import {readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {HyopsError} from '../../../../src/lib/errors.js'
 import {PROVIDER_SSH_KEY_VAULT_KEY, providerKeyFile} from '../../../../src/lib/proxmox/provider-account/key.js'
 import {removeProviderAccount} from '../../../../src/lib/proxmox/provider-account/remove.js'
+import {accountWarnings} from '../../../../src/lib/proxmox/provider-account/record.js'
 import {clusterKnownHostsFile} from '../../../../src/lib/proxmox/provider-account/reach.js'
 import {type ProviderAccountRequest, setUpProviderAccount} from '../../../../src/lib/proxmox/provider-account/setup.js'
 import {RuntimeLayout} from '../../../../src/lib/runtime/layout.js'
@@ -25,7 +26,7 @@ function exists(account: string): boolean {
 
 async function withCluster(
   profile: 'pve8' | 'pve9',
-  options: {withoutSudo?: string[]} = {},
+  options: {withoutSudo?: string[]; oldSudo?: string[]} = {},
 ): Promise<{sim: PveSim; cluster: SimCluster}> {
   const sim = await startPveSim({profile})
   // The installer's `local` has no snippets; the operator added them (as --enable-snippets does).
@@ -246,6 +247,72 @@ describe('the provider SSH account when a node cannot take it', () => {
       }
 
       assert.equal(exists(account), false)
+    } finally {
+      await removeAccount(account)
+      await cluster.stop()
+      await sim.stop()
+      await work.remove()
+    }
+  })
+
+  it('a host key other than the one the cluster records: exit 20 naming the node; no account anywhere', async () => {
+    const {cluster, sim} = await withCluster('pve8')
+    const account = uniqueAccount()
+    const work = await scratch()
+    try {
+      // pve2's record holds pve1's key: pve2's own key must then be refused, not trusted.
+      const [pve1, pve2] = cluster.nodes
+      await writeFile(join(sim.pveEtcDir, 'nodes', pve2.name, 'ssh_known_hosts'), `pve2 ${pve1.sshd.hostRsaPublicKey}`)
+      const run = await prepare(sim, cluster, account, work.dir)
+      const session = await rootSession(sim, pve1.address, cluster.port, run.layout.knownHostsFile)
+      try {
+        await assert.rejects(setUpProviderAccount(run.request(session)), (error: HyopsError) => {
+          assert.equal(error.exitCode, 20)
+          assert.equal(error.reason, 'host-key-changed')
+          assert.match(error.message, /node pve2 \(127\.0\.0\.3\)/)
+          return true
+        })
+      } finally {
+        session.dispose()
+      }
+
+      assert.equal(exists(account), false)
+    } finally {
+      await removeAccount(account)
+      await cluster.stop()
+      await sim.stop()
+      await work.remove()
+    }
+  })
+
+  it('sudo older than 1.9.10: no tee rule, pvesm and qm still work, and the run says what that costs', async () => {
+    const {cluster, sim} = await withCluster('pve8', {oldSudo: ['pve1', 'pve2']})
+    const account = uniqueAccount()
+    await cluster.registerAccount(account)
+    const work = await scratch()
+    try {
+      const run = await prepare(sim, cluster, account, work.dir)
+      const session = await rootSession(sim, cluster.nodes[0].address, cluster.port, run.layout.knownHostsFile)
+      let report
+      try {
+        report = await setUpProviderAccount(run.request(session))
+      } finally {
+        session.dispose()
+      }
+
+      for (const node of report.nodes) {
+        assert.equal(node.sudoVersion, '1.9.9')
+        assert.equal(node.teeRule, false)
+        assert.deepEqual(node.proof, {othersRefused: true, pvesm: true, qm: true})
+      }
+
+      assert.doesNotMatch(await readFile(`/etc/sudoers.d/hyops-${account}`, 'utf8'), /tee/)
+      const warnings = accountWarnings(report)
+      assert.deepEqual(
+        warnings.map((w) => w.code),
+        ['provider-ssh-no-tee', 'provider-ssh-no-tee'],
+      )
+      assert.match(warnings[0].message, /cannot upload snippets to pve1/)
     } finally {
       await removeAccount(account)
       await cluster.stop()
