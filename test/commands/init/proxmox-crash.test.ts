@@ -12,7 +12,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {removeAccount, type SimCluster, startSimCluster} from '../../fixtures/pve-sim/cluster/index.js'
+import {removeAccount, type SimCluster, startClusterSim} from '../../fixtures/pve-sim/cluster/index.js'
 import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
 import {cleanupTempDirs, type CliRun, tempDir} from '../../helpers/cli.js'
 import {
@@ -94,6 +94,17 @@ async function forceChain(signal: Signal): Promise<void> {
   for (const point of POINTS.force) await crash(at, 'force', point, signal, [setup])
 }
 
+/** How a stopped run ended: killed, or (SIGINT/SIGTERM) one line, the documented exit code and the lock released. */
+function assertStopped(killed: CliRun, signal: Signal, at: ProxmoxRoot, where: string): void {
+  if (signal === 'SIGKILL') assert.equal(killed.signal, 'SIGKILL', where)
+  else {
+    assert.equal(killed.code, EXIT_CODES[signal], `${where}: ${killed.stderr}`)
+    assert.match(killed.stderr, new RegExp(`^Interrupted by ${signal}: [^\\n]+$`, 'm'), where)
+    assert.doesNotMatch(killed.stderr, NO_STACK, where)
+    assert.ok(!existsSync(join(at.root, 'meta', '.init.lock')), `${where}: the lock is released`)
+  }
+}
+
 async function crash(at: ProxmoxRoot, mode: Mode, point: KillPoint, signal: Signal, before: CliRun[] = []) {
   const runs: CliRun[] = [...before]
   const oldSecret = (await sim.readState()).tokens[at.tokenId]?.secret
@@ -118,13 +129,7 @@ async function crash(at: ProxmoxRoot, mode: Mode, point: KillPoint, signal: Sign
   const where = `${mode} run, ${signal} before ${point.call}`
   tally.killPoints++
 
-  if (signal === 'SIGKILL') assert.equal(killed.signal, 'SIGKILL', where)
-  else {
-    assert.equal(killed.code, EXIT_CODES[signal], `${where}: ${killed.stderr}`)
-    assert.match(killed.stderr, new RegExp(`^Interrupted by ${signal}: [^\\n]+$`, 'm'), where)
-    assert.doesNotMatch(killed.stderr, NO_STACK, where)
-    assert.ok(!existsSync(join(at.root, 'meta', '.init.lock')), `${where}: the lock is released`)
-  }
+  assertStopped(killed, signal, at, where)
 
   const token = (await sim.readState()).tokens[at.tokenId]
   const madeHere = token !== undefined && token.secret !== oldSecret
@@ -192,12 +197,7 @@ describe('hyops init proxmox stopped in the provider account steps (crash test)'
   let cluster: SimCluster
   const accounts: string[] = []
   before(async () => {
-    clusterSim = await startPveSim({profile: 'pve8', state: {auth_fail_delay_ms: 50}})
-    await clusterSim.updateState((s) => {
-      const local = s.storages.find((storage) => storage.storage === 'local')!
-      local.content = `${local.content},snippets`
-    })
-    cluster = await startSimCluster(clusterSim)
+    ;({cluster, sim: clusterSim} = await startClusterSim('pve8'))
   })
   after(async () => {
     for (const account of accounts) await removeAccount(account)
@@ -240,13 +240,7 @@ describe('hyops init proxmox stopped in the provider account steps (crash test)'
         // The paused command on the node is let go (a real one was never held up).
         await writeFile(join(dir, 'resume'), '')
         const where = `${signal} during ${point.what}`
-        if (signal === 'SIGKILL') assert.equal(killed.signal, 'SIGKILL', where)
-        else {
-          assert.equal(killed.code, EXIT_CODES[signal], `${where}: ${killed.stderr}`)
-          assert.match(killed.stderr, new RegExp(`^Interrupted by ${signal}: [^\\n]+$`, 'm'), where)
-          assert.doesNotMatch(killed.stderr, NO_STACK, where)
-          assert.ok(!existsSync(join(at.root, 'meta', '.init.lock')), `${where}: the lock is released`)
-        }
+        assertStopped(killed, signal, at, where)
 
         const authorized = await authorizedKey(account)
         if (point.what === 'the check of pve2') assert.equal(authorized, undefined, `${where}: no node was changed`)

@@ -8,8 +8,8 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {parseTfvars} from '../../../src/lib/proxmox/outputs/tfvars.js'
-import {removeAccount, type SimCluster, startSimCluster} from '../../fixtures/pve-sim/cluster/index.js'
-import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
+import {removeAccount, type SimCluster, startClusterSim} from '../../fixtures/pve-sim/cluster/index.js'
+import type {PveSim} from '../../fixtures/pve-sim/index.js'
 import {cleanupTempDirs, runCli} from '../../helpers/cli.js'
 import {initProxmox, prepareRoot, readMarkerJson, vaultValues, type ProxmoxRoot} from '../../helpers/proxmox-env.js'
 import {uniqueAccount} from '../../lib/proxmox/provider-account/helpers.js'
@@ -32,12 +32,7 @@ describe('hyops init proxmox with PROVIDER_SSH_USER on a two-node cluster', () =
   let at: ProxmoxRoot
 
   before(async () => {
-    sim = await startPveSim({profile: 'pve9', state: {auth_fail_delay_ms: 50}})
-    await sim.updateState((state) => {
-      const local = state.storages.find((s) => s.storage === 'local')!
-      local.content = `${local.content},snippets`
-    })
-    cluster = await startSimCluster(sim)
+    ;({cluster, sim} = await startClusterSim('pve9'))
     account = uniqueAccount()
     await cluster.registerAccount(account)
     at = await prepareRoot(sim, {

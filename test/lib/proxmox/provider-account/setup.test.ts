@@ -10,11 +10,20 @@ import {PROVIDER_SSH_KEY_VAULT_KEY, providerKeyFile} from '../../../../src/lib/p
 import {removeProviderAccount} from '../../../../src/lib/proxmox/provider-account/remove.js'
 import {accountWarnings} from '../../../../src/lib/proxmox/provider-account/record.js'
 import {clusterKnownHostsFile} from '../../../../src/lib/proxmox/provider-account/reach.js'
-import {type ProviderAccountRequest, setUpProviderAccount} from '../../../../src/lib/proxmox/provider-account/setup.js'
+import {
+  type ProviderAccountReport,
+  type ProviderAccountRequest,
+  setUpProviderAccount,
+} from '../../../../src/lib/proxmox/provider-account/setup.js'
 import {RuntimeLayout} from '../../../../src/lib/runtime/layout.js'
 import type {SshSession} from '../../../../src/lib/ssh/connection.js'
-import {removeAccount, type SimCluster, startSimCluster} from '../../../fixtures/pve-sim/cluster/index.js'
-import {startPveSim, type PveSim} from '../../../fixtures/pve-sim/index.js'
+import {
+  removeAccount,
+  type SimCluster,
+  type SimClusterOptions,
+  startClusterSim,
+} from '../../../fixtures/pve-sim/cluster/index.js'
+import type {PveSim} from '../../../fixtures/pve-sim/index.js'
 import {testInputs} from '../bootstrap/helpers.js'
 import {accountSession, memoryVault, rootSession, scratch, uniqueAccount} from './helpers.js'
 
@@ -24,18 +33,8 @@ function exists(account: string): boolean {
   return spawnSync('getent', ['passwd', account]).status === 0
 }
 
-async function withCluster(
-  profile: 'pve8' | 'pve9',
-  options: {withoutSudo?: string[]; oldSudo?: string[]} = {},
-): Promise<{sim: PveSim; cluster: SimCluster}> {
-  const sim = await startPveSim({profile})
-  // The installer's `local` has no snippets; the operator added them (as --enable-snippets does).
-  await sim.updateState((state) => {
-    const local = state.storages.find((s) => s.storage === 'local')!
-    local.content = `${local.content},snippets`
-  })
-  const cluster = await startSimCluster(sim, options)
-  return {cluster, sim}
+function withCluster(profile: 'pve8' | 'pve9', options: SimClusterOptions = {}) {
+  return startClusterSim(profile, options)
 }
 
 interface Run {
@@ -199,125 +198,102 @@ for (const profile of ['pve8', 'pve9'] as const) {
   })
 }
 
+/**
+ * One cluster for one failure: `arrange` changes it before the run (after the root session is open), `check` gets
+ * what the step did (its error, or its report).
+ */
+async function onCluster(
+  profile: 'pve8' | 'pve9',
+  options: SimClusterOptions,
+  arrange: (sim: PveSim, cluster: SimCluster) => Promise<void>,
+  check: (outcome: {error?: HyopsError; report?: ProviderAccountReport; account: string}) => Promise<void>,
+): Promise<void> {
+  const {cluster, sim} = await withCluster(profile, options)
+  const account = uniqueAccount()
+  await cluster.registerAccount(account)
+  const work = await scratch()
+  try {
+    const run = await prepare(sim, cluster, account, work.dir)
+    const session = await rootSession(sim, cluster.nodes[0].address, cluster.port, run.layout.knownHostsFile)
+    await arrange(sim, cluster)
+    let outcome: {error?: HyopsError; report?: ProviderAccountReport}
+    try {
+      outcome = {report: await setUpProviderAccount(run.request(session))}
+    } catch (error) {
+      if (!(error instanceof HyopsError)) throw error
+      outcome = {error}
+    } finally {
+      session.dispose()
+    }
+
+    await check({...outcome, account})
+    if (outcome.error) assert.equal(run.vault.updates, 0, 'no key made before every node was checked')
+  } finally {
+    await removeAccount(account)
+    await cluster.stop()
+    await sim.stop()
+    await work.remove()
+  }
+}
+
+/** Exit 20 naming pve2, and no account on the machine. */
+function failedOnPve2(extra: (error: HyopsError) => void = () => undefined) {
+  return async ({account, error}: {error?: HyopsError; account: string}) => {
+    assert.ok(error, 'the step failed')
+    assert.equal(error.exitCode, 20)
+    assert.match(error.message, /node pve2/)
+    extra(error)
+    assert.equal(exists(account), false)
+  }
+}
+
+const nothing = async () => undefined
+
 describe('the provider SSH account when a node cannot take it', () => {
-  it('a node without sudo: exit 20 naming it and apt install sudo; no account anywhere', async () => {
-    const {cluster, sim} = await withCluster('pve8', {withoutSudo: ['pve2']})
-    const account = uniqueAccount()
-    const work = await scratch()
-    try {
-      const run = await prepare(sim, cluster, account, work.dir)
-      const session = await rootSession(sim, cluster.nodes[0].address, cluster.port, run.layout.knownHostsFile)
-      try {
-        await assert.rejects(setUpProviderAccount(run.request(session)), (error: HyopsError) => {
-          assert.equal(error.exitCode, 20)
-          assert.match(error.message, /node pve2/)
-          assert.match(error.hint ?? '', /apt install sudo/)
-          return true
-        })
-      } finally {
-        session.dispose()
-      }
+  it('a node without sudo: exit 20 naming it and apt install sudo; no account anywhere', () =>
+    onCluster(
+      'pve8',
+      {withoutSudo: ['pve2']},
+      nothing,
+      failedOnPve2((error) => assert.match(error.hint ?? '', /apt install sudo/)),
+    ))
 
-      assert.equal(exists(account), false)
-      assert.equal(run.vault.updates, 0, 'no key made before every node was checked')
-    } finally {
-      await removeAccount(account)
-      await cluster.stop()
-      await sim.stop()
-      await work.remove()
-    }
-  })
+  it('a node that cannot be reached: exit 20 naming it; no account anywhere', () =>
+    onCluster(
+      'pve9',
+      {},
+      (_sim, cluster) => cluster.nodes[1].sshd.stop(),
+      failedOnPve2((error) => assert.match(error.message, /node pve2 \(127\.0\.0\.3\)/)),
+    ))
 
-  it('a node that cannot be reached: exit 20 naming it; no account anywhere', async () => {
-    const {cluster, sim} = await withCluster('pve9')
-    const account = uniqueAccount()
-    const work = await scratch()
-    try {
-      const run = await prepare(sim, cluster, account, work.dir)
-      const session = await rootSession(sim, cluster.nodes[0].address, cluster.port, run.layout.knownHostsFile)
-      await cluster.nodes[1].sshd.stop()
-      try {
-        await assert.rejects(setUpProviderAccount(run.request(session)), (error: HyopsError) => {
-          assert.equal(error.exitCode, 20)
-          assert.match(error.message, /node pve2 \(127\.0\.0\.3\)/)
-          return true
-        })
-      } finally {
-        session.dispose()
-      }
-
-      assert.equal(exists(account), false)
-    } finally {
-      await removeAccount(account)
-      await cluster.stop()
-      await sim.stop()
-      await work.remove()
-    }
-  })
-
-  it('a host key other than the one the cluster records: exit 20 naming the node; no account anywhere', async () => {
-    const {cluster, sim} = await withCluster('pve8')
-    const account = uniqueAccount()
-    const work = await scratch()
-    try {
+  it('a host key other than the one the cluster records: exit 20 naming the node; no account anywhere', () =>
+    onCluster(
+      'pve8',
+      {},
       // pve2's record holds pve1's key: pve2's own key must then be refused, not trusted.
-      const [pve1, pve2] = cluster.nodes
-      await writeFile(join(sim.pveEtcDir, 'nodes', pve2.name, 'ssh_known_hosts'), `pve2 ${pve1.sshd.hostRsaPublicKey}`)
-      const run = await prepare(sim, cluster, account, work.dir)
-      const session = await rootSession(sim, pve1.address, cluster.port, run.layout.knownHostsFile)
-      try {
-        await assert.rejects(setUpProviderAccount(run.request(session)), (error: HyopsError) => {
-          assert.equal(error.exitCode, 20)
-          assert.equal(error.reason, 'host-key-changed')
-          assert.match(error.message, /node pve2 \(127\.0\.0\.3\)/)
-          return true
-        })
-      } finally {
-        session.dispose()
-      }
+      (sim, cluster) =>
+        writeFile(
+          join(sim.pveEtcDir, 'nodes', 'pve2', 'ssh_known_hosts'),
+          `pve2 ${cluster.nodes[0].sshd.hostRsaPublicKey}`,
+        ),
+      failedOnPve2((error) => assert.equal(error.reason, 'host-key-changed')),
+    ))
 
-      assert.equal(exists(account), false)
-    } finally {
-      await removeAccount(account)
-      await cluster.stop()
-      await sim.stop()
-      await work.remove()
-    }
-  })
-
-  it('sudo older than 1.9.10: no tee rule, pvesm and qm still work, and the run says what that costs', async () => {
-    const {cluster, sim} = await withCluster('pve8', {oldSudo: ['pve1', 'pve2']})
-    const account = uniqueAccount()
-    await cluster.registerAccount(account)
-    const work = await scratch()
-    try {
-      const run = await prepare(sim, cluster, account, work.dir)
-      const session = await rootSession(sim, cluster.nodes[0].address, cluster.port, run.layout.knownHostsFile)
-      let report
-      try {
-        report = await setUpProviderAccount(run.request(session))
-      } finally {
-        session.dispose()
-      }
-
-      for (const node of report.nodes) {
+  it('sudo older than 1.9.10: no tee rule, pvesm and qm still work, and the run says what that costs', () =>
+    onCluster('pve8', {oldSudo: ['pve1', 'pve2']}, nothing, async ({account, error, report}) => {
+      assert.equal(error, undefined)
+      for (const node of report!.nodes) {
         assert.equal(node.sudoVersion, '1.9.9')
         assert.equal(node.teeRule, false)
         assert.deepEqual(node.proof, {othersRefused: true, pvesm: true, qm: true})
       }
 
       assert.doesNotMatch(await readFile(`/etc/sudoers.d/hyops-${account}`, 'utf8'), /tee/)
-      const warnings = accountWarnings(report)
+      const warnings = accountWarnings(report!)
       assert.deepEqual(
         warnings.map((w) => w.code),
         ['provider-ssh-no-tee', 'provider-ssh-no-tee'],
       )
       assert.match(warnings[0].message, /cannot upload snippets to pve1/)
-    } finally {
-      await removeAccount(account)
-      await cluster.stop()
-      await sim.stop()
-      await work.remove()
-    }
-  })
+    }))
 })
