@@ -16,7 +16,7 @@ import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import type {ProxmoxInputs, RuntimeDiscovery, TokenMode} from '../types.js'
 import {type Found, noRemoteDiscovery, type ProxmoxInitOptions, type RunState} from './run-state.js'
 import {offerSnippets} from './snippets-step.js'
-import {accountMarker} from '../provider-account/record.js'
+import {accountMarker, accountNote} from '../provider-account/record.js'
 import {setUpProviderAccount} from '../provider-account/setup.js'
 
 export async function bootstrapOnHost(
@@ -133,6 +133,7 @@ export async function bootstrapOnHost(
         vault: state.vault,
       })
       await evidence.record({provider_ssh: accountMarker(state.providerAccount)})
+      io.note(accountNote(state.providerAccount))
     }
 
     return {caPem, role: discovery.role, runtime}

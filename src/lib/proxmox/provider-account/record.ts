@@ -87,3 +87,9 @@ export function accountWarnings(report: ProviderAccountReport): RunWarning[] {
         `rule there: bpg cannot upload snippets to ${node.name} over SSH`,
     }))
 }
+
+/** One line for the operator: the account, where it is, its key. */
+export function accountNote(report: ProviderAccountReport): string {
+  const nodes = report.nodes.map((node) => `${node.name} (${node.account})`).join(', ')
+  return `Provider SSH account ${report.account} on ${nodes}, proved; key ${report.fingerprint} in ${report.keyFile}`
+}
