@@ -3,7 +3,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync}
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {validateProxmoxToken} from '../src/lib/proxmox/init/validation.js'
+import {validateProxmoxToken} from '../src/lib/proxmox/api/validation.js'
 import {findReusableToken, type TokenReuseQuery} from '../src/lib/proxmox/token-reuse/scan.js'
 import {openVault} from '../src/lib/vault/open-vault.js'
 import {startPveSim} from '../test/fixtures/pve-sim/index.js'

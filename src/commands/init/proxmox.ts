@@ -9,7 +9,8 @@ import {
   templateRemediation,
   writeProxmoxConfigTemplate,
 } from '../../lib/proxmox/config/template.js'
-import {runProxmoxInit} from '../../lib/proxmox/init/flow.js'
+import {proxmoxInitIo} from '../../lib/proxmox/init/io.js'
+import {ProxmoxInitRun} from '../../lib/proxmox/init/run.js'
 import {stopWithConfigTemplate} from '../../lib/runtime/config-template.js'
 import {proxmoxResult, proxmoxSummary} from '../../lib/proxmox/outputs/summary.js'
 import {HOST_KEY_POLICIES, type HostKeyPolicy} from '../../lib/ssh/known-hosts.js'
@@ -110,7 +111,7 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
     )
     const hostKeyPolicy = (flags['host-key-policy'] as HostKeyPolicy | undefined) ?? route.hostKeyPolicy ?? 'accept-new'
     const progress = new Progress({json: this.jsonEnabled()})
-    const outcome = await runProxmoxInit(
+    const outcome = await new ProxmoxInitRun(
       context,
       inputs,
       {
@@ -120,13 +121,13 @@ Exit codes: 0 ready, 2 usage, 10 config template written, 11 config invalid, 20 
         remote: flags.remote,
         ssh: route,
       },
-      {
+      proxmoxInitIo({
         loadVault: () => this.loadVault(context),
         note: (line) => progress.note(line),
         step: (label, run) => progress.step(label, run),
         writeMarker: (marker) => this.writeMarker(context, marker),
-      },
-    )
+      }),
+    ).run()
     if (!this.jsonEnabled()) this.log(renderSummary(proxmoxSummary(outcome), {color: summaryColor()}).trimEnd())
     return proxmoxResult(outcome)
   }

@@ -134,3 +134,76 @@ export interface RuntimeDiscovery {
  * `rotate` removes and recreates it.
  */
 export type TokenMode = 'keep' | 'create' | 'rotate'
+
+/** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
+export type MarkerDiscovery = Pick<
+  RuntimeDiscovery,
+  | 'apiIp'
+  | 'bridge'
+  | 'bridgeSource'
+  | 'node'
+  | 'storageIso'
+  | 'storageIsoSource'
+  | 'storageSnippets'
+  | 'storageSnippetsSource'
+  | 'storageVm'
+  | 'storageVmSource'
+> &
+  Partial<
+    Pick<
+      RuntimeDiscovery,
+      | 'apiIpSource'
+      | 'bridgeFallbackState'
+      | 'clusterNodes'
+      | 'fileStorages'
+      | 'ownCertificate'
+      | 'reportedIp'
+      | 'snippetsCandidate'
+      | 'snippetsEnabled'
+    >
+  >
+
+/** What a run did with the token. */
+export type TokenAction = 'created' | 'kept' | 'reused' | 'rotated'
+
+/**
+ * The values a run takes where the host (or an older marker) reports none: the FALLBACK_* keys, and PROXMOX_IP
+ * for the API address. The bootstrap's exports, the marker's runtime and a run without the bootstrap all use it.
+ */
+export interface Fallbacks {
+  apiIp: string
+  storageVm: string
+  storageIso: string
+  storageSnippets: string
+  bridge: string
+}
+
+/** The fallbacks a run's inputs name. */
+export function fallbacksOf(inputs: ProxmoxInputs): Fallbacks {
+  return {
+    apiIp: inputs.host,
+    bridge: inputs.fallbackBridge,
+    storageIso: inputs.fallbackStorageIso,
+    storageSnippets: inputs.fallbackStorageSnippets,
+    storageVm: inputs.fallbackStorageVm,
+  }
+}
+
+/** What validation proved (summary, `--json`, marker). */
+export interface VerifiedPrivileges {
+  profile: string
+  role: string
+  /** The profile's privileges this host's version knows: each one held on every checked path. */
+  privileges: string[]
+  /** The profile's privileges this version does not know (e.g. VM.Monitor on 9): not asked for. */
+  skipped: string[]
+  /** The ACL paths checked. */
+  paths: string[]
+}
+
+/** The privileges validation proved, and what the bootstrap did with the role (when it ran that far). */
+export type ProvedPermissions = VerifiedPrivileges & {
+  roleAction?: RoleReport['action']
+  grant?: RoleReport['grant']
+  legacyRemoved?: string[]
+}

@@ -152,20 +152,6 @@ export async function confirmTrustHostKey(
   )
 }
 
-/** The annex's cross-env token reuse question; default yes. */
-export async function confirmReuseToken(envName: string, host: string, streams: PromptStreams = {}): Promise<boolean> {
-  return askConfirm(`The env "${envName}" holds a working API token for ${host}. Reuse it?`, true, streams)
-}
-
-/** The token exists on the host and no secret for it is known here; default no. */
-export async function confirmRotateToken(tokenId: string, streams: PromptStreams = {}): Promise<boolean> {
-  return askConfirm(
-    `The token ${tokenId} exists on the host, but its secret is not known here. Rotate it (breaks its current users)?`,
-    false,
-    streams,
-  )
-}
-
 /**
  * Key authentication failed: offer to install the operator's public key into the host's
  * `~/.ssh/authorized_keys` (asks the password next). Default yes: setting up access is what
@@ -184,11 +170,6 @@ export async function confirmInstallKey(
     true,
     streams,
   )
-}
-
-/** The password of the SSH user, hidden and asked once; it is used for one connection and never stored. */
-export async function askRootPassword(user: string, host: string, streams: PromptStreams = {}): Promise<string> {
-  return askSecret(`Password of ${user}@${host} (used once to install the key, never stored)`, streams)
 }
 
 /** The passphrase of an encrypted SSH private key, hidden; kept in memory for this run only. */

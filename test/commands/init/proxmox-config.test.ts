@@ -198,7 +198,7 @@ describe('hyops init proxmox: startup', () => {
       'no axios before validation',
     )
 
-    const validation = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'init', 'validation.js')).href
+    const validation = pathToFileURL(join(PROJECT_ROOT, 'dist', 'lib', 'proxmox', 'api', 'validation.js')).href
     // Waits (up to 5 s) until the hook has seen axios, then exits.
     const script = [
       `const {readFileSync} = await import('node:fs')`,

@@ -7,17 +7,15 @@ import {
   askConfirm,
   askInput,
   askNewSecret,
-  askRootPassword,
   askSecret,
   askVaultPassword,
   confirmGenerateKey,
   confirmInstallKey,
-  confirmReuseToken,
-  confirmRotateToken,
   confirmTrustHostKey,
   NEW_SECRET_ATTEMPTS,
   type PromptStreams,
 } from '../../../src/lib/ux/prompts.ts'
+import {askRootPassword, confirmReuseToken, confirmRotateToken} from '../../../src/lib/proxmox/prompts.ts'
 import {FakeTerminal} from './fake-terminal.ts'
 
 const ENTER = '\r'

@@ -6,14 +6,9 @@ import {connectSsh, type SshSession} from '../../ssh/connection.js'
 import {installAuthorizedKey} from '../../ssh/key-install.js'
 import {generateEd25519KeyPair, publicKeyPath, readPublicKey} from '../../ssh/keygen.js'
 import type {HostKeyPolicy} from '../../ssh/known-hosts.js'
-import {
-  askKeyPassphrase,
-  askRootPassword,
-  confirmGenerateKey,
-  confirmInstallKey,
-  confirmTrustHostKey,
-} from '../../ux/prompts.js'
+import {askKeyPassphrase, confirmGenerateKey, confirmInstallKey, confirmTrustHostKey} from '../../ux/prompts.js'
 import type {SshRoute} from '../config/ssh-route.js'
+import {askRootPassword} from '../prompts.js'
 import type {ProxmoxInputs} from '../types.js'
 
 export interface HostSessionRequest {

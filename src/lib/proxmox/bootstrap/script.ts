@@ -4,7 +4,7 @@ import {envPrefix, shellQuote} from '../../ssh/shell-quote.js'
 import type {ProxmoxInputs, TokenMode} from '../types.js'
 
 /**
- * The remote bootstrap (the `.sh` pieces beside this file, checked by shellcheck), run on the
+ * The remote bootstrap (the `.sh` pieces in `sh/`, checked by shellcheck), run on the
  * Proxmox VE host (7, 8 or 9) as root with `bash -s`: its text arrives on stdin, so no file
  * is left on the host. It needs only bash, coreutils, perl with JSON::PP and the host's own
  * `pveum`, `pvesh`, `ip` and `hostname` (no jq, no python).
@@ -47,7 +47,7 @@ export const BOOTSTRAP_PIECES = [
 ] as const
 
 export const BOOTSTRAP_SCRIPT = BOOTSTRAP_PIECES.map((piece) =>
-  readFileSync(new URL(piece, import.meta.url), 'utf8'),
+  readFileSync(new URL(`sh/${piece}`, import.meta.url), 'utf8'),
 ).join('\n')
 
 /** What the bootstrap script is asked to do. */

@@ -7,7 +7,7 @@ import {expandHome} from '../../runtime/root.js'
 import {readSavedClusterCa} from '../bootstrap/cluster-ca.js'
 import {configKeySpec} from '../config/keys.js'
 import {readProxmoxConfig, readTlsCaFile} from '../config/resolve.js'
-import {TOKEN_SECRET_KEY} from '../init/known-secret.js'
+import {TOKEN_SECRET_KEY} from '../secret/known-secret.js'
 import {parseTfvars} from '../outputs/tfvars.js'
 
 /** A tfvars value as the credentials file holds it. */

@@ -1,7 +1,8 @@
 import {readFile} from 'node:fs/promises'
 
 import type {EnvFormatInfo, EnvVariable} from '../../env/hook.js'
-import {hclValue, parseProxmoxUrl} from '../outputs/tfvars.js'
+import {parseProxmoxUrl} from '../api/url.js'
+import {hclValue} from '../outputs/tfvars.js'
 import type {ProxmoxCredentials, TfvarsValue} from './credentials.js'
 
 /** The formats of the proxmox target; `tfvars` is the default. */

@@ -5,8 +5,8 @@
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {SshSession} from '../../ssh/connection.js'
 import {shellQuote} from '../../ssh/shell-quote.js'
-import {summarizeStderr} from '../bootstrap/run.js'
-import type {MarkerDiscovery} from '../outputs/marker.js'
+import {summarizeStderr} from '../bootstrap/stderr.js'
+import type {MarkerDiscovery} from '../types.js'
 import {hostStateCause} from './host-state.js'
 
 /** What was changed, for the evidence. */
@@ -68,4 +68,23 @@ export async function enableSnippets(
       storageSnippetsSource: 'detected',
     },
   }
+}
+
+/**
+ * Where to add snippets, when no storage has them: `enable` (--enable-snippets), or at a terminal the offered
+ * candidate after a yes to `confirm` (default no); undefined for neither.
+ */
+export async function snippetsWanted(
+  runtime: MarkerDiscovery,
+  enable: string | true | undefined,
+  interactive: boolean,
+  confirm: (question: string) => Promise<boolean>,
+): Promise<string | true | undefined> {
+  if (enable !== undefined || !interactive || !runtime.snippetsCandidate) return enable
+  const candidate = runtime.snippetsCandidate
+  const yes = await confirm(
+    `No storage of node ${runtime.node} has the snippets content type (cloud-init snippets). ` +
+      `Add it to "${candidate}" (pvesm set ${candidate} --content ...,snippets)?`,
+  )
+  return yes ? true : undefined
 }

@@ -1,7 +1,7 @@
 // What a run found that will break the operator's automation later, though the credentials
 // work now: said in the summary, the --json result, the marker and `init status`.
 
-import type {MarkerDiscovery} from '../outputs/marker.js'
+import type {MarkerDiscovery} from '../types.js'
 import type {RunWarning} from '../types.js'
 
 /** The warnings of a run's runtime values (empty when nothing is wrong). */

@@ -1,8 +1,8 @@
 // --dry-run: the plan of a run, with nothing written and nothing changed on the host.
 
-import type {KnownSecret} from './known-secret.js'
+import type {KnownSecret} from '../secret/known-secret.js'
 import type {ProxmoxInputs, TokenMode} from '../types.js'
-import type {ProxmoxInitOutcome} from './run-state.js'
+import type {ProxmoxInitOutcome} from './io.js'
 
 export function dryRun(
   inputs: ProxmoxInputs,

@@ -1,153 +1,41 @@
-// The writes of a successful run, in the order that loses nothing (vault, credentials,
-// marker), and the not-ready marker of a run that changed the token and then failed.
+// What a run writes: a new secret kept at once, and for a successful run, assembled from what it learnt, the
+// credentials file's text, the ready marker, the evidence's outcome and the command's outcome.
 
 import {readFile} from 'node:fs/promises'
 
-import type {InitContext} from '../../command/init-command.js'
-import {ExitCode, HyopsError} from '../../errors.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
 import {readPublicKey} from '../../ssh/keygen.js'
-import {validateProxmoxToken} from './validation.js'
-import {privilegePromise} from '../permissions/verify.js'
-import {detectBindAddress} from '../outputs/http-bind.js'
-import {vaultEntryFor} from './known-secret.js'
-import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
-import {proxmoxTfvarsFrom, proxmoxUrl, renderProxmoxTfvars} from '../outputs/tfvars.js'
-import type {ProxmoxInputs} from '../types.js'
+import type {LoadedVault} from '../../vault/vault-access.js'
+import {proxmoxUrl} from '../api/url.js'
+import type {ProxmoxTokenCheckResult} from '../api/validation.js'
 import {runWarnings} from '../host/warnings.js'
-import {
-  accountMarker,
-  accountWarnings,
-  handoverFromMarker,
-  handoverOf,
-  type ProviderSshMarker,
-} from '../provider-account/record.js'
-import {fallbacksOf, type Found, knownCaPem, type ProxmoxInitOutcome, type RunState, step} from './run-state.js'
+import {detectBindAddress} from '../outputs/http-bind.js'
+import {buildProxmoxMarker, type ProxmoxMarker} from '../outputs/marker.js'
+import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
+import {vaultEntryFor} from '../secret/known-secret.js'
+import type {ProxmoxInputs, RunWarning, TokenAction} from '../types.js'
+import type {ProviderAccountHandover, ProviderSshMarker} from '../provider-account/record.js'
+import {emptyTfvars, type Found} from './decisions.js'
+import type {ProxmoxInitOutcome} from './io.js'
 
-export async function finish(
-  context: InitContext,
-  state: RunState,
-  found: Found,
-  remote: boolean,
-): Promise<ProxmoxInitOutcome> {
-  const {evidence, runId} = context
-  const {inputs, io, paths} = state
-  const runtime = found.runtime
-  state.runtime = runtime
-  const secret = state.madeSecret ?? state.known?.secret
-  if (!secret)
-    throw new HyopsError(ExitCode.Secrets, `no secret for the token ${inputs.tokenId} came back from ${inputs.host}`, {
-      hint: 'run again with --force to rotate it',
-    })
-  const apiUrl = proxmoxUrl(runtime.apiIp, inputs.apiPort)
-  const caPem = await knownCaPem(context, inputs, found.caPem)
-  const check =
-    state.checked?.secret === secret && state.checked.result.verified
-      ? state.checked.result
-      : await step(io, context, 'validate token', () =>
-          validateProxmoxToken({
-            apiUrl,
-            caPem,
-            node: runtime.node,
-            ownCertificate: runtime.ownCertificate,
-            privileges: {...privilegePromise(inputs), runtime},
-            secret,
-            storage: runtime.storageSnippets,
-            tlsSkip: inputs.tlsSkip,
-            tokenId: inputs.tokenId,
-          }),
-        )
-
-  if (!state.madeSecret && state.known?.origin === 'credentials') {
-    await step(io, context, 'restore secret to vault', () =>
-      state.vault.update(vaultEntryFor(state.vault, inputs.tokenId, secret).changes),
-    )
-    io.note(`Put the secret of ${inputs.tokenId} from ${paths.credentials} back into the vault`)
-  }
-
-  const written = state.madeSecret || state.reused || state.known?.origin === 'credentials' ? [paths.vault] : []
+/** The credentials file of `runtime` holding `secret`, and the public key put into it. */
+export async function credentialsText(
+  inputs: ProxmoxInputs,
+  runtime: Found['runtime'],
+  secret: string,
+  providerAccount?: ProviderAccountHandover,
+): Promise<{tfvars: string; sshPublicKey?: string}> {
   const sshPublicKey = await publicKeyText(inputs)
   const detectedHttpBindAddress = inputs.httpBindAddress
     ? undefined
     : await detectBindAddress(inputs.host, inputs.sshPort)
-  const account = state.providerAccount
-  const user = inputs.providerSshUser
-  const providerAccount = account
-    ? handoverOf(account)
-    : user
-      ? handoverFromMarker(state.previousMarker, user)
-      : undefined
-  if (user && !providerAccount)
-    throw new HyopsError(ExitCode.Remote, `PROVIDER_SSH_USER=${user} is not on the nodes yet`, {
-      hint: 'run without --no-remote so the account is made on every node',
-      reason: 'account-needs-remote',
-    })
   const tfvars = renderProxmoxTfvars(
     proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, providerAccount, runtime, sshPublicKey, tokenSecret: secret}),
   )
-  await step(io, context, 'write credentials', () => writeFileSafely(paths.credentials, tfvars, {mode: 0o600}))
-  evidence.fileWritten(paths.credentials)
-  written.push(paths.credentials)
-
-  const permissions = check.verified && {
-    ...check.verified,
-    ...(found.role && {
-      grant: found.role.grant,
-      legacyRemoved: found.role.legacyRemoved,
-      roleAction: found.role.action,
-    }),
-  }
-  const warnings = [...runWarnings(runtime), ...(account ? accountWarnings(account) : [])]
-  for (const warning of warnings) io.note(`Warning: ${warning.message}; fix: ${warning.fix}`)
-  const reusedFrom = state.madeSecret ? undefined : state.reused?.envName
-  const tokenAction = reusedFrom === undefined ? (state.tokenAction ?? 'kept') : 'reused'
-  const marker = buildProxmoxMarker({
-    paths: {config: paths.config, credentials: paths.credentials, evidenceDir: paths.evidenceDir, vault: paths.vault},
-    permissions: permissions || undefined,
-    providerSsh: account
-      ? accountMarker(account)
-      : providerAccount
-        ? (state.previousMarker as {provider_ssh?: ProviderSshMarker}).provider_ssh
-        : undefined,
-    runId,
-    runtime,
-    sshPublicKey,
-    status: 'ready',
-    token: {action: tokenAction, fromEnv: reusedFrom, id: inputs.tokenId},
-    warnings,
-  })
-  await step(io, context, 'write readiness marker', () => io.writeMarker(marker))
-  written.push(paths.marker)
-  await evidence.record({
-    outcome: {
-      api_url: apiUrl,
-      permissions: marker.permissions ?? null,
-      proxmox_version: check.version,
-      remote,
-      reused_from: reusedFrom ?? null,
-      runtime: marker.runtime,
-      token_action: tokenAction,
-      warnings,
-    },
-  })
-  const secretOrigin = reusedFrom === undefined ? state.known?.origin : `env:${reusedFrom}`
-  return {
-    apiUrl,
-    inputs,
-    paths,
-    permissions: permissions || undefined,
-    proxmoxVersion: check.version,
-    remote,
-    runtime,
-    secretOrigin,
-    status: 'ready',
-    tokenAction,
-    tokenId: inputs.tokenId,
-    warnings,
-    written,
-  }
+  return {sshPublicKey, tfvars}
 }
 
+/** SSH_PUBLIC_KEY as key text, or read from its path, else `<PROXMOX_SSH_KEY>.pub`. */
 export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
   const explicit = inputs.sshPublicKey?.trim()
   if (explicit && /^(ssh-|ecdsa-|sk-)/.test(explicit)) return explicit
@@ -155,57 +43,116 @@ export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | und
   return readPublicKey(inputs.sshKey)
 }
 
-/**
- * The token changed on the host and the run failed after: the credentials an earlier run
- * wrote are dead, so an existing marker must not keep saying `ready`.
- */
-export async function markNotReady(context: InitContext, state: RunState, error: unknown): Promise<void> {
-  if (!state.previousMarker) return
-  const reason =
-    `token ${state.madeSecret ? 'rotated' : 'removed'} by run ${context.runId}, which then ` +
-    `failed: ${error instanceof Error ? error.message : String(error)}`
-  await writeNotReady(context, state, reason).catch(() => {})
-  context.guard?.keep(`the marker ${state.paths.marker} says not_ready`)
+export interface ReadyFacts {
+  inputs: ProxmoxInputs
+  paths: ProxmoxInitOutcome['paths']
+  found: Found
+  check: ProxmoxTokenCheckResult
+  remote: boolean
+  runId: string
+  generatedAt: Date
+  sshPublicKey?: string
+  /** What the bootstrap did with the token (`kept` when it did not run). */
+  tokenAction?: TokenAction
+  /** The env whose secret this run took, when it made none. */
+  reusedFrom?: string
+  /** Where the secret came from, when neither made nor reused. */
+  knownOrigin?: string
+  written: string[]
+  /** PROVIDER_SSH_USER: the account's record for the marker, and its warnings. */
+  providerSsh?: {marker?: ProviderSshMarker; warnings: RunWarning[]}
 }
 
-/**
- * Write-ahead: before a rotation (which kills the credentials on disk the moment the host removes the old
- * token) an existing marker is rewritten as not ready, so that even a SIGKILL cannot leave it saying `ready`
- * over dead credentials. Only a completed run makes it `ready` again.
- */
-export async function markRotating(context: InitContext, state: RunState): Promise<void> {
-  if (!state.previousMarker) return
-  state.markerBefore ??= await readFile(state.paths.marker).catch(() => undefined)
-  await writeNotReady(
-    context,
-    state,
-    `run ${context.runId} is rotating the token ${state.inputs.tokenId}; the credentials on disk stop working ` +
-      'once the host removes it; not ready until a run completes',
-  )
-}
-
-/**
- * A rotation whose script stopped on its own before the host removed anything (it said so: no TOKEN_REMOVED,
- * no secret) left the old credentials working: the marker gets back the bytes it had before the write-ahead.
- */
-export async function undoMarkRotating(state: RunState): Promise<void> {
-  if (state.markerBefore === undefined || state.tokenRemoved || state.madeSecret) return
-  await writeFileSafely(state.paths.marker, state.markerBefore, {mode: 0o600}).catch(() => {})
-}
-
-async function writeNotReady(context: InitContext, state: RunState, reason: string): Promise<void> {
+/** The ready marker, the evidence's `outcome` and the run's outcome. */
+export function readyReport(facts: ReadyFacts): {
+  marker: ProxmoxMarker
+  evidence: Record<string, unknown>
+  outcome: ProxmoxInitOutcome
+} {
+  const {check, found, inputs, paths, reusedFrom} = facts
+  const {runtime} = found
+  const apiUrl = proxmoxUrl(runtime.apiIp, inputs.apiPort)
+  const permissions =
+    (check.verified && {
+      ...check.verified,
+      ...(found.role && {
+        grant: found.role.grant,
+        legacyRemoved: found.role.legacyRemoved,
+        roleAction: found.role.action,
+      }),
+    }) ||
+    undefined
+  const warnings = [...runWarnings(runtime), ...(facts.providerSsh?.warnings ?? [])]
+  const tokenAction = reusedFrom === undefined ? (facts.tokenAction ?? 'kept') : 'reused'
   const marker = buildProxmoxMarker({
-    paths: {
-      config: state.paths.config,
-      credentials: state.paths.credentials,
-      evidenceDir: state.paths.evidenceDir,
-      vault: state.paths.vault,
-    },
-    reason: context.evidence.redactor.redact(reason),
-    runId: context.runId,
-    runtime: state.runtime ?? discoveryFromMarker(state.previousMarker, fallbacksOf(state.inputs)),
-    status: 'not_ready',
-    token: {action: state.tokenAction ?? 'rotated', id: state.inputs.tokenId},
+    generatedAt: facts.generatedAt,
+    paths,
+    permissions,
+    providerSsh: facts.providerSsh?.marker,
+    runId: facts.runId,
+    runtime,
+    sshPublicKey: facts.sshPublicKey,
+    status: 'ready',
+    token: {action: tokenAction, fromEnv: reusedFrom, id: inputs.tokenId},
+    warnings,
   })
-  await state.io.writeMarker(marker)
+  const evidence = {
+    api_url: apiUrl,
+    permissions: marker.permissions ?? null,
+    proxmox_version: check.version,
+    remote: facts.remote,
+    reused_from: reusedFrom ?? null,
+    runtime: marker.runtime,
+    token_action: tokenAction,
+    warnings,
+  }
+  const outcome: ProxmoxInitOutcome = {
+    apiUrl,
+    inputs,
+    paths,
+    permissions,
+    proxmoxVersion: check.version,
+    remote: facts.remote,
+    runtime,
+    secretOrigin: reusedFrom === undefined ? facts.knownOrigin : `env:${reusedFrom}`,
+    status: 'ready',
+    tokenAction,
+    tokenId: inputs.tokenId,
+    warnings,
+    written: facts.written,
+  }
+  return {evidence, marker, outcome}
+}
+
+/**
+ * A secret the host just made goes to the vault at once (with the token id it belongs to). If the vault
+ * cannot take it, it goes to the 0600 credentials file instead (still on disk), and the vault's error comes
+ * back as `vaultError`, to be thrown once the bootstrap is over. Resolves with where the secret is; rejects
+ * only when neither place took it.
+ */
+export async function keepNewSecret(request: {
+  vault: LoadedVault
+  inputs: ProxmoxInputs
+  paths: ProxmoxInitOutcome['paths']
+  secret: string
+  /** The host removed the token's old version in this run. */
+  removed: boolean
+  note: (line: string) => void
+}): Promise<{where: string; vaultError?: unknown}> {
+  const {inputs, paths, secret, vault} = request
+  try {
+    const entry = vaultEntryFor(vault, inputs.tokenId, secret, request.removed)
+    await vault.update(entry.changes)
+    if (entry.previous) request.note(`Kept ${entry.previous} in the vault ${paths.vault}`)
+    return {where: `the vault ${paths.vault}`}
+  } catch (error) {
+    const partial = renderProxmoxTfvars({...emptyTfvars(inputs), proxmox_token_secret: secret})
+    try {
+      await writeFileSafely(paths.credentials, partial, {mode: 0o600})
+    } catch {
+      throw error
+    }
+
+    return {vaultError: error, where: paths.credentials}
+  }
 }

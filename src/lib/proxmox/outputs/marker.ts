@@ -1,38 +1,15 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
-import type {ProxmoxInitOutcome} from '../init/run-state.js'
 import type {ProviderSshMarker} from '../provider-account/record.js'
-import type {ApiIpSource, ClusterNodeInfo, DiscoverySource, RunWarning, RuntimeDiscovery} from '../types.js'
-
-/** The non-secret runtime values a marker keeps (and `--no-remote` reads back). */
-export type MarkerDiscovery = Pick<
-  RuntimeDiscovery,
-  | 'apiIp'
-  | 'bridge'
-  | 'bridgeSource'
-  | 'node'
-  | 'storageIso'
-  | 'storageIsoSource'
-  | 'storageSnippets'
-  | 'storageSnippetsSource'
-  | 'storageVm'
-  | 'storageVmSource'
-> &
-  Partial<
-    Pick<
-      RuntimeDiscovery,
-      | 'apiIpSource'
-      | 'bridgeFallbackState'
-      | 'clusterNodes'
-      | 'fileStorages'
-      | 'ownCertificate'
-      | 'reportedIp'
-      | 'snippetsCandidate'
-      | 'snippetsEnabled'
-    >
-  >
-
-/** What this run did with the token. */
-export type TokenAction = 'created' | 'kept' | 'reused' | 'rotated'
+import type {
+  ApiIpSource,
+  ClusterNodeInfo,
+  DiscoverySource,
+  Fallbacks,
+  MarkerDiscovery,
+  ProvedPermissions,
+  RunWarning,
+  TokenAction,
+} from '../types.js'
 
 /** `marker.runtime`, with the field names the Python hyops wrote. */
 export interface ProxmoxMarkerRuntime {
@@ -97,7 +74,7 @@ export interface ProxmoxMarkerInput {
   /** The token id and what this run did with it; `fromEnv` names the env a reused secret came from. */
   token?: {id: string; action: TokenAction; fromEnv?: string}
   warnings?: RunWarning[]
-  permissions?: ProxmoxInitOutcome['permissions']
+  permissions?: ProvedPermissions
   providerSsh?: ProviderSshMarker
 }
 
@@ -132,7 +109,7 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
 }
 
 /** Proved privileges in the marker's snake_case shape (also the `--json` result's). */
-export function markerPermissions(p: NonNullable<ProxmoxInitOutcome['permissions']>): ProxmoxMarkerPermissions {
+export function markerPermissions(p: ProvedPermissions): ProxmoxMarkerPermissions {
   const out: ProxmoxMarkerPermissions = {
     privileges: p.privileges,
     profile: p.profile,
@@ -165,22 +142,13 @@ export function markerRuntime(r: MarkerDiscovery): ProxmoxMarkerRuntime {
   return runtime
 }
 
-/** Fallbacks for values an older marker lacks. */
-export interface MarkerFallbacks {
-  apiIp: string
-  storageVm: string
-  storageIso: string
-  storageSnippets: string
-  bridge: string
-}
-
 /**
  * The runtime values of an existing marker (any status), for a run without the remote
  * bootstrap. Undefined when the marker has no `runtime.node`, or no `runtime.api_ip` and no
  * fallback for it. A missing storage or bridge takes its fallback with source `fallback`; a
  * missing or unknown `*_source` counts as `fallback`.
  */
-export function discoveryFromMarker(marker: unknown, fallbacks?: MarkerFallbacks): MarkerDiscovery | undefined {
+export function discoveryFromMarker(marker: unknown, fallbacks?: Fallbacks): MarkerDiscovery | undefined {
   const runtime = (marker as {runtime?: unknown} | undefined)?.runtime
   if (runtime === null || typeof runtime !== 'object') return undefined
   const r = runtime as Record<string, unknown>

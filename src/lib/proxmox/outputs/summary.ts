@@ -1,5 +1,5 @@
 import type {Summary} from '../../ux/summary.js'
-import type {ProxmoxInitOutcome} from '../init/flow.js'
+import type {ProxmoxInitOutcome} from '../init/io.js'
 import {markerPermissions, markerRuntime} from './marker.js'
 
 const ACTIONS: Record<string, string> = {

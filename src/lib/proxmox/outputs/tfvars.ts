@@ -1,8 +1,6 @@
-import {isIPv6} from 'node:net'
-
 import {hclString} from '../../runtime/hcl-string.js'
-import type {MarkerDiscovery} from './marker.js'
-import type {ProxmoxInputs} from '../types.js'
+import {proxmoxUrl} from '../api/url.js'
+import type {MarkerDiscovery, ProxmoxInputs} from '../types.js'
 
 /** The values of `credentials/proxmox.credentials.tfvars` (the annex's list). */
 export interface ProxmoxTfvars {
@@ -205,25 +203,6 @@ function parseString(text: string, lineNo: number, name: string): {length: numbe
   }
 
   throw new TfvarsParseError(lineNo, `the string value of ${name} is not closed on its line`)
-}
-
-/** `https://<ip>:<port>/api2/json`, an IPv6 address in brackets. */
-export function proxmoxUrl(apiIp: string, port: number): string {
-  const host = isIPv6(apiIp) ? `[${apiIp}]` : apiIp
-  return `https://${host}:${port}/api2/json`
-}
-
-/** Host (IPv6 without brackets) and port of a `proxmox_url`; undefined when it does not parse. */
-export function parseProxmoxUrl(url: string): {host: string; port: number} | undefined {
-  try {
-    const parsed = new URL(url)
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined
-    const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname
-    const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port)
-    return host === '' ? undefined : {host, port}
-  } catch {
-    return undefined
-  }
 }
 
 /** What `proxmoxTfvarsFrom` assembles the tfvars from. */

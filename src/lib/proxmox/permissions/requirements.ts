@@ -1,4 +1,4 @@
-import type {MarkerDiscovery} from '../outputs/marker.js'
+import type {MarkerDiscovery} from '../types.js'
 
 /** Privileges the token must hold on one ACL path. */
 export interface PathRequirement {

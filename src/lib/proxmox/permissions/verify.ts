@@ -1,6 +1,5 @@
 import {ExitCode, HyopsError} from '../../errors.js'
-import type {MarkerDiscovery} from '../outputs/marker.js'
-import type {ProxmoxInputs} from '../types.js'
+import type {MarkerDiscovery, ProxmoxInputs, VerifiedPrivileges} from '../types.js'
 import {type MissingPrivilege, missingPrivileges, privilegeRequirements} from './requirements.js'
 
 /** What the token was made for: the profile's privileges, held through the managed role. */
@@ -22,18 +21,6 @@ export function privilegePromise(inputs: ProxmoxInputs): PrivilegePromise {
     userFq: inputs.userFq,
     wanted: inputs.privileges,
   }
-}
-
-/** What validation proved (summary, `--json`, marker). */
-export interface VerifiedPrivileges {
-  profile: string
-  role: string
-  /** The profile's privileges this host's version knows: each one held on every checked path. */
-  privileges: string[]
-  /** The profile's privileges this version does not know (e.g. VM.Monitor on 9): not asked for. */
-  skipped: string[]
-  /** The ACL paths checked. */
-  paths: string[]
 }
 
 /** A GET against the API base (`/access/roles/Administrator`), answering the `data` field. */

@@ -1,5 +1,6 @@
 // What a run records about the provider account (the marker's `provider_ssh`), what the tfvars hand over, and the
 // warning of a node whose sudo is too old for the snippets rule.
+import {ExitCode, HyopsError} from '../../errors.js'
 import type {RunWarning} from '../types.js'
 import type {ProviderAccountReport} from './setup.js'
 
@@ -92,4 +93,30 @@ export function accountWarnings(report: ProviderAccountReport): RunWarning[] {
 export function accountNote(report: ProviderAccountReport): string {
   const nodes = report.nodes.map((node) => `${node.name} (${node.account})`).join(', ')
   return `Provider SSH account ${report.account} on ${nodes}, proved; key ${report.fingerprint} in ${report.keyFile}`
+}
+
+/**
+ * What a run hands over for PROVIDER_SSH_USER: the account this run made or kept (`report`), else the one the
+ * previous marker records for it (a run without the remote bootstrap). Exit 20 when the account is wanted but on
+ * no node yet: the operator's key is never handed out in its place.
+ */
+export function accountOutputs(
+  user: string | undefined,
+  report: ProviderAccountReport | undefined,
+  previousMarker: unknown,
+): {handover?: ProviderAccountHandover; marker?: ProviderSshMarker; warnings: RunWarning[]} {
+  if (report) return {handover: handoverOf(report), marker: accountMarker(report), warnings: accountWarnings(report)}
+  if (!user) return {warnings: []}
+  const handover = handoverFromMarker(previousMarker, user)
+  if (!handover)
+    throw new HyopsError(ExitCode.Remote, `PROVIDER_SSH_USER=${user} is not on the nodes yet`, {
+      hint: 'run without --no-remote so the account is made on every node',
+      reason: 'account-needs-remote',
+    })
+  return {handover, marker: (previousMarker as {provider_ssh?: ProviderSshMarker}).provider_ssh, warnings: []}
+}
+
+/** Whether a run may go without the nodes: no PROVIDER_SSH_USER, or the marker records that account. */
+export function accountRecorded(user: string | undefined, previousMarker: unknown): boolean {
+  return !user || handoverFromMarker(previousMarker, user) !== undefined
 }

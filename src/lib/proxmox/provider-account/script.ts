@@ -5,10 +5,14 @@ import {readFileSync} from 'node:fs'
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {SshSession} from '../../ssh/connection.js'
 import {envPrefix, shellQuote} from '../../ssh/shell-quote.js'
-import {LineReader, newFrame, parseFramedLine, summarizeStderr} from '../bootstrap/run.js'
+import {LineReader, newFrame, parseFramedLine} from '../bootstrap/framing.js'
+import {summarizeStderr} from '../bootstrap/stderr.js'
 
 /** The pieces, in the order they are sent: the bootstrap's helpers (die, emit), then the account's own. */
-export const ACCOUNT_PIECES = [new URL('../bootstrap/lib.sh', import.meta.url), new URL('account.sh', import.meta.url)]
+export const ACCOUNT_PIECES = [
+  new URL('../bootstrap/sh/lib.sh', import.meta.url),
+  new URL('account.sh', import.meta.url),
+]
 
 export const ACCOUNT_SCRIPT = ACCOUNT_PIECES.map((piece) => readFileSync(piece, 'utf8')).join('\n')
 

@@ -1,8 +1,11 @@
 // PROVIDER_SSH_USER: the provider SSH account on every node of the cluster (docs/proxmox.md, "The provider SSH
 // account"). Every node is reached and checked before any is changed; a node that fails while the account is being
 // made has what this run made there taken back, and so do the nodes made before it.
+import type {InitContext} from '../../command/init-command.js'
 import type {SshSession} from '../../ssh/connection.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
+import type {SshRoute} from '../config/ssh-route.js'
+import type {MarkerDiscovery, ProxmoxInputs} from '../types.js'
 import {type AccountKey, ensureAccountKey, providerKeyFile} from './key.js'
 import {type AccountNode, accountNodes} from './nodes.js'
 import {reachCluster, type ReachRequest} from './reach.js'
@@ -153,5 +156,29 @@ function nodeReport(node: AccountNode, exports: Record<string, string>): Account
     sudoVersion: exports.SUDO_VERSION ?? '',
     sudoers: exports.SUDOERS_ACTION === 'written' ? 'written' : 'kept',
     teeRule: exports.TEE_RULE === '1',
+  }
+}
+
+/** The step's request as the init run assembles it: all but the session and the run's own step wrapper. */
+export function accountStepRequest(run: {
+  account: string
+  context: InitContext
+  inputs: ProxmoxInputs
+  route?: SshRoute
+  runtime: MarkerDiscovery
+  vault: LoadedVault
+}): Omit<ProviderAccountRequest, 'session' | 'step'> {
+  const {context, inputs} = run
+  return {
+    account: run.account,
+    idmap: inputs.providerSshIdmap ?? false,
+    inputs,
+    layout: context.layout,
+    members: run.runtime.clusterNodes,
+    node: run.runtime.node,
+    replaceKey: context.flags.force,
+    route: run.route,
+    secret: (text) => context.evidence.redactor.addSecret(text),
+    vault: run.vault,
   }
 }

@@ -3,7 +3,7 @@
 
 import type {CheckAnswer, CheckRequest, CheckTarget} from '../../hooks/check-targets.js'
 import {readProxmoxCredentials, type TfvarsValue} from '../env/credentials.js'
-import {validateProxmoxToken} from '../init/validation.js'
+import {validateProxmoxToken} from '../api/validation.js'
 import type {ProxmoxMarkerPermissions} from '../outputs/marker.js'
 import {DEFAULT_PRIVILEGE_PROFILE, DEFAULT_ROLE_NAME, profilePrivileges} from '../permissions/profiles.js'
 

@@ -1,9 +1,9 @@
 import type {InitContext} from '../../command/init-command.js'
 import {vaultPasswordFlags} from '../../command/runtime-vault.js'
 import {ExitCode, HyopsError} from '../../errors.js'
-import {confirmReuseToken} from '../../ux/prompts.js'
-import type {MarkerDiscovery} from '../outputs/marker.js'
-import {proxmoxUrl} from '../outputs/tfvars.js'
+import type {MarkerDiscovery} from '../types.js'
+import {proxmoxUrl} from '../api/url.js'
+import type {ProxmoxInitIo} from '../init/io.js'
 import {findReusableToken, type ReusableToken, type TokenReuseScan} from './scan.js'
 import {listSiblingEnvs, siblingEnvsDir} from './siblings.js'
 import type {ProxmoxInputs} from '../types.js'
@@ -18,7 +18,8 @@ export type ReuseWhy = 'missing' | 'stale'
 export interface SiblingOfferRequest {
   context: InitContext
   inputs: ProxmoxInputs
-  io: {note: (line: string) => void; step: <T>(label: string, run: () => Promise<T>) => Promise<T>}
+  /** Progress, notes, the validation of each candidate and the "reuse?" question. */
+  io: Pick<ProxmoxInitIo, 'note' | 'prompts' | 'step' | 'validateToken'>
   why: ReuseWhy
   /** The API IP known so far (the marker's or the bootstrap's); PROXMOX_IP otherwise. */
   apiIp?: string
@@ -77,6 +78,7 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
         storage: request.storage,
         tlsSkip: inputs.tlsSkip,
         tokenId: inputs.tokenId,
+        validate: io.validateToken,
         vault: vaultPasswordFlags(flags),
       }),
     ),
@@ -92,7 +94,7 @@ export async function offerSiblingToken(request: SiblingOfferRequest): Promise<S
     const agree =
       !request.mayAsk ||
       !context.interactive ||
-      (await confirmReuseToken(scan.found.envName, `${host}, token ${inputs.tokenId}`))
+      (await io.prompts.confirmReuseToken(scan.found.envName, `${host}, token ${inputs.tokenId}`))
     if (agree) accepted = scan.found
     else declined = scan.found
   } else if (scan.matched.length > 0) {

@@ -4,9 +4,9 @@ import {ExitCode, HyopsError} from '../../errors.js'
 import {RuntimeLayout} from '../../runtime/layout.js'
 import {openVault} from '../../vault/open-vault.js'
 import type {VaultAccessOptions} from '../../vault/vault-access.js'
-import {type ProxmoxTokenCheck, type ProxmoxTokenCheckResult, validateProxmoxToken} from '../init/validation.js'
+import {type ProxmoxTokenCheck, type ProxmoxTokenCheckResult, validateProxmoxToken} from '../api/validation.js'
 import {readSavedClusterCa} from '../bootstrap/cluster-ca.js'
-import {TOKEN_SECRET_KEY} from '../init/known-secret.js'
+import {TOKEN_SECRET_KEY} from '../secret/known-secret.js'
 import {Slots} from './slots.js'
 import {
   listSiblingEnvs,

@@ -8,7 +8,8 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {HyopsError} from '../../../../src/lib/errors.js'
-import {LineReader, runRemoteBootstrap} from '../../../../src/lib/proxmox/bootstrap/run.js'
+import {LineReader} from '../../../../src/lib/proxmox/bootstrap/framing.js'
+import {runRemoteBootstrap} from '../../../../src/lib/proxmox/bootstrap/run.js'
 import type {SshSession} from '../../../../src/lib/ssh/connection.js'
 import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
 import {

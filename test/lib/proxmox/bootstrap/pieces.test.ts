@@ -16,7 +16,7 @@ import {SIM_BIN_DIR} from '../../../fixtures/pve-sim/index.js'
 import {renderPveEtc} from '../../../fixtures/pve-sim/lib/pve-etc.mjs'
 import {defaultSimState, readSimState, type SimState, writeSimState} from '../../../fixtures/pve-sim/state.js'
 
-const PIECES_DIR = join(PROJECT_ROOT, 'src', 'lib', 'proxmox', 'bootstrap')
+const PIECES_DIR = join(PROJECT_ROOT, 'src', 'lib', 'proxmox', 'bootstrap', 'sh')
 /** A profile for the role tests: VM.Monitor is unknown on 9, VM.GuestAgent.Audit before 9. */
 const ROLE_PRIVS = ['Datastore.Audit', 'Sys.Audit', 'VM.Audit', 'VM.GuestAgent.Audit', 'VM.Monitor']
 const PIECES = ['hoststate.sh', 'usercfg.sh', 'token.sh']

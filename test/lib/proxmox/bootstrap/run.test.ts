@@ -6,12 +6,10 @@ import {describe, it} from 'node:test'
 
 import {HyopsError} from '../../../../src/lib/errors.js'
 import {BOOTSTRAP_SCRIPT, bootstrapCommand, bootstrapEnv} from '../../../../src/lib/proxmox/bootstrap/script.js'
-import {
-  discoveryFromExports,
-  isLoopback,
-  parseExports,
-  summarizeStderr,
-} from '../../../../src/lib/proxmox/bootstrap/run.js'
+import {discoveryFromExports, isLoopback} from '../../../../src/lib/proxmox/bootstrap/exports.js'
+import {parseExports} from '../../../../src/lib/proxmox/bootstrap/framing.js'
+import {summarizeStderr} from '../../../../src/lib/proxmox/bootstrap/stderr.js'
+import {fallbacksOf, type ProxmoxInputs} from '../../../../src/lib/proxmox/types.js'
 import {PROJECT_ROOT} from '../../../helpers/cli.js'
 import {testInputs} from './helpers.js'
 
@@ -69,9 +67,14 @@ describe('parseExports', () => {
   })
 })
 
+/** The exports mapped with the fallbacks and role name of `inputs`, as a run maps them. */
+function discover(exports: Record<string, string>, inputs: ProxmoxInputs) {
+  return discoveryFromExports(exports, fallbacksOf(inputs), inputs.roleName)
+}
+
 describe('discoveryFromExports', () => {
   it('takes what the host detected', () => {
-    assert.deepEqual(discoveryFromExports(ALL_DETECTED, testInputs({host: '10.0.0.5'})), {
+    assert.deepEqual(discover(ALL_DETECTED, testInputs({host: '10.0.0.5'})), {
       apiIp: '10.0.0.5',
       bridge: 'vmbr1',
       bridgeSource: 'detected',
@@ -95,7 +98,7 @@ describe('discoveryFromExports', () => {
       fallbackStorageVm: 'vm-fb',
       host: 'pve.lab',
     })
-    const found = discoveryFromExports(
+    const found = discover(
       {
         NODE: 'pve1',
         STORAGE_ISO: '',
@@ -122,45 +125,35 @@ describe('discoveryFromExports', () => {
   })
 
   it('does not trust a value whose source is missing or unknown', () => {
-    const found = discoveryFromExports({...ALL_DETECTED, BRIDGE_SOURCE: 'guessed', STORAGE_VM_SOURCE: ''}, testInputs())
+    const found = discover({...ALL_DETECTED, BRIDGE_SOURCE: 'guessed', STORAGE_VM_SOURCE: ''}, testInputs())
     assert.equal(found.bridgeSource, 'fallback')
     assert.equal(found.bridge, 'vmbr1')
     assert.equal(found.storageVmSource, 'fallback')
   })
 
   it('uses the SSH host when the host reports a loopback API address but was reached at another', () => {
-    assert.equal(
-      discoveryFromExports({...ALL_DETECTED, IP: '127.0.1.1'}, testInputs({host: 'pve.lab'})).apiIp,
-      'pve.lab',
-    )
-    assert.equal(
-      discoveryFromExports({...ALL_DETECTED, IP: '127.0.0.1'}, testInputs({host: '127.0.0.1'})).apiIp,
-      '127.0.0.1',
-    )
-    assert.equal(
-      discoveryFromExports({...ALL_DETECTED, IP: '192.168.1.20'}, testInputs({host: 'pve.lab'})).apiIp,
-      '192.168.1.20',
-    )
+    assert.equal(discover({...ALL_DETECTED, IP: '127.0.1.1'}, testInputs({host: 'pve.lab'})).apiIp, 'pve.lab')
+    assert.equal(discover({...ALL_DETECTED, IP: '127.0.0.1'}, testInputs({host: '127.0.0.1'})).apiIp, '127.0.0.1')
+    assert.equal(discover({...ALL_DETECTED, IP: '192.168.1.20'}, testInputs({host: 'pve.lab'})).apiIp, '192.168.1.20')
   })
 
   it('fails with no-node without a node name', () => {
-    rejectsWithReason(() => discoveryFromExports({...ALL_DETECTED, NODE: ''}, testInputs()), 'no-node')
-    rejectsWithReason(() => discoveryFromExports({}, testInputs()), 'no-node')
+    rejectsWithReason(() => discover({...ALL_DETECTED, NODE: ''}, testInputs()), 'no-node')
+    rejectsWithReason(() => discover({}, testInputs()), 'no-node')
   })
 
   it('reports the token state, the secret and the CA', async () => {
     const pem = await readFile(join(PROJECT_ROOT, 'test', 'fixtures', 'tls', 'ca.pem'), 'utf8')
-    const found = discoveryFromExports(
+    const found = discover(
       {...ALL_DETECTED, CA_PEM_B64: Buffer.from(pem).toString('base64'), TOKEN_EXISTS: '1', TOKEN_SECRET: 'abc-123'},
       testInputs(),
     )
     assert.equal(found.tokenExisted, true)
     assert.equal(found.tokenSecret, 'abc-123')
     assert.equal(found.caPem, pem)
-    assert.equal('tokenSecret' in discoveryFromExports(ALL_DETECTED, testInputs()), false)
+    assert.equal('tokenSecret' in discover(ALL_DETECTED, testInputs()), false)
     rejectsWithReason(
-      () =>
-        discoveryFromExports({...ALL_DETECTED, CA_PEM_B64: Buffer.from('not a cert').toString('base64')}, testInputs()),
+      () => discover({...ALL_DETECTED, CA_PEM_B64: Buffer.from('not a cert').toString('base64')}, testInputs()),
       'bad-ca',
     )
   })
@@ -220,7 +213,7 @@ describe('bootstrapCommand', () => {
   it('is a script bash can parse, with no JavaScript left in it', () => {
     execFileSync('bash', ['-n'], {input: BOOTSTRAP_SCRIPT})
     assert.ok(!BOOTSTRAP_SCRIPT.includes('\\${'))
-    assert.match(BOOTSTRAP_SCRIPT, /^set -euo pipefail\n/)
+    assert.match(BOOTSTRAP_SCRIPT, /^# shellcheck shell=bash\nset -euo pipefail\n/)
     assert.match(BOOTSTRAP_SCRIPT, /\nmain\n$/)
     for (const tool of ['jq', 'python']) assert.doesNotMatch(BOOTSTRAP_SCRIPT, new RegExp(`\\b${tool}\\b`))
   })

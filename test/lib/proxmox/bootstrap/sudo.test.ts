@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {HyopsError} from '../../../../src/lib/errors.js'
-import {checkSudo} from '../../../../src/lib/proxmox/bootstrap/run.js'
+import {checkSudo} from '../../../../src/lib/proxmox/bootstrap/stderr.js'
 import {BOOTSTRAP_SCRIPT, bootstrapCommand, bootstrapInvocation} from '../../../../src/lib/proxmox/bootstrap/script.js'
 import {testInputs} from './helpers.js'
 

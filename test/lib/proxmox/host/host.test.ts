@@ -11,7 +11,7 @@ import {chooseApiAddress, probeApi} from '../../../../src/lib/proxmox/host/api-a
 import {hostStateCause} from '../../../../src/lib/proxmox/host/host-state.js'
 import {clusterNodesFrom} from '../../../../src/lib/proxmox/host/members.js'
 import {runWarnings} from '../../../../src/lib/proxmox/host/warnings.js'
-import type {MarkerDiscovery} from '../../../../src/lib/proxmox/outputs/marker.js'
+import type {MarkerDiscovery} from '../../../../src/lib/proxmox/types.js'
 
 const TLS = (name: string) => readFileSync(fileURLToPath(new URL(`../../../fixtures/tls/${name}`, import.meta.url)))
 const b64 = (text: string) => Buffer.from(text).toString('base64')

@@ -4,11 +4,8 @@ import {after, describe, it} from 'node:test'
 
 import {readMarker, writeMarker} from '../../../../src/lib/readiness/marker.js'
 import {RuntimeLayout} from '../../../../src/lib/runtime/layout.js'
-import {
-  buildProxmoxMarker,
-  discoveryFromMarker,
-  type MarkerDiscovery,
-} from '../../../../src/lib/proxmox/outputs/marker.js'
+import {buildProxmoxMarker, discoveryFromMarker} from '../../../../src/lib/proxmox/outputs/marker.js'
+import type {MarkerDiscovery} from '../../../../src/lib/proxmox/types.js'
 import {cleanupTempDirs, tempDir} from '../../../helpers/cli.js'
 
 after(cleanupTempDirs)

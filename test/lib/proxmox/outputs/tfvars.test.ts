@@ -5,11 +5,10 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import type {ProxmoxInputs} from '../../../../src/lib/proxmox/types.js'
+import {parseProxmoxUrl, proxmoxUrl} from '../../../../src/lib/proxmox/api/url.js'
 import {
-  parseProxmoxUrl,
   parseTfvars,
   proxmoxTfvarsFrom,
-  proxmoxUrl,
   type ProxmoxTfvars,
   renderProxmoxTfvars,
   TfvarsParseError,

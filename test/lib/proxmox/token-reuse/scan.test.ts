@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {HyopsError} from '../../../../src/lib/errors.js'
-import type {ProxmoxTokenCheck} from '../../../../src/lib/proxmox/init/validation.js'
+import type {ProxmoxTokenCheck} from '../../../../src/lib/proxmox/api/validation.js'
 import {
   findReusableToken,
   matchesTarget,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 set -euo pipefail
 export LC_ALL=C
 

@@ -3,8 +3,8 @@ import {after, before, describe, it} from 'node:test'
 import {inspect} from 'node:util'
 
 import {ExitCode, HyopsError} from '../../../../src/lib/errors.js'
-import {type ProxmoxTokenCheck, validateProxmoxToken} from '../../../../src/lib/proxmox/init/validation.js'
-import {proxmoxUrl} from '../../../../src/lib/proxmox/outputs/tfvars.js'
+import {type ProxmoxTokenCheck, validateProxmoxToken} from '../../../../src/lib/proxmox/api/validation.js'
+import {proxmoxUrl} from '../../../../src/lib/proxmox/api/url.js'
 import {CA_PEM, closedPort, json, OTHER_CA_PEM, startHttpsServer, type TestHttpsServer} from '../../http/tls-server.js'
 
 const GOOD = 'a3f1c0de-5ec2-47ab-9f00-1234567890ab'

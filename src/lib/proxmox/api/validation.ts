@@ -1,7 +1,7 @@
 import {ExitCode, HyopsError} from '../../errors.js'
 import type {HttpFailure} from '../../http/errors.js'
-import type {MarkerDiscovery} from '../outputs/marker.js'
-import {type PrivilegePromise, verifyPrivileges, type VerifiedPrivileges} from '../permissions/verify.js'
+import type {MarkerDiscovery, VerifiedPrivileges} from '../types.js'
+import {type PrivilegePromise, verifyPrivileges} from '../permissions/verify.js'
 
 type HttpStack = [
   typeof import('../../http/client.js'),
