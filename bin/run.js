@@ -6,6 +6,13 @@ import {handle} from '@oclif/core/handle'
 import {run} from '@oclif/core/run'
 import {settings} from '@oclif/core/settings'
 
+import {
+  guardOutputStreams,
+  isOutputFailure,
+  outputFailed,
+  reportOutputFailure,
+} from '../dist/lib/command/output-failure.js'
+
 // The production entry point runs built JavaScript only; without this, every command warns
 // while a plugin is linked (`hyops plugins link`) that its ESM sources cannot be transpiled.
 settings.enableAutoTranspile = false
@@ -20,9 +27,13 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 
 // @oclif/plugin-not-found ends an unknown command with 127, the shell's "command not found";
 // the init contract makes an unknown command or target a usage error: exit 2.
+// A failed write of stdout or stderr (a full disk, a closed pipe) is exit 30 with one line, never a stack
+// trace or a wait for a drain that cannot come.
+guardOutputStreams()
 await run(process.argv.slice(2), import.meta.url)
-  .then(() => flush())
+  .then(() => (outputFailed() ? undefined : flush()))
   .catch((error) => {
+    if (isOutputFailure(error)) return reportOutputFailure(error)
     if (error?.oclif?.exit === 127) error.oclif.exit = 2
     return handle(error)
   })

@@ -21,6 +21,7 @@ export * from './env/ca-bundle.js'
 export * from './env/hook.js'
 export * from './env/render.js'
 export * from './env/resolve.js'
+export * from './env/credentials-file.js'
 export {parseTfvars, TfvarsParseError} from './proxmox/outputs/tfvars.js'
 
 // Runtime root, layout, safe writing (HCL strings for credentials tfvars), evidence, locks
@@ -34,6 +35,7 @@ export * from './runtime/redact.js'
 export * from './runtime/root.js'
 export * from './runtime/run-id.js'
 export * from './runtime/safe-write.js'
+export * from './runtime/user-file.js'
 
 // Vault: ansible-vault codec, env-file codec, password sources
 export * from './vault/ansible-vault.js'

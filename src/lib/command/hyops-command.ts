@@ -2,6 +2,7 @@ import {Command, Interfaces} from '@oclif/core'
 
 import {describeError, ExitCode} from '../errors.js'
 import {stoppingOn} from './interrupt.js'
+import {guardOutputStreams, isOutputFailure, outputFailed, reportOutputFailure, writeLine} from './output-failure.js'
 import {RuntimeLayout} from '../runtime/layout.js'
 import {resolveRuntimeRoot, type ResolvedRoot} from '../runtime/root.js'
 import {rootFlags} from './flags.js'
@@ -26,6 +27,7 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
 
   /** Parses flags and arguments into `this.flags` and `this.args`. */
   public override async init(): Promise<void> {
+    guardOutputStreams()
     await super.init()
     const ctor = this.ctor as typeof HyopsCommand
     const {args, flags} = await this.parse({
@@ -60,21 +62,32 @@ export abstract class HyopsCommand<T extends typeof Command> extends Command {
    * `--json`) and the contract's exit code. No stack trace unless HYOPS_DEBUG is set.
    */
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
+    // hyops's own output could not be written: exit 30 and one line where it still can go.
+    if (isOutputFailure(error)) return reportOutputFailure(error)
     const {exitCode, message, hint} = describeError(error)
     // A signal cut this work short: its handler prints the one line and sets the exit code.
     if (stoppingOn()) return
+    // After a failed write of the output, what fails next is its echo: the write failure is the outcome.
+    if (outputFailed()) return
     process.exitCode = exitCode
     if (exitCode === ExitCode.Success) return
     if (this.jsonEnabled()) {
-      this.logJson({error: {exit_code: exitCode, hint, message}, evidence_dir: this.evidenceDir, status: 'error'})
+      const json = {error: {exit_code: exitCode, hint, message}, evidence_dir: this.evidenceDir, status: 'error'}
+      try {
+        this.logJson(json)
+      } catch (error_) {
+        if (!isOutputFailure(error_)) throw error_
+        reportOutputFailure(error_)
+      }
+
       return
     }
 
     // A written config template is the contract's planned stop (exit 10), not a failure: stdout
     // already says which file was written and what to do next.
-    if (!isTemplateWritten(error)) process.stderr.write(`Error: ${hint ? `${message} (${hint})` : message}\n`)
-    if (this.evidenceDir) process.stderr.write(`Evidence: ${this.evidenceDir}\n`)
-    if (process.env.HYOPS_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n')
+    if (!isTemplateWritten(error)) writeLine(`Error: ${hint ? `${message} (${hint})` : message}`)
+    if (this.evidenceDir) writeLine(`Evidence: ${this.evidenceDir}`)
+    if (process.env.HYOPS_DEBUG && error instanceof Error && error.stack) writeLine(error.stack)
   }
 }
 

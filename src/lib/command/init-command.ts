@@ -8,7 +8,8 @@ import {runOwnedHook} from '../hooks/events.js'
 import type {ReadinessMarker} from '../readiness/marker.js'
 import {Evidence} from '../runtime/evidence.js'
 import {RuntimeLayout} from '../runtime/layout.js'
-import {RunGuard, signalExitCode, trapSignals} from './interrupt.js'
+import {exitOnSignal, RunGuard, SIGNAL_GRACE_MS, signalExitCode, trapSignals, withinGrace} from './interrupt.js'
+import {writeLine} from './output-failure.js'
 import {acquireLock} from '../runtime/lock.js'
 import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
@@ -123,12 +124,19 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
     // A signal finishes the secret writes, leaves the marker truthful, releases the lock and exits 128+signal.
     const untrap = trapSignals(async (signal) => {
       const code = signalExitCode(signal)
-      const kept = await context.guard!.interrupted(signal)
-      await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
-      await lock.release()
+      const stop = async () => {
+        const kept = await context.guard!.interrupted(signal)
+        await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
+        await lock.release()
+        return kept
+      }
+
+      const kept = await withinGrace(stop(), SIGNAL_GRACE_MS)
       suspendScreen()
-      process.stderr.write(`Interrupted by ${signal}: ${kept}\n`)
-      process.exit(code)
+      writeLine(
+        `Interrupted by ${signal}: ${kept ?? `the steps after the signal ran past ${SIGNAL_GRACE_MS / 1000} s`}`,
+      )
+      await exitOnSignal(signal)
     })
     try {
       const result = await this.initTarget(context)

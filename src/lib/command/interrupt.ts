@@ -83,3 +83,55 @@ export function trapSignals(onSignal: (signal: TrappedSignal) => Promise<void>):
     for (const signal of TRAPPED_SIGNALS) process.off(signal, handler)
   }
 }
+
+// The asynchronous work that runs on libuv's thread pool. process.exit() joins that pool, so one such
+// request that never completes (a read of a FIFO no one writes, a lookup of a dead DNS server) would make
+// the exit itself wait forever.
+const POOL_WORK = new Set([
+  'FSReqCallback',
+  'FSReqPromise',
+  'FileHandleCloseReq',
+  'GetAddrInfoReqWrap',
+  'GetNameInfoReqWrap',
+])
+
+/**
+ * Ends the process on `signal` with 128+signal. Thread-pool work still pending after a short wait is stuck
+ * (nothing of hyops's own should be by now): then the signal is raised again with its default action, so
+ * the kernel ends the process at once, and the shell reports the same 128+signal.
+ */
+export async function exitOnSignal(signal: TrappedSignal): Promise<never> {
+  const deadline = Date.now() + POOL_DRAIN_MS
+  while (poolBusy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  if (poolBusy()) {
+    process.removeAllListeners(signal)
+    process.kill(process.pid, signal)
+  }
+
+  process.exit(signalExitCode(signal))
+}
+
+const POOL_DRAIN_MS = 300
+
+function poolBusy(): boolean {
+  return process.getActiveResourcesInfo().some((resource) => POOL_WORK.has(resource))
+}
+
+/**
+ * `work`, or `undefined` once `ms` have passed: what a signal waits for is bounded, so a step that can
+ * never finish (a write into a stuck file system) cannot keep the run alive after the operator stopped it.
+ */
+export async function withinGrace<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** How long the steps after a signal (secret writes, the marker, evidence, the lock) may take in all. */
+export const SIGNAL_GRACE_MS = 10_000

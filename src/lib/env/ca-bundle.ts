@@ -1,11 +1,11 @@
 import {X509Certificate} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {rootCertificates} from 'node:tls'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {makePrivateDir, type RuntimeLayout} from '../runtime/layout.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
+import {CA_FILE_MAX_BYTES, readUserText} from '../runtime/user-file.js'
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
@@ -56,7 +56,7 @@ export async function ensureCaBundle(
   const path = caBundleFile(layout, target)
   if (!options.write) return path
   const text = caBundleText(caPem)
-  const current = await readFile(path, 'utf8').catch(() => undefined)
+  const current = await readUserText(path, {maxBytes: CA_FILE_MAX_BYTES}).catch(() => undefined)
   if (current !== text) {
     await makePrivateDir(layout.dir('state'))
     await writeFileSafely(path, text, {mode: 0o644})

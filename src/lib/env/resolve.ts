@@ -6,6 +6,7 @@ import type {RuntimeLayout} from '../runtime/layout.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {ensureCaBundle, systemTrusts} from './ca-bundle.js'
 import {collectEnvTargets, type EnvTarget, type EnvVariable} from './hook.js'
+import {refuseNulValues} from './credentials-file.js'
 
 /** What `resolveTargetEnv` needs. */
 export interface TargetEnvRequest {
@@ -56,6 +57,7 @@ export async function resolveTargetEnv(request: TargetEnvRequest): Promise<Targe
     openVault: request.openVault,
   })
   const variables = [...answer.variables]
+  refuseNulValues(request.target, variables)
   let caBundle: string | undefined
   if (answer.caPem !== undefined && !systemTrusts(answer.caPem)) {
     caBundle = await ensureCaBundle(request.layout, request.target, answer.caPem, {write: request.write})

@@ -1,6 +1,7 @@
 // The CA roots a verified connection trusts (no axios here: loaded at startup by the API address probe).
-import {readFileSync} from 'node:fs'
 import {rootCertificates} from 'node:tls'
+
+import {CA_FILE_MAX_BYTES, readUserFileSync} from '../runtime/user-file.js'
 
 /**
  * The roots Node trusts by default (its bundled store and NODE_EXTRA_CA_CERTS) plus `extra`:
@@ -11,7 +12,7 @@ export function trustedRoots(extra: string): string[] {
   const extraFile = process.env.NODE_EXTRA_CA_CERTS
   if (extraFile) {
     try {
-      roots.push(readFileSync(extraFile, 'utf8'))
+      roots.push(readUserFileSync(extraFile, {maxBytes: CA_FILE_MAX_BYTES}).toString('utf8'))
     } catch {
       // Node warns about an unreadable NODE_EXTRA_CA_CERTS itself at start-up.
     }

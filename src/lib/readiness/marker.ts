@@ -1,7 +1,8 @@
-import {readdir, readFile} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 
 import {RuntimeLayout} from '../runtime/layout.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
+import {readUserText, SMALL_FILE_MAX_BYTES, unreadableReason} from '../runtime/user-file.js'
 
 /** `ready` only when every promised output was written and vault persistence completed. */
 export type ReadinessStatus = 'ready' | 'not_ready' | 'failed'
@@ -52,10 +53,10 @@ export async function readMarkers(layout: RuntimeLayout): Promise<MarkerReading[
 async function readMarkerFile(target: string, path: string): Promise<MarkerReading> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readUserText(path, {maxBytes: SMALL_FILE_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    return {target, path, error: code === 'ENOENT' ? 'missing' : `unreadable (${code ?? (error as Error).message})`}
+    return {target, path, error: code === 'ENOENT' ? 'missing' : `unreadable (${unreadableReason(error)})`}
   }
 
   try {

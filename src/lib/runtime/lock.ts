@@ -1,8 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import {link, readFile, stat, unlink, writeFile} from 'node:fs/promises'
+import {link, stat, unlink, writeFile} from 'node:fs/promises'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {describeFsError} from './safe-write.js'
+import {readUserText, SMALL_FILE_MAX_BYTES} from './user-file.js'
 
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */
@@ -89,7 +90,7 @@ async function inspect(path: string): Promise<Holder> {
   if (!info) return {live: false, why: 'it vanished'}
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readUserText(path, {maxBytes: SMALL_FILE_MAX_BYTES})
   } catch (error) {
     return {ino: info.ino, live: false, why: `it is unreadable: ${describeFsError(error)}`}
   }

@@ -1,9 +1,10 @@
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 
 import ssh2, {type AuthenticationType, type ParsedKey} from 'ssh2'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {parsePublicKeyLine} from './keygen.js'
+import {KEY_FILE_MAX_BYTES, readUserText, unreadableReason} from '../runtime/user-file.js'
 
 /** A running ssh-agent (SSH_AUTH_SOCK) and the keys it held when asked. */
 export interface SshAgent {
@@ -76,12 +77,11 @@ export async function loadIdentity(
 ): Promise<IdentityFile> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readUserText(path, {maxBytes: KEY_FILE_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return {encrypted: false, label: what, path, publicBlob: await pubFile(path)}
-    const why =
-      code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`
+    const why = `cannot be read: ${unreadableReason(error)}`
     throw failure(target, 'key-missing', `the private key ${what} ${why}`, 'point it at a readable private key')
   }
 
@@ -110,7 +110,7 @@ export async function loadIdentity(
 }
 
 async function pubFile(path: string): Promise<Buffer | undefined> {
-  const line = await readFile(`${path}.pub`, 'utf8').catch(() => undefined)
+  const line = await readUserText(`${path}.pub`, {maxBytes: KEY_FILE_MAX_BYTES}).catch(() => undefined)
   const key = line === undefined ? undefined : parsePublicKeyLine(line.trim())
   return key ? Buffer.from(key.blob, 'base64') : undefined
 }

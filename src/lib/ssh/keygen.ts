@@ -1,8 +1,9 @@
-import {lstat, mkdir, readFile} from 'node:fs/promises'
+import {lstat, mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {configError, ExitCode, HyopsError} from '../errors.js'
 import {writeFileSafely} from '../runtime/safe-write.js'
+import {KEY_FILE_MAX_BYTES, readUserText, unreadableReason} from '../runtime/user-file.js'
 
 /** A key pair made by `generateEd25519KeyPair`. */
 export interface GeneratedKeyPair {
@@ -175,15 +176,14 @@ export async function readPublicKey(privateKeyPath: string): Promise<string | un
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8')
+    return await readUserText(path, {maxBytes: KEY_FILE_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    if (code === 'EISDIR')
-      throw configError(`${path} is a directory, not a key file`, 'point PROXMOX_SSH_KEY at a private key file')
-    if (code === 'EACCES')
-      throw configError(`${path} cannot be read: permission denied`, 'check the owner and mode of the key file')
-    throw error
+    throw configError(
+      `the key file ${path} cannot be read: ${unreadableReason(error)}`,
+      'point PROXMOX_SSH_KEY at a readable private key file (chmod 600)',
+    )
   }
 }
 

@@ -1,10 +1,11 @@
 import {createHash, createHmac} from 'node:crypto'
 import {constants} from 'node:fs'
-import {open, readFile} from 'node:fs/promises'
+import {open} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {makePrivateDir} from '../runtime/layout.js'
+import {LARGE_FILE_MAX_BYTES, readUserText, unreadableReason} from '../runtime/user-file.js'
 
 /**
  * How a server's host key is checked against the known_hosts file:
@@ -127,10 +128,10 @@ function globMatches(pattern: string, name: string): boolean {
 /** Reads a known_hosts file; a missing file has no entries. */
 export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
   try {
-    return parseKnownHosts(await readFile(path, 'utf8'))
+    return parseKnownHosts(await readUserText(path, {maxBytes: LARGE_FILE_MAX_BYTES}))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new HyopsError(ExitCode.Remote, `cannot read known_hosts file ${path}: ${(error as Error).message}`, {
+    throw new HyopsError(ExitCode.Remote, `cannot read known_hosts file ${path}: ${unreadableReason(error)}`, {
       hint: 'make it a readable file or remove it',
       reason: 'known-hosts-unreadable',
     })
@@ -147,7 +148,7 @@ export async function appendKnownHost(path: string, host: string, port: number, 
     await makePrivateDir(dirname(path))
     let existing = ''
     try {
-      existing = await readFile(path, 'utf8')
+      existing = await readUserText(path, {maxBytes: LARGE_FILE_MAX_BYTES})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }

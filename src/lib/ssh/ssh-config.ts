@@ -1,11 +1,12 @@
-import {readdir, readFile} from 'node:fs/promises'
 import {homedir, userInfo} from 'node:os'
-import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
+import {isAbsolute, join, resolve} from 'node:path'
 
 import SSHConfig from 'ssh-config'
 
 import {ExitCode, HyopsError} from '../errors.js'
 import {expandHome} from '../runtime/root.js'
+import {readUserText, SMALL_FILE_MAX_BYTES, unreadableReason} from '../runtime/user-file.js'
+import {spliceIncludes} from './ssh-includes.js'
 
 /** What `~/.ssh/config` says about one host (first match wins, as in OpenSSH). */
 export interface SshHostConfig {
@@ -47,18 +48,20 @@ export function defaultSshConfigPath(): string {
 export async function readSshConfig(path: string, explicitKey?: string): Promise<SshConfigFile> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readUserText(path, {maxBytes: SMALL_FILE_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT' && explicitKey === undefined) return {path}
-    throw new HyopsError(ExitCode.ConfigInvalid, `cannot read the ssh config ${path}: ${code ?? 'error'}`, {
-      hint: explicitKey ? `point ${explicitKey} at a readable ssh_config file, or set it to none` : 'fix its mode',
+    throw new HyopsError(ExitCode.ConfigInvalid, `cannot read the ssh config ${path}: ${unreadableReason(error)}`, {
+      hint: explicitKey
+        ? `point ${explicitKey} at a readable ssh_config file, or set it to none`
+        : 'make it a readable regular file, or set PROXMOX_SSH_CONFIG=none',
       reason: 'ssh-config-unreadable',
     })
   }
 
   try {
-    return {config: SSHConfig.parse(await spliceIncludes(text, 0)), path}
+    return {config: SSHConfig.parse(await spliceIncludes(resolve(path), text)), path}
   } catch (error) {
     if (error instanceof HyopsError) throw error
     throw new HyopsError(
@@ -70,51 +73,6 @@ export async function readSshConfig(path: string, explicitKey?: string): Promise
       },
     )
   }
-}
-
-const MAX_INCLUDE_DEPTH = 8
-
-/**
- * Replaces each `Include` line with the text of the files it names (relative to ~/.ssh, `*` and `?` in the last
- * part, sorted), as OpenSSH reads them; a missing file is skipped.
- */
-async function spliceIncludes(text: string, depth: number): Promise<string> {
-  if (depth > MAX_INCLUDE_DEPTH) return ''
-  const lines: string[] = []
-  for (const line of text.split(/\r?\n/)) {
-    const include = /^\s*include(?:\s*=\s*|\s+)(.+)$/i.exec(line)
-    if (!include) {
-      lines.push(line)
-      continue
-    }
-
-    for (const pattern of include[1].trim().split(/\s+/)) {
-      for (const file of await expandInclude(pattern.replace(/^"(.*)"$/, '$1'))) {
-        const included = await readFile(file, 'utf8').catch(() => undefined)
-        if (included !== undefined) lines.push(await spliceIncludes(included, depth + 1))
-      }
-    }
-  }
-
-  return lines.join('\n')
-}
-
-async function expandInclude(pattern: string): Promise<string[]> {
-  const home = expandHome(pattern)
-  const path = isAbsolute(home) ? home : join(homedir(), '.ssh', home)
-  const name = basename(path)
-  if (!/[*?]/.test(name)) return [path]
-  const regex = new RegExp(
-    `^${name
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  )
-  const names = await readdir(dirname(path)).catch(() => [] as string[])
-  return names
-    .filter((entry) => regex.test(entry))
-    .sort()
-    .map((entry) => join(dirname(path), entry))
 }
 
 /** The settings for `alias` (what `ssh <alias>` would use), from the first matching lines. */

@@ -1,4 +1,4 @@
-import {readFile, realpath} from 'node:fs/promises'
+import {realpath} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
 import {ExitCode, HyopsError} from '../errors.js'
@@ -10,6 +10,7 @@ import {decryptVault, encryptVault, type VaultHeader} from './ansible-vault.js'
 import {DEFAULT_ENV_HEADER, formatEnvFile, isValidEnvKey, parseEnvFile, type EnvFile} from './env-file.js'
 import {resolveVaultPassword, type VaultPassword} from './password.js'
 import type {LoadedVault, VaultAccessOptions} from './vault-access.js'
+import {LARGE_FILE_MAX_BYTES, readUserFile, unreadableReason} from '../runtime/user-file.js'
 
 const LOCK_WAIT_MS = 15_000
 
@@ -139,12 +140,11 @@ class RuntimeVault implements LoadedVault {
 /** The vault's bytes, or undefined when there is no file. */
 async function readVaultFile(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file)
+    return await readUserFile(file, {maxBytes: LARGE_FILE_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    const why =
-      code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message
+    const why = unreadableReason(error)
     throw new HyopsError(ExitCode.Secrets, `cannot read the vault ${file}: ${why}`, {
       hint: 'check --vault-file and the file permissions',
     })

@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process'
 import {stat} from 'node:fs/promises'
 
 import {ExitCode, HyopsError} from '../errors.js'
-import {readBounded} from '../runtime/bounded-read.js'
+import {readUserFile, unreadableReason} from '../runtime/user-file.js'
 import {expandHome} from '../runtime/root.js'
 import {askVaultPassword} from '../ux/prompts.js'
 import type {VaultAccessOptions} from './vault-access.js'
@@ -92,19 +92,9 @@ export async function readPasswordFile(path: string, source: string): Promise<Bu
   const file = expandHome(path)
   let data: Buffer
   try {
-    data = await readBounded(file, PASSWORD_FILE_MAX_BYTES)
+    data = await readUserFile(file, {maxBytes: PASSWORD_FILE_MAX_BYTES})
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why =
-      code === 'EFBIG'
-        ? `it is larger than ${PASSWORD_FILE_MAX_BYTES / 1024} KiB`
-        : code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : code === 'EISDIR'
-              ? 'it is a directory'
-              : (error as Error).message
+    const why = unreadableReason(error)
     throw new HyopsError(ExitCode.Secrets, `cannot read the vault password file ${file} (${source}): ${why}`, {
       hint: 'give a readable file that holds the password',
     })

@@ -222,7 +222,7 @@ describe('hyops init proxmox: token reuse across envs (non-interactive)', () => 
     assert.equal(dry.code, 0, dry.stderr)
     assert.match(
       dry.stderr,
-      /skipped env "c": cannot read credentials\/proxmox\.credentials\.tfvars \(not a regular file\)/,
+      /skipped env "c": cannot read credentials\/proxmox\.credentials\.tfvars \(it is a directory, not a regular file/,
       'without --force the siblings are read',
     )
     assert.match(dry.stdout, /reuse the working secret of \S+ from the env "a"/)

@@ -1,7 +1,15 @@
-import {readFile} from 'node:fs/promises'
 import {rootCertificates} from 'node:tls'
 
-import {configError, ExitCode, HttpFailure, HyopsError, validateToken} from 'hyops'
+import {
+  CA_FILE_MAX_BYTES,
+  configError,
+  ExitCode,
+  HttpFailure,
+  HyopsError,
+  readUserText,
+  unreadableReason,
+  validateToken,
+} from 'hyops'
 
 /** Where the Hetzner Cloud API is and how to trust it. */
 export interface HetznerApiTarget {
@@ -62,12 +70,9 @@ export async function validateHetznerToken(token: string, target: HetznerApiTarg
 async function readCaFile(path: string): Promise<string> {
   let pem: string
   try {
-    pem = await readFile(path, 'utf8')
+    pem = await readUserText(path, {maxBytes: CA_FILE_MAX_BYTES})
   } catch (error) {
-    throw configError(
-      `cannot read HCLOUD_CA_FILE ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      'give a readable PEM file',
-    )
+    throw configError(`cannot read HCLOUD_CA_FILE ${path}: ${unreadableReason(error)}`, 'give a readable PEM file')
   }
 
   if (!pem.includes('-----BEGIN CERTIFICATE-----'))

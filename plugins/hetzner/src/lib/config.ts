@@ -1,7 +1,6 @@
-import {readFile} from 'node:fs/promises'
 import {isAbsolute, resolve} from 'node:path'
 
-import {configError, expandHome} from 'hyops'
+import {configError, expandHome, readUserText, SMALL_FILE_MAX_BYTES, unreadableReason} from 'hyops'
 
 import {TOKEN_KEY} from './target.js'
 
@@ -70,14 +69,11 @@ export function parseHetznerConfig(text: string, file: string, root: string): He
 export async function loadHetznerConfig(file: string, root: string): Promise<HetznerConfig | undefined> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = await readUserText(file, {maxBytes: SMALL_FILE_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    throw configError(
-      `cannot read ${file}: ${code === 'EISDIR' ? 'it is a directory' : (error as Error).message}`,
-      'give a readable file with --config',
-    )
+    throw configError(`cannot read ${file}: ${unreadableReason(error)}`, 'give a readable file with --config')
   }
 
   return parseHetznerConfig(text, file, root)

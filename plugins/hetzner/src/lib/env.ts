@@ -1,6 +1,13 @@
-import {readFile} from 'node:fs/promises'
-
-import {ExitCode, HyopsError, parseTfvars, type EnvRequest, type EnvTarget, type EnvVariable} from 'hyops'
+import {
+  CA_FILE_MAX_BYTES,
+  ExitCode,
+  HyopsError,
+  readCredentialsTfvars,
+  readUserText,
+  type EnvRequest,
+  type EnvTarget,
+  type EnvVariable,
+} from 'hyops'
 
 import {DEFAULT_HCLOUD_API, loadHetznerConfig} from './config.js'
 import {HETZNER_TARGET, TOKEN_KEY} from './target.js'
@@ -27,7 +34,9 @@ export const hetznerEnvTarget: EnvTarget = {
       stringPath(request.marker.paths?.config) ?? request.layout.configFile(HETZNER_TARGET),
       request.layout.root,
     )
-    const caPem = config?.caFile ? await readFile(config.caFile, 'utf8').catch(() => undefined) : undefined
+    const caPem = config?.caFile
+      ? await readUserText(config.caFile, {maxBytes: CA_FILE_MAX_BYTES}).catch(() => undefined)
+      : undefined
     const variables: EnvVariable[] =
       request.format === 'tfvars'
         ? [{name: 'TF_VAR_hcloud_token', secret: true, value: token}]
@@ -49,10 +58,8 @@ function stringPath(value: unknown): string | undefined {
  */
 export async function hetznerToken(request: Omit<EnvRequest, 'format'>): Promise<string> {
   const file = stringPath(request.marker.paths?.credentials) ?? request.layout.credentialsFile(HETZNER_TARGET)
-  const fromFile = await readFile(file, 'utf8').then(
-    (text) => parseTfvars(text).hcloud_token,
-    () => undefined,
-  )
+  const values = await readCredentialsTfvars(file, {hint: 'run hyops init hetzner on this root', optional: true})
+  const fromFile = values?.hcloud_token
   if (typeof fromFile === 'string' && fromFile !== '') return fromFile
   const fromVault = await request.openVault().then(
     (vault) => vault.values[TOKEN_KEY],

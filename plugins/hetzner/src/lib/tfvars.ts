@@ -1,7 +1,7 @@
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {hclString, makePrivateDir, writeFileSafely} from 'hyops'
+import {hclString, makePrivateDir, readUserText, SMALL_FILE_MAX_BYTES, writeFileSafely} from 'hyops'
 
 /** The credentials file: one variable, `hcloud_token`. */
 export function renderHetznerTfvars(token: string): string {
@@ -18,7 +18,7 @@ export type TfvarsPlan = 'create' | 'unchanged' | 'replace' | 'refuse'
 export async function planHetznerTfvars(path: string, content: string, force: boolean): Promise<TfvarsPlan> {
   let existing: string
   try {
-    existing = await readFile(path, 'utf8')
+    existing = await readUserText(path, {maxBytes: SMALL_FILE_MAX_BYTES})
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'create'
     return force ? 'replace' : 'refuse'

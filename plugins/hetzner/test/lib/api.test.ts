@@ -107,7 +107,7 @@ describe('Hetzner token validation (GET /v1/servers)', () => {
     )
     await assert.rejects(
       validateHetznerToken('t', {apiUrl: sim.url, caFile: join(dir, 'missing.pem')}),
-      hyopsError(11, undefined, /cannot read HCLOUD_CA_FILE .*ENOENT/),
+      hyopsError(11, undefined, /cannot read HCLOUD_CA_FILE .*: no such file$/),
     )
   })
 

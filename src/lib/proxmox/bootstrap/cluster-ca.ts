@@ -1,7 +1,7 @@
-import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {RuntimeLayout} from '../../runtime/layout.js'
+import {CA_FILE_MAX_BYTES, readUserText} from '../../runtime/user-file.js'
 
 /**
  * `<root>/state/proxmox-ca.pem`: the cluster CA a bootstrap read from the host, for verified
@@ -13,5 +13,5 @@ export function clusterCaFile(layout: RuntimeLayout): string {
 
 /** The cluster CA saved in a runtime root; undefined when there is none. */
 export async function readSavedClusterCa(layout: RuntimeLayout): Promise<string | undefined> {
-  return readFile(clusterCaFile(layout), 'utf8').catch(() => undefined)
+  return readUserText(clusterCaFile(layout), {maxBytes: CA_FILE_MAX_BYTES}).catch(() => undefined)
 }

@@ -1,10 +1,9 @@
 import {unsafe as iniUnquote} from 'ini'
-import {readFile} from 'node:fs/promises'
 import {isIP} from 'node:net'
 import {dirname, isAbsolute, resolve} from 'node:path'
 
 import {ExitCode, HyopsError} from '../../errors.js'
-import {readBounded} from '../../runtime/bounded-read.js'
+import {CA_FILE_MAX_BYTES, readUserFile, readUserText, unreadableReason} from '../../runtime/user-file.js'
 import {expandHome} from '../../runtime/root.js'
 import {
   CONFIG_KEYS,
@@ -56,7 +55,7 @@ const KEY_VALUE = /^([^=]+)=(.*)$/
 export async function readProxmoxConfig(path: string): Promise<ProxmoxConfigFile> {
   let bytes: Buffer
   try {
-    bytes = await readBounded(path, CONFIG_MAX_BYTES)
+    bytes = await readUserFile(path, {maxBytes: CONFIG_MAX_BYTES})
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return {exists: false, lines: {}, path, unknown: [], values: {}}
@@ -65,13 +64,7 @@ export async function readProxmoxConfig(path: string): Promise<ProxmoxConfigFile
         hint: 'give a Proxmox config file with --config (a few lines of KEY = value)',
         reason: 'config-unreadable',
       })
-    const why =
-      code === 'EACCES'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : (code ?? (error as Error).message)
-    throw new HyopsError(ExitCode.ConfigInvalid, `cannot read config ${path}: ${why}`, {
+    throw new HyopsError(ExitCode.ConfigInvalid, `cannot read config ${path}: ${unreadableReason(error)}`, {
       hint: 'give a readable file with --config',
       reason: 'config-unreadable',
     })
@@ -683,19 +676,14 @@ export function isPlaceholderHost(host: string): boolean {
 export async function readTlsCaFile(path: string): Promise<string> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readUserText(path, {maxBytes: CA_FILE_MAX_BYTES})
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new HyopsError(
-      ExitCode.ConfigInvalid,
-      `TLS_CA_FILE ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`,
-      {
-        hint:
-          'give the PEM file of the CA that signs the Proxmox API certificate (a copy of ' +
-          '/etc/pve/pve-root-ca.pem), or unset TLS_CA_FILE',
-        reason: 'invalid-value',
-      },
-    )
+    throw new HyopsError(ExitCode.ConfigInvalid, `TLS_CA_FILE ${path} cannot be read (${unreadableReason(error)})`, {
+      hint:
+        'give the PEM file of the CA that signs the Proxmox API certificate (a copy of ' +
+        '/etc/pve/pve-root-ca.pem), or unset TLS_CA_FILE',
+      reason: 'invalid-value',
+    })
   }
 
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {

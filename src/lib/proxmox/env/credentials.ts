@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises'
 import {dirname, isAbsolute, resolve} from 'node:path'
 
+import {readCredentialsTfvars} from '../../env/credentials-file.js'
 import type {EnvRequest} from '../../env/hook.js'
 import {ExitCode, HyopsError} from '../../errors.js'
 import {expandHome} from '../../runtime/root.js'
@@ -8,7 +8,6 @@ import {readSavedClusterCa} from '../bootstrap/cluster-ca.js'
 import {configKeySpec} from '../config/keys.js'
 import {readProxmoxConfig, readTlsCaFile} from '../config/resolve.js'
 import {TOKEN_SECRET_KEY} from '../secret/known-secret.js'
-import {parseTfvars} from '../outputs/tfvars.js'
 
 /** A tfvars value as the credentials file holds it. */
 export type TfvarsValue = boolean | number | string | Readonly<Record<string, string>>
@@ -36,14 +35,7 @@ export interface ProxmoxCredentials {
 export async function readProxmoxCredentials(request: Omit<EnvRequest, 'format'>): Promise<ProxmoxCredentials> {
   const file = request.layout.credentialsFile('proxmox')
   const hint = 'run hyops init proxmox on this root to write it again'
-  let tfvars: Record<string, TfvarsValue>
-  try {
-    tfvars = parseTfvars(await readFile(file, 'utf8'))
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'does not exist' : code ? `cannot be read (${code})` : (error as Error).message
-    throw new HyopsError(ExitCode.Secrets, `the credentials file ${file} ${why}`, {hint, reason: 'credentials'})
-  }
+  const tfvars: Record<string, TfvarsValue> = (await readCredentialsTfvars(file, {hint}))!
 
   const text = (name: string): string => {
     const value = tfvars[name]

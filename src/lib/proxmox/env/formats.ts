@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises'
-
 import type {EnvFormatInfo, EnvVariable} from '../../env/hook.js'
+import {ExitCode, HyopsError} from '../../errors.js'
+import {KEY_FILE_MAX_BYTES, readUserText, unreadableReason} from '../../runtime/user-file.js'
 import {parseProxmoxUrl} from '../api/url.js'
 import {hclValue} from '../outputs/tfvars.js'
 import type {ProxmoxCredentials, TfvarsValue} from './credentials.js'
@@ -112,7 +112,20 @@ export async function proxmoxFormatVariables(format: string, c: ProxmoxCredentia
   }
 }
 
-/** The private key's text, for bpg's `ssh.private_key`; undefined when it cannot be read here. */
+/**
+ * The private key's text, for bpg's `ssh.private_key`; undefined when it is not here (missing, or not
+ * readable by this user). A FIFO, a device, a directory or a huge file there is exit 21 naming it.
+ */
 async function readKey(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined)
+  try {
+    return await readUserText(path, {maxBytes: KEY_FILE_MAX_BYTES})
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'EACCES') return undefined
+    throw new HyopsError(
+      ExitCode.Secrets,
+      `the private key ${path} (proxmox_ssh_key of the credentials file) cannot be read: ${unreadableReason(error)}`,
+      {hint: 'point PROXMOX_SSH_KEY at a private key file and run hyops init proxmox again', reason: 'credentials'},
+    )
+  }
 }

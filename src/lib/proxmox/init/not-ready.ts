@@ -1,10 +1,9 @@
 // The readiness marker of a run that changes the token: rewritten as not ready ahead of a rotation, given back
 // its bytes when the host removed nothing, and left not ready when the run fails after the token changed.
 
-import {readFile} from 'node:fs/promises'
-
 import type {ReadinessMarker} from '../../readiness/marker.js'
 import {writeFileSafely} from '../../runtime/safe-write.js'
+import {readUserFile, SMALL_FILE_MAX_BYTES} from '../../runtime/user-file.js'
 import {buildProxmoxMarker, discoveryFromMarker} from '../outputs/marker.js'
 import type {Fallbacks, MarkerDiscovery, TokenAction} from '../types.js'
 import type {ProxmoxInitOutcome} from './io.js'
@@ -35,7 +34,7 @@ export class NotReadyMarker {
   async rotating(): Promise<void> {
     const {options} = this
     if (!options.previous) return
-    this.before ??= await readFile(options.paths.marker).catch(() => undefined)
+    this.before ??= await readUserFile(options.paths.marker, {maxBytes: SMALL_FILE_MAX_BYTES}).catch(() => undefined)
     await this.write(
       `run ${options.runId} is rotating the token ${options.tokenId}; the credentials on disk stop working ` +
         'once the host removes it; not ready until a run completes',

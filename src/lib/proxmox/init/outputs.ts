@@ -1,9 +1,8 @@
 // What a run writes: a new secret kept at once, and for a successful run, assembled from what it learnt, the
 // credentials file's text, the ready marker, the evidence's outcome and the command's outcome.
 
-import {readFile} from 'node:fs/promises'
-
 import {writeFileSafely} from '../../runtime/safe-write.js'
+import {KEY_FILE_MAX_BYTES, readUserText} from '../../runtime/user-file.js'
 import {readPublicKey} from '../../ssh/keygen.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
 import {proxmoxUrl} from '../api/url.js'
@@ -39,7 +38,8 @@ export async function credentialsText(
 export async function publicKeyText(inputs: ProxmoxInputs): Promise<string | undefined> {
   const explicit = inputs.sshPublicKey?.trim()
   if (explicit && /^(ssh-|ecdsa-|sk-)/.test(explicit)) return explicit
-  if (explicit) return (await readFile(explicit, 'utf8').catch(() => '')).trim() || undefined
+  if (explicit)
+    return (await readUserText(explicit, {maxBytes: KEY_FILE_MAX_BYTES}).catch(() => '')).trim() || undefined
   return readPublicKey(inputs.sshKey)
 }
 

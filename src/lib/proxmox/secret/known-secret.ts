@@ -1,6 +1,5 @@
-import {readFile} from 'node:fs/promises'
-
 import type {LoadedVault} from '../../vault/vault-access.js'
+import {readUserText, SMALL_FILE_MAX_BYTES} from '../../runtime/user-file.js'
 import {parseTfvars} from '../outputs/tfvars.js'
 
 /** The vault key that holds the Proxmox token secret. */
@@ -65,7 +64,7 @@ export async function findKnownSecret(
 /** The secret of a proxmox tfvars file when its `proxmox_token_id` is `tokenId`. */
 export async function secretFromTfvars(path: string, tokenId: string): Promise<string | undefined> {
   try {
-    const values = parseTfvars(await readFile(path, 'utf8'))
+    const values = parseTfvars(await readUserText(path, {maxBytes: SMALL_FILE_MAX_BYTES}))
     const secret = values.proxmox_token_secret
     return values.proxmox_token_id === tokenId && typeof secret === 'string' && secret !== '' ? secret : undefined
   } catch {

@@ -1,9 +1,10 @@
-import {constants, type Dirent} from 'node:fs'
-import {open, readdir, realpath, stat} from 'node:fs/promises'
+import type {Dirent, Stats} from 'node:fs'
+import {readdir, realpath, stat} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
 import {RuntimeLayout} from '../../runtime/layout.js'
 import {hybridopsHome} from '../../runtime/root.js'
+import {readUserFileAndStats, unreadableReason} from '../../runtime/user-file.js'
 import {printable} from '../../ux/terminal.js'
 import {parseTfvars, TfvarsParseError} from '../outputs/tfvars.js'
 
@@ -199,41 +200,26 @@ function urlAddress(url: string): {host: string; port?: number} | undefined {
 }
 
 /**
- * A small regular file as UTF-8 text; undefined when there is none. Opened non-blocking so
- * that a FIFO in its place cannot hang the scan, and checked to be a regular file.
+ * A small regular file as UTF-8 text; undefined when there is none. Read by the one reader of operator
+ * files, so that a FIFO in its place cannot hang the scan.
  */
 async function readSmallTextFile(path: string): Promise<{text: string; mtimeMs: number} | undefined> {
-  let handle
+  let read: {data: Buffer; stats: Stats}
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    read = await readUserFileAndStats(path, {maxBytes: MAX_TFVARS_BYTES})
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
 
   try {
-    const info = await handle.stat()
-    if (!info.isFile()) throw new Error('not a regular file')
-    if (info.size > MAX_TFVARS_BYTES) throw new Error(`larger than ${MAX_TFVARS_BYTES / 1024} KiB`)
-    const data = Buffer.alloc(info.size)
-    const {bytesRead} = await handle.read(data, 0, info.size, 0)
-    let text: string
-    try {
-      text = new TextDecoder('utf-8', {fatal: true}).decode(data.subarray(0, bytesRead))
-    } catch {
-      throw new Error('not UTF-8 text')
-    }
-
-    return {mtimeMs: info.mtimeMs, text}
-  } finally {
-    await handle.close()
+    return {mtimeMs: read.stats.mtimeMs, text: new TextDecoder('utf-8', {fatal: true}).decode(read.data)}
+  } catch {
+    throw new Error('not UTF-8 text')
   }
 }
 
 function reasonOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
-  if (code === 'EISDIR') return 'it is a directory'
-  if (code === 'ELOOP') return 'too many symbolic links'
-  return (error as Error).message
+  if ((error as NodeJS.ErrnoException).code === 'EISDIR') return 'it is a directory'
+  return error instanceof Error && !(error as NodeJS.ErrnoException).code ? error.message : unreadableReason(error)
 }
