@@ -175,7 +175,7 @@ export async function vaultValues(at: ProxmoxRoot): Promise<Record<string, strin
  */
 export async function readTfvars(
   at: ProxmoxRoot,
-): Promise<{text: string; mode: number; values: Record<string, boolean | number | string>}> {
+): Promise<{text: string; mode: number; values: ReturnType<typeof parseTfvars>}> {
   const text = await readFile(at.credentialsFile, 'utf8')
   const mode = (await stat(at.credentialsFile)).mode & 0o777
   return {mode, text, values: parseTfvars(text)}

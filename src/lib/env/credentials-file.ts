@@ -29,7 +29,7 @@ function controlCharacter(value: string): number | undefined {
 export async function readCredentialsTfvars(
   file: string,
   options: CredentialsFileOptions,
-): Promise<Record<string, boolean | number | string> | undefined> {
+): Promise<ReturnType<typeof parseTfvars> | undefined> {
   let text: string
   try {
     text = await readUserText(file, {maxBytes: SMALL_FILE_MAX_BYTES})
@@ -43,7 +43,7 @@ export async function readCredentialsTfvars(
     })
   }
 
-  let values: Record<string, boolean | number | string>
+  let values: ReturnType<typeof parseTfvars>
   try {
     values = parseTfvars(text)
   } catch (error) {
@@ -51,7 +51,9 @@ export async function readCredentialsTfvars(
   }
 
   for (const [name, value] of Object.entries(values)) {
-    const code = typeof value === 'string' ? controlCharacter(value) : undefined
+    // A map (proxmox_ssh_nodes) is checked in its keys and values too.
+    const texts = typeof value === 'string' ? [value] : typeof value === 'object' ? Object.entries(value).flat() : []
+    const code = texts.map((text) => controlCharacter(text)).find((found) => found !== undefined)
     if (code === undefined) continue
     const line = lineOf(text, name)
     const unicode = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`

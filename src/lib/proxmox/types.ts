@@ -26,6 +26,10 @@ export interface ProxmoxInputs {
   sshConfig?: string
   /** PROXMOX_SSH_SUDO: run the bootstrap through `sudo -n`. */
   sshSudo?: boolean
+  /** PROVIDER_SSH_USER: the Terraform provider's own SSH account on every node; unset = PROXMOX_SSH_USERNAME's. */
+  providerSshUser?: string
+  /** PROVIDER_SSH_IDMAP: the account also gets the sudo rules of bpg's container idmap. */
+  providerSshIdmap?: boolean
   /** SSH_PUBLIC_KEY: the key text or a path to a .pub file; discovered from `<sshKey>.pub` when unset. */
   sshPublicKey?: string
   fallbackStorageVm: string
@@ -67,7 +71,7 @@ export interface ClusterNodeInfo {
 
 /** Something the operator should fix, though the run could go on (summary, --json, marker). */
 export interface RunWarning {
-  code: 'snippets-fallback' | 'bridge-missing' | 'bridge-down'
+  code: 'snippets-fallback' | 'bridge-missing' | 'bridge-down' | 'provider-ssh-no-tee'
   message: string
   fix: string
 }

@@ -6,13 +6,14 @@
 // released the lock; and a re-run without --force completes without rotating whenever the secret was received
 // (a second revoke finishes the revoke). Prints the tally.
 import assert from 'node:assert/strict'
-import type {ChildProcess} from 'node:child_process'
+import {type ChildProcess, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
+import {removeAccount, type SimCluster, startClusterSim} from '../../fixtures/pve-sim/cluster/index.js'
 import {startPveSim, type PveSim} from '../../fixtures/pve-sim/index.js'
 import {cleanupTempDirs, type CliRun, runCli, tempDir} from '../../helpers/cli.js'
 import {
@@ -24,6 +25,7 @@ import {
   vaultValues,
   type ProxmoxRoot,
 } from '../../helpers/proxmox-env.js'
+import {uniqueAccount} from '../../lib/proxmox/provider-account/helpers.js'
 
 type Mode = 'first' | 'force' | 'renew'
 type Signal = 'SIGKILL' | 'SIGINT' | 'SIGTERM'
@@ -182,6 +184,17 @@ async function revokeCrash(call: string, signal: Signal): Promise<void> {
   assert.deepEqual(await secretLeaks(at, [], [killed, again], await sim.execLog()), [], where)
 }
 
+/** How a stopped run ended: killed, or (SIGINT/SIGTERM) one line, the documented exit code and the lock released. */
+function assertStopped(killed: CliRun, signal: Signal, at: ProxmoxRoot, where: string): void {
+  if (signal === 'SIGKILL') assert.equal(killed.signal, 'SIGKILL', where)
+  else {
+    assert.equal(killed.code, EXIT_CODES[signal], `${where}: ${killed.stderr}`)
+    assert.match(killed.stderr, new RegExp(`^Interrupted by ${signal}: [^\\n]+$`, 'm'), where)
+    assert.doesNotMatch(killed.stderr, NO_STACK, where)
+    assert.ok(!existsSync(join(at.root, 'meta', '.init.lock')), `${where}: the lock is released`)
+  }
+}
+
 async function crash(
   at: ProxmoxRoot,
   mode: Mode,
@@ -216,13 +229,7 @@ async function crash(
   const where = `${mode} run, ${signal} before ${point.call}`
   tally.killPoints++
 
-  if (signal === 'SIGKILL') assert.equal(killed.signal, 'SIGKILL', where)
-  else {
-    assert.equal(killed.code, EXIT_CODES[signal], `${where}: ${killed.stderr}`)
-    assert.match(killed.stderr, new RegExp(`^Interrupted by ${signal}: [^\\n]+$`, 'm'), where)
-    assert.doesNotMatch(killed.stderr, NO_STACK, where)
-    assert.ok(!existsSync(join(at.root, 'meta', '.init.lock')), `${where}: the lock is released`)
-  }
+  assertStopped(killed, signal, at, where)
 
   const token = (await sim.readState()).tokens[at.tokenId]
   const madeHere = token !== undefined && token.secret !== oldSecret
@@ -296,3 +303,95 @@ describe('renewal and hyops revoke stopped at every step (crash test)', {concurr
   for (const call of REVOKE_POINTS)
     for (const signal of SIGNALS) it(`hyops revoke, ${signal} just before ${call}`, () => revokeCrash(call, signal))
 })
+
+// The provider account's steps (PROVIDER_SSH_USER) on a simulated two-node cluster, stopped while the second node
+// is checked (before any node is changed) and while the account proves itself (after both nodes were changed).
+// After each stop: wherever the account exists, the key its authorized_keys holds is the vault's (nothing lost);
+// a SIGINT/SIGTERM run printed one line and released the lock; a re-run completes with that same key.
+const ACCOUNT_POINTS = [
+  {call: 'hostname', match: '@pve2', what: 'the check of pve2'},
+  {call: 'pvesm apiinfo', match: '', what: "the account's proof"},
+]
+
+describe('hyops init proxmox stopped in the provider account steps (crash test)', {timeout: 600_000}, () => {
+  let clusterSim: PveSim
+  let cluster: SimCluster
+  const accounts: string[] = []
+  before(async () => {
+    ;({cluster, sim: clusterSim} = await startClusterSim('pve8'))
+  })
+  after(async () => {
+    for (const account of accounts) await removeAccount(account)
+    await cluster?.stop()
+    await clusterSim?.stop()
+  })
+
+  for (const point of ACCOUNT_POINTS) {
+    for (const signal of SIGNALS) {
+      it(`${signal} during ${point.what}`, async () => {
+        const account = uniqueAccount()
+        accounts.push(account)
+        await cluster.registerAccount(account)
+        const at = await prepareRoot(clusterSim, {
+          extraConfig: {
+            PROVIDER_SSH_USER: account,
+            PROXMOX_IP: cluster.nodes[0].address,
+            PROXMOX_SSH_PORT: cluster.port,
+          },
+          userFq: `c${randomBytes(3).toString('hex')}@pam`,
+        })
+        const dir = await tempDir('hyops-crash-')
+        const pause = {call: point.call, dir, match: point.match}
+        await clusterSim.updateState((s) => void (s.faults.pauses = [...(s.faults.pauses ?? []), pause]))
+        let child: ChildProcess | undefined
+        const running = initProxmox(at, [], {}, {onSpawn: (c) => (child = c)})
+        try {
+          await waitFor(join(dir, 'paused'))
+        } catch (error) {
+          child?.kill('SIGKILL')
+          const run = await running
+          throw new Error(`${point.what}: never paused (exit ${run.code}): ${run.stderr}`, {cause: error})
+        }
+
+        child!.kill(signal)
+        const killed = await running
+        await clusterSim.updateState(
+          (s) => void (s.faults.pauses = (s.faults.pauses ?? []).filter((p) => p.dir !== dir)),
+        )
+        // The paused command on the node is let go (a real one was never held up).
+        await writeFile(join(dir, 'resume'), '')
+        const where = `${signal} during ${point.what}`
+        assertStopped(killed, signal, at, where)
+
+        const authorized = await authorizedKey(account)
+        if (point.what === 'the check of pve2') assert.equal(authorized, undefined, `${where}: no node was changed`)
+        if (authorized !== undefined) {
+          const vaultKey = (await vaultValues(at)).PROXMOX_PROVIDER_SSH_KEY
+          assert.ok(vaultKey, `${where}: the account's key is in the vault`)
+          assert.equal(authorized, await publicBlob(vaultKey), `${where}: the node holds the vault's key`)
+        }
+
+        const rerun = await initProxmox(at)
+        assert.equal(rerun.code, 0, `${where}, re-run: ${rerun.stderr}`)
+        const vaultKey = (await vaultValues(at)).PROXMOX_PROVIDER_SSH_KEY
+        assert.equal(await authorizedKey(account), await publicBlob(vaultKey), `${where}: re-run, same key`)
+        assert.equal((await readMarkerJson(at))?.provider_ssh?.nodes.length, 2)
+      })
+    }
+  }
+})
+
+/** The key blob of the account's authorized_keys, or undefined when there is no such account or file. */
+async function authorizedKey(account: string): Promise<string | undefined> {
+  const entry = spawnSync('getent', ['passwd', account], {encoding: 'utf8'})
+  if (entry.status !== 0) return undefined
+  const text = await readFile(join(entry.stdout.split(':')[5], '.ssh', 'authorized_keys'), 'utf8').catch(() => '')
+  return /ssh-ed25519 (\S+)/.exec(text)?.[1]
+}
+
+async function publicBlob(privateKey: string): Promise<string> {
+  const parsed = (await import('ssh2')).default.utils.parseKey(privateKey)
+  const key = Array.isArray(parsed) ? parsed[0] : parsed
+  if (key instanceof Error) throw key
+  return key.getPublicSSH().toString('base64')
+}

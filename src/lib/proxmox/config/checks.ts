@@ -123,6 +123,19 @@ const checkUsername: ValueCheck<string> = (candidate, key) => {
   return candidate.value
 }
 
+const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/
+
+const checkAccount: ValueCheck<string> = (candidate, key) => {
+  if (!ACCOUNT.test(candidate.value) || candidate.value === 'root')
+    throw invalidValue(
+      key,
+      candidate,
+      'a new Linux account name',
+      'use a lower-case name other than root, e.g. terraform',
+    )
+  return candidate.value
+}
+
 const checkSshConfig: ValueCheck<string> = (candidate, key) =>
   candidate.value.toLowerCase() === 'none' ? 'none' : (BUILTIN_CHECKS.path(candidate, key) as string)
 
@@ -175,6 +188,7 @@ const checkRoleName: ValueCheck<string> = (candidate, key) => {
 
 /** The checks of the Proxmox key kinds, besides the built-in ones (bool, port, path, address, days, comment). */
 export const PROXMOX_CHECKS: Readonly<Record<string, ValueCheck>> = {
+  account: checkAccount,
   bridge: checkBridge,
   host: checkHost,
   'privilege-profile': checkProfile,

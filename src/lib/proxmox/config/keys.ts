@@ -289,6 +289,37 @@ const KEYS = [
     },
   },
   {
+    key: 'PROVIDER_SSH_USER',
+    field: 'providerSshUser',
+    aliases: [],
+    flag: 'provider-ssh-user',
+    kind: 'account',
+    description: "A Linux account on every node for the Terraform provider's SSH, with only the sudo rules it needs",
+    template: {
+      value: 'terraform',
+      commented: true,
+      comment: [
+        "The Terraform provider's SSH account (bpg: snippets, file uploads, disk imports): made on every node",
+        'with its own key and a sudoers drop-in allowing only pvesm, qm and tee into the snippets folders; the',
+        "tfvars and hyops env hand out this account and key instead of PROXMOX_SSH_USERNAME's.",
+      ],
+    },
+  },
+  {
+    key: 'PROVIDER_SSH_IDMAP',
+    field: 'providerSshIdmap',
+    aliases: [],
+    flag: 'provider-ssh-idmap',
+    kind: 'bool',
+    default: 'false',
+    description: "Also allow PROVIDER_SSH_USER the sudo rules of bpg's container idmap (sed and tee on /etc/pve/lxc)",
+    template: {
+      value: 'false',
+      commented: true,
+      comment: ["With PROVIDER_SSH_USER: also the sudo rules bpg's container idmap needs (/etc/pve/lxc/<id>.conf)."],
+    },
+  },
+  {
     key: 'PRIVILEGE_PROFILE',
     field: 'privilegeProfile',
     aliases: [],

@@ -121,6 +121,8 @@ export function resolveProxmoxInputs(sources: ProxmoxInputSources): ProxmoxInput
     sshPort: take<number>('PROXMOX_SSH_PORT')!,
     sshPublicKey: take('SSH_PUBLIC_KEY'),
     sshSudo: take('PROXMOX_SSH_SUDO'),
+    providerSshUser: take('PROVIDER_SSH_USER'),
+    providerSshIdmap: take<boolean>('PROVIDER_SSH_IDMAP')!,
     sshUsername: take<string>('PROXMOX_SSH_USERNAME')!,
     tlsCaFile: take('TLS_CA_FILE'),
     tlsSkip: take<boolean>('TLS_SKIP')!,

@@ -10,7 +10,7 @@ import {readProxmoxConfig, readTlsCaFile} from '../config/resolve.js'
 import {TOKEN_SECRET_KEY} from '../secret/known-secret.js'
 
 /** A tfvars value as the credentials file holds it. */
-export type TfvarsValue = boolean | number | string
+export type TfvarsValue = boolean | number | string | Readonly<Record<string, string>>
 
 /** What the Proxmox formats are made from: the credentials file, the secret, the CA. */
 export interface ProxmoxCredentials {

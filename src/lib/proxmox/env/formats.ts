@@ -2,6 +2,7 @@ import type {EnvFormatInfo, EnvVariable} from '../../env/hook.js'
 import {ExitCode, HyopsError} from '../../errors.js'
 import {KEY_FILE_MAX_BYTES, readUserText, unreadableReason} from '../../runtime/user-file.js'
 import {parseProxmoxUrl} from '../api/url.js'
+import {hclValue} from '../outputs/tfvars.js'
 import type {ProxmoxCredentials, TfvarsValue} from './credentials.js'
 
 /** The formats of the proxmox target; `tfvars` is the default. */
@@ -32,6 +33,7 @@ export const PROXMOX_TFVARS_NAMES = [
   'http_bind_address',
   'http_port',
   'ssh_public_key',
+  'proxmox_ssh_nodes',
 ] as const
 
 const SECRET_NAMES: ReadonlySet<string> = new Set(['proxmox_token_secret'])
@@ -42,7 +44,9 @@ function prefixed(prefix: string, credentials: ProxmoxCredentials): EnvVariable[
   for (const name of PROXMOX_TFVARS_NAMES) {
     const value: TfvarsValue | undefined = credentials.tfvars[name]
     if (value === undefined) continue
-    out.push({name: `${prefix}${name}`, secret: SECRET_NAMES.has(name) || undefined, value: String(value)})
+    // A map goes as HCL, which Terraform reads for a map-typed TF_VAR_ variable.
+    const text = typeof value === 'object' ? hclValue(value) : String(value)
+    out.push({name: `${prefix}${name}`, secret: SECRET_NAMES.has(name) || undefined, value: text})
   }
 
   return out

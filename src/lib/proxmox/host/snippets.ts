@@ -88,3 +88,26 @@ export async function snippetsWanted(
   )
   return yes ? true : undefined
 }
+
+/** What `offerSnippets` needs of the run: the flag, the terminal, and the session's change wrapped as a step. */
+export interface SnippetsOffer {
+  enable: string | true | undefined
+  interactive: boolean
+  confirm: (question: string) => Promise<boolean>
+  /** Adds snippets on `target` over the open session (as a step of the run). */
+  apply: (target: string) => Promise<{change: SnippetsChange; runtime: Partial<MarkerDiscovery>}>
+  record: (change: SnippetsChange) => Promise<void>
+}
+
+/**
+ * With --enable-snippets, or a yes at the terminal (default no), when no storage has snippets: add them on
+ * the host over the open session; the evidence records the change.
+ */
+export async function offerSnippets<R extends MarkerDiscovery>(runtime: R, offer: SnippetsOffer): Promise<R> {
+  if (runtime.storageSnippetsSource === 'detected') return runtime
+  const wanted = await snippetsWanted(runtime, offer.enable, offer.interactive, offer.confirm)
+  if (wanted === undefined) return runtime
+  const {change, runtime: changed} = await offer.apply(snippetsTarget(runtime, wanted))
+  await offer.record(change)
+  return {...runtime, ...changed}
+}

@@ -1,6 +1,7 @@
 // The pure parts of a run's decisions: whether to reach the host, the errors that stop a run before it
 // changes anything, and what a run without the bootstrap knows about the host.
 
+import type {InitContext} from '../../command/init-command.js'
 import {ExitCode, HyopsError, secretsError, usageError} from '../../errors.js'
 import type {RuntimeLayout} from '../../runtime/layout.js'
 import type {LoadedVault} from '../../vault/vault-access.js'
@@ -13,7 +14,7 @@ import {proxmoxTfvarsFrom} from '../outputs/tfvars.js'
 import {TOKEN_ID_KEY, TOKEN_SECRET_KEY, vaultSecretIsFor} from '../secret/known-secret.js'
 import type {SiblingOffer} from '../token-reuse/flow.js'
 import {fallbacksOf, type MarkerDiscovery, type ProxmoxInputs, type RoleReport, type TokenMode} from '../types.js'
-import type {ProxmoxInitOptions} from './io.js'
+import type {ProxmoxInitOptions, ProxmoxInitOutcome} from './io.js'
 
 /** What a run knows about the host once the bootstrap ran (or was skipped). */
 export interface Found {
@@ -172,4 +173,28 @@ export function noSecretBackError(inputs: ProxmoxInputs): HyopsError {
   return new HyopsError(ExitCode.Secrets, `no secret for the token ${inputs.tokenId} came back from ${inputs.host}`, {
     hint: 'run again with --force to rotate it',
   })
+}
+
+/** Where a run reads and writes: its config, credentials, evidence, marker and vault. */
+export function runPaths(context: InitContext): ProxmoxInitOutcome['paths'] {
+  const {layout} = context
+  return {
+    config: context.configFile,
+    credentials: layout.credentialsFile('proxmox'),
+    evidenceDir: context.evidence.dir,
+    marker: layout.markerFile('proxmox'),
+    vault: context.vaultFile,
+  }
+}
+
+/** The evidence's `decisions`: whether the run goes to the host, whose secret it uses, what it does with the token. */
+export function decisionsRecord(remote: boolean, tokenMode: TokenMode, offer?: SiblingOffer, knownOrigin?: string) {
+  return {
+    decisions: {
+      remote,
+      reused_from: offer?.accepted?.envName ?? null,
+      secret_origin: offer?.accepted ? 'sibling' : (knownOrigin ?? null),
+      token_mode: tokenMode,
+    },
+  }
 }

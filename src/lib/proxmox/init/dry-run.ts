@@ -33,6 +33,13 @@ export function dryRun(
         `, keep the role ${inputs.roleName} (${inputs.privilegeProfile} profile) granted on /, discover node, ` +
         'storages and bridge'
       : 'skip the remote bootstrap (values from the readiness marker or the fallbacks)',
+    ...(facts.remote && inputs.providerSshUser
+      ? [
+          `make or keep the provider SSH account ${inputs.providerSshUser} on every node of the cluster ` +
+            '(its key in the vault, then in a 0600 file; a sudoers drop-in for pvesm, qm and tee into the ' +
+            'snippets folders) and prove it as the account',
+        ]
+      : []),
     `validate the token against https://<api ip>:${inputs.apiPort}/api2/json (TLS ` +
       `${inputs.tlsSkip ? 'not verified' : 'verified'})`,
     ...(facts.tokenMode === 'keep' ? [] : [`store the new secret in ${paths.vault}`]),

@@ -19,6 +19,12 @@ import type {SshRoute} from '../config/ssh-route.js'
 import {type HostRevokeReport, type HostRevokeRequest, revokeOnHost} from '../revoke/host-revoke.js'
 import {enableSnippets, type SnippetsChange} from '../host/snippets.js'
 import {confirmReuseToken, confirmRotateToken} from '../prompts.js'
+import {type AccountRemoval, type AccountRemovalRequest, removeProviderAccount} from '../provider-account/remove.js'
+import {
+  type ProviderAccountReport,
+  type ProviderAccountRequest,
+  setUpProviderAccount,
+} from '../provider-account/setup.js'
 import type {
   MarkerDiscovery,
   ProvedPermissions,
@@ -53,6 +59,10 @@ export interface HostSession {
     target: string,
     inputs: ProxmoxInputs,
   ): Promise<{runtime: MarkerDiscovery; change: SnippetsChange}>
+  /** PROVIDER_SSH_USER: the provider account on every node from this session (see `setUpProviderAccount`). */
+  providerAccount?(request: Omit<ProviderAccountRequest, 'session'>): Promise<ProviderAccountReport>
+  /** `hyops revoke`: the provider account and its drop-in off every node (see `removeProviderAccount`). */
+  removeProviderAccount?(request: Omit<AccountRemovalRequest, 'session'>): Promise<AccountRemoval[]>
   dispose(): void
 }
 
@@ -138,5 +148,7 @@ function sshHostSession(session: SshSession): HostSession {
     dispose: () => session.dispose(),
     revoke: (request) => revokeOnHost(session, request),
     enableSnippets: (runtime, target, inputs) => enableSnippets(session, runtime, target, inputs),
+    providerAccount: (request) => setUpProviderAccount({...request, session}),
+    removeProviderAccount: (request) => removeProviderAccount({...request, session}),
   }
 }

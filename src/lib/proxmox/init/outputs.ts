@@ -13,7 +13,8 @@ import {buildProxmoxMarker, type ProxmoxMarker} from '../outputs/marker.js'
 import {proxmoxTfvarsFrom, renderProxmoxTfvars} from '../outputs/tfvars.js'
 import {vaultEntryFor} from '../secret/known-secret.js'
 import type {TokenLife} from '../lifetime/renewal.js'
-import type {ProxmoxInputs} from '../types.js'
+import type {ProxmoxInputs, RunWarning} from '../types.js'
+import type {ProviderAccountHandover, ProviderSshMarker} from '../provider-account/record.js'
 import {emptyTfvars, type Found} from './decisions.js'
 import type {ProxmoxInitOutcome} from './io.js'
 
@@ -22,13 +23,14 @@ export async function credentialsText(
   inputs: ProxmoxInputs,
   runtime: Found['runtime'],
   secret: string,
+  providerAccount?: ProviderAccountHandover,
 ): Promise<{tfvars: string; sshPublicKey?: string}> {
   const sshPublicKey = await publicKeyText(inputs)
   const detectedHttpBindAddress = inputs.httpBindAddress
     ? undefined
     : await detectBindAddress(inputs.host, inputs.sshPort)
   const tfvars = renderProxmoxTfvars(
-    proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, runtime, sshPublicKey, tokenSecret: secret}),
+    proxmoxTfvarsFrom({detectedHttpBindAddress, inputs, providerAccount, runtime, sshPublicKey, tokenSecret: secret}),
   )
   return {sshPublicKey, tfvars}
 }
@@ -58,6 +60,8 @@ export interface ReadyFacts {
   /** Where the secret came from, when neither made nor reused. */
   knownOrigin?: string
   written: string[]
+  /** PROVIDER_SSH_USER: the account's record for the marker, and its warnings. */
+  providerSsh?: {marker?: ProviderSshMarker; warnings: RunWarning[]}
 }
 
 /** The ready marker, the evidence's `outcome` and the run's outcome. */
@@ -79,12 +83,13 @@ export function readyReport(facts: ReadyFacts): {
       }),
     }) ||
     undefined
-  const warnings = runWarnings(runtime)
+  const warnings = [...runWarnings(runtime), ...(facts.providerSsh?.warnings ?? [])]
   const tokenAction = reusedFrom === undefined ? facts.token.action : 'reused'
   const marker = buildProxmoxMarker({
     generatedAt: facts.generatedAt,
     paths,
     permissions,
+    providerSsh: facts.providerSsh?.marker,
     runId: facts.runId,
     runtime,
     sshPublicKey: facts.sshPublicKey,

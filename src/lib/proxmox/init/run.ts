@@ -7,7 +7,7 @@ import type {ProxmoxTokenCheckResult} from '../api/validation.js'
 import {clusterCaFile} from '../bootstrap/cluster-ca.js'
 import {describeProxmoxInputs} from '../config/resolve.js'
 import {withApiAddress} from '../host/api-address.js'
-import {snippetsTarget, snippetsWanted} from '../host/snippets.js'
+import {offerSnippets} from '../host/snippets.js'
 import {discoveryFromMarker} from '../outputs/marker.js'
 import {findKnownSecret, type KnownSecret, vaultEntryFor} from '../secret/known-secret.js'
 import {
@@ -23,6 +23,7 @@ import type {ReusableToken} from '../token-reuse/scan.js'
 import {fallbacksOf, type MarkerDiscovery, type ProxmoxInputs, type TokenAction, type TokenMode} from '../types.js'
 import {
   decideRemote,
+  decisionsRecord,
   knownCaPem,
   type Found,
   noRemoteDiscovery,
@@ -33,7 +34,10 @@ import {
   tokenCheck,
   sshTarget,
   tokenExistsError,
+  runPaths,
 } from './decisions.js'
+import {accountMarker, accountNote, accountOutputs, accountRecorded} from '../provider-account/record.js'
+import {accountStepRequest, type ProviderAccountReport} from '../provider-account/setup.js'
 import {dryRun} from './dry-run.js'
 import {credentialsText, keepNewSecret, readyReport} from './outputs.js'
 import {NotReadyMarker} from './not-ready.js'
@@ -74,6 +78,8 @@ export class ProxmoxInitRun {
   private checked?: {secret: string; result: ProxmoxTokenCheckResult}
   /** The token's expiry and renewal (set once the previous marker is read). */
   private life!: TokenLife
+  /** PROVIDER_SSH_USER's account as this run made or kept it. */
+  private account?: ProviderAccountReport
 
   constructor(
     private readonly context: InitContext,
@@ -81,13 +87,7 @@ export class ProxmoxInitRun {
     private readonly options: ProxmoxInitOptions,
     private readonly io: ProxmoxInitIo,
   ) {
-    this.paths = {
-      config: context.configFile,
-      credentials: context.layout.credentialsFile('proxmox'),
-      evidenceDir: context.evidence.dir,
-      marker: context.layout.markerFile('proxmox'),
-      vault: context.vaultFile,
-    }
+    this.paths = runPaths(context)
   }
 
   /** The flow. */
@@ -96,14 +96,7 @@ export class ProxmoxInitRun {
     await evidence.record({proxmox: {inputs: describeProxmoxInputs(this.inputs), sources: this.inputs.sources}})
     await this.findSecret()
     this.decide()
-    await evidence.record({
-      decisions: {
-        remote: this.remote,
-        reused_from: this.offer?.accepted?.envName ?? null,
-        secret_origin: this.offer?.accepted ? 'sibling' : (this.known?.origin ?? null),
-        token_mode: this.tokenMode,
-      },
-    })
+    await evidence.record(decisionsRecord(this.remote, this.tokenMode, this.offer, this.known?.origin))
     if (flags['dry-run']) return this.plan()
     if (this.tokenMode !== 'keep') await this.step('check vault password', () => this.vault.ensureWritable())
     // On a signal, once the secret writes have settled: a run that changed the token leaves the marker not ready.
@@ -177,7 +170,10 @@ export class ProxmoxInitRun {
     if (!this.known && !flags.force && flags['non-interactive'])
       throw noSecretError(this.vault, this.inputs, this.paths.vault, this.offer)
     this.tokenMode = flags.force ? 'rotate' : this.known ? 'keep' : 'create'
-    const readyMarker = this.previousMarker?.status === 'ready' && this.markerRuntime !== undefined
+    const readyMarker =
+      this.previousMarker?.status === 'ready' &&
+      this.markerRuntime !== undefined &&
+      accountRecorded(this.inputs.providerSshUser, this.previousMarker)
     const remote = decideRemote(this.options, this.tokenMode, flags['non-interactive'], readyMarker)
     this.remote = this.life.connects(remote, this.options.remote)
   }
@@ -253,6 +249,7 @@ export class ProxmoxInitRun {
       }
 
       const runtime = await this.offerSnippets(session, discovery)
+      if (inputs.providerSshUser) await this.providerAccount(session, inputs.providerSshUser, runtime)
       return {caPem, role: discovery.role, runtime}
     } finally {
       unStop?.()
@@ -308,22 +305,25 @@ export class ProxmoxInitRun {
     guard?.keep(`the new secret of ${this.inputs.tokenId} is in ${where}`)
   }
 
-  /**
-   * With --enable-snippets, or a yes at the terminal (default no), when no storage has snippets: add them on
-   * the host over the open session; the evidence records the change.
-   */
-  private async offerSnippets<R extends MarkerDiscovery>(session: HostSession, runtime: R): Promise<R> {
-    if (runtime.storageSnippetsSource === 'detected') return runtime
-    const wanted = await snippetsWanted(runtime, this.options.enableSnippets, this.context.interactive, (question) =>
-      this.io.prompts.confirm(question, false),
-    )
-    if (wanted === undefined) return runtime
-    const target = snippetsTarget(runtime, wanted)
-    const {change, runtime: changed} = await this.step(`enable snippets on ${target}`, () =>
-      session.enableSnippets(runtime, target, this.inputs),
-    )
-    await this.context.evidence.record({snippets_enabled: change})
-    return {...runtime, ...changed}
+  /** Snippets added on the host when asked for (see `offerSnippets`). */
+  private offerSnippets<R extends MarkerDiscovery>(session: HostSession, runtime: R): Promise<R> {
+    return offerSnippets(runtime, {
+      apply: (target) =>
+        this.step(`enable snippets on ${target}`, () => session.enableSnippets(runtime, target, this.inputs)),
+      confirm: (question) => this.io.prompts.confirm(question, false),
+      enable: this.options.enableSnippets,
+      interactive: this.context.interactive,
+      record: (change) => this.context.evidence.record({snippets_enabled: change}),
+    })
+  }
+
+  /** The provider SSH account on every node, proved there (docs/proxmox.md, "The provider SSH account"). */
+  private async providerAccount(session: HostSession, account: string, runtime: MarkerDiscovery): Promise<void> {
+    const {context, inputs, options, vault} = this
+    const request = accountStepRequest({account, context, inputs, route: options.ssh, runtime, vault})
+    this.account = await session.providerAccount!({...request, step: (label, run) => this.step(label, run)})
+    await context.evidence.record({provider_ssh: accountMarker(this.account)})
+    this.io.note(accountNote(this.account))
   }
 
   /**
@@ -408,7 +408,8 @@ export class ProxmoxInitRun {
     }
 
     const written = this.madeSecret || this.reused || this.known?.origin === 'credentials' ? [paths.vault] : []
-    const {sshPublicKey, tfvars} = await credentialsText(inputs, runtime, secret)
+    const account = accountOutputs(inputs.providerSshUser, this.account, this.previousMarker)
+    const {sshPublicKey, tfvars} = await credentialsText(inputs, runtime, secret, account.handover)
     await this.step('write credentials', () => writeFileSafely(paths.credentials, tfvars, {mode: 0o600}))
     evidence.fileWritten(paths.credentials)
     written.push(paths.credentials)
@@ -420,6 +421,7 @@ export class ProxmoxInitRun {
       inputs,
       knownOrigin: this.known?.origin,
       paths,
+      providerSsh: account,
       remote: this.remote,
       reusedFrom: this.madeSecret ? undefined : this.reused?.envName,
       runId,

@@ -1,5 +1,6 @@
 import type {ReadinessMarker, ReadinessStatus} from '../../readiness/marker.js'
 import {expiryFields} from '../../readiness/token-expiry.js'
+import type {ProviderSshMarker} from '../provider-account/record.js'
 import type {
   ApiIpSource,
   ClusterNodeInfo,
@@ -40,6 +41,8 @@ export interface ProxmoxMarker extends ReadinessMarker {
   warnings?: RunWarning[]
   /** The privilege profile validation proved, and where (`init status --check` checks it again). */
   permissions?: ProxmoxMarkerPermissions
+  /** PROVIDER_SSH_USER: the provider account on each node, its key's fingerprint and each node's proof. */
+  provider_ssh?: ProviderSshMarker
 }
 
 /** `marker.token`: the token, what this run did with it, its expiry, and what hyops made on the host. */
@@ -98,6 +101,7 @@ export interface ProxmoxMarkerInput {
   }
   warnings?: RunWarning[]
   permissions?: ProvedPermissions
+  providerSsh?: ProviderSshMarker
 }
 
 /** Builds the Proxmox readiness marker (write it through the `hyops:write-marker` hook). */
@@ -122,6 +126,7 @@ export function buildProxmoxMarker(input: ProxmoxMarkerInput): ProxmoxMarker {
 
   if (input.warnings && input.warnings.length > 0) marker.warnings = input.warnings
   if (input.permissions) marker.permissions = markerPermissions(input.permissions)
+  if (input.providerSsh) marker.provider_ssh = input.providerSsh
 
   return marker
 }

@@ -21,14 +21,18 @@ export interface ProxmoxTfvars {
   http_port: number
   /** Only when a public key is discoverable. */
   ssh_public_key?: string
+  /** With PROVIDER_SSH_USER: node name → address, for bpg's `ssh { node { name address } }`. */
+  proxmox_ssh_nodes?: TfvarsMap
 }
 
-type TfvarsValue = boolean | number | string
+/** A map of strings, written on one line: `{ "pve1" = "10.0.0.1", "pve2" = "10.0.0.2" }`. */
+export type TfvarsMap = Readonly<Record<string, string>>
+type TfvarsValue = boolean | number | string | TfvarsMap
 
 // Groups of lines, each aligned the way `terraform fmt` aligns consecutive attributes.
 const GROUPS: ReadonlyArray<ReadonlyArray<keyof ProxmoxTfvars>> = [
   ['proxmox_url', 'proxmox_token_id', 'proxmox_token_secret', 'proxmox_node', 'proxmox_skip_tls'],
-  ['proxmox_ssh_username', 'proxmox_ssh_key'],
+  ['proxmox_ssh_username', 'proxmox_ssh_key', 'proxmox_ssh_nodes'],
   ['storage_pool', 'storage_iso', 'storage_snippets'],
   ['network_bridge'],
   ['http_bind_address', 'http_port'],
@@ -56,7 +60,13 @@ export function renderProxmoxTfvars(values: ProxmoxTfvars): string {
   return lines.join('\n') + '\n'
 }
 
-function hclValue(value: TfvarsValue): string {
+/** HCL text of a value (a map on one line, its keys quoted). */
+export function hclValue(value: TfvarsValue): string {
+  if (typeof value === 'object') {
+    const pairs = Object.entries(value).map(([name, text]) => `${hclString(name)} = ${hclString(text)}`)
+    return pairs.length === 0 ? '{}' : `{ ${pairs.join(', ')} }`
+  }
+
   if (typeof value === 'boolean') return value ? 'true' : 'false'
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError('a tfvars number must be finite')
@@ -109,6 +119,7 @@ export function parseTfvars(text: string): Record<string, TfvarsValue> {
 
 function parseLiteral(text: string, lineNo: number, name: string): {length: number; value: TfvarsValue} {
   if (text.startsWith('"')) return parseString(text, lineNo, name)
+  if (text.startsWith('{')) return parseMap(text, lineNo, name)
   for (const word of ['true', 'false'] as const) {
     if (text.startsWith(word) && !/[\w-]/.test(text[word.length] ?? ''))
       return {length: word.length, value: word === 'true'}
@@ -118,6 +129,36 @@ function parseLiteral(text: string, lineNo: number, name: string): {length: numb
   if (number && !/[\w.-]/.test(text[number[0].length] ?? ''))
     return {length: number[0].length, value: Number(number[0])}
   throw new TfvarsParseError(lineNo, `the value of ${name} is not a string, number or bool literal`)
+}
+
+/** A one-line map of quoted strings, `{ "a" = "x", "b" = "y" }`, as `renderProxmoxTfvars` writes it. */
+function parseMap(text: string, lineNo: number, name: string): {length: number; value: TfvarsMap} {
+  const out: Record<string, string> = {}
+  let at = 1
+  const skip = () => {
+    while (text[at] === ' ' || text[at] === '\t') at++
+  }
+
+  for (;;) {
+    skip()
+    if (text[at] === '}') return {length: at + 1, value: out}
+    if (text[at] !== '"')
+      throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
+    const key = parseString(text.slice(at), lineNo, name)
+    at += key.length
+    skip()
+    if (text[at] !== '=')
+      throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
+    at++
+    skip()
+    if (text[at] !== '"')
+      throw new TfvarsParseError(lineNo, `the map value of ${name} is not a one-line map of strings`)
+    const value = parseString(text.slice(at), lineNo, name)
+    at += value.length
+    out[key.value] = value.value
+    skip()
+    if (text[at] === ',') at++
+  }
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {'"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t'}
@@ -173,6 +214,8 @@ export interface ProxmoxTfvarsSources {
   sshPublicKey?: string
   /** Detected bind address when HTTP_BIND_ADDRESS is unset (empty when none). */
   detectedHttpBindAddress?: string
+  /** PROVIDER_SSH_USER's account: handed out instead of PROXMOX_SSH_USERNAME and its key. */
+  providerAccount?: {username: string; keyFile: string; nodes: TfvarsMap}
 }
 
 /** The tfvars values of a run: the API URL from the discovered API IP and PROXMOX_API_PORT, and the rest. */
@@ -194,5 +237,12 @@ export function proxmoxTfvarsFrom(sources: ProxmoxTfvarsSources): ProxmoxTfvars 
     storage_snippets: runtime.storageSnippets,
   }
   if (sources.sshPublicKey) values.ssh_public_key = sources.sshPublicKey
+  const account = sources.providerAccount
+  if (account) {
+    values.proxmox_ssh_username = account.username
+    values.proxmox_ssh_key = account.keyFile
+    values.proxmox_ssh_nodes = account.nodes
+  }
+
   return values
 }

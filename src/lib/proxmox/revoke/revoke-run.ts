@@ -19,6 +19,10 @@ import {TOKEN_ID_KEY, TOKEN_SECRET_KEY} from '../secret/known-secret.js'
 import type {ProxmoxMarker} from '../outputs/marker.js'
 import type {ProxmoxInputs} from '../types.js'
 import type {HostRevokeReport} from './host-revoke.js'
+import type {AccountRemoval} from '../provider-account/remove.js'
+import {PROVIDER_SSH_KEY_VAULT_KEY} from '../provider-account/key.js'
+import type {ProviderSshMarker} from '../provider-account/record.js'
+import type {ClusterNodeInfo} from '../types.js'
 
 /** Opens the session to the host: the init run's own I/O (`ProxmoxInitIo.connect`) unless a test gives another. */
 export type RevokeConnect = (request: HostSessionRequest) => Promise<HostSession>
@@ -38,6 +42,9 @@ interface RevokeSubject {
   route?: SshRoute
   /** Why the host inputs could not be resolved. */
   inputsError?: unknown
+  /** PROVIDER_SSH_USER's account as the marker records it (removed from every node, its key forgotten). */
+  account?: ProviderSshMarker
+  runtime?: {node?: string; cluster_nodes?: ClusterNodeInfo[]}
 }
 
 export class ProxmoxRevokeRun {
@@ -66,6 +73,9 @@ export class ProxmoxRevokeRun {
             ? `the user ${subject.userFq} (hyops made it), with its grants`
             : `the grant of the role ${subject.roleName} on / to ${subject.userFq} (the user stays)`,
           `the role ${subject.roleName}, unless another grant still uses it`,
+          ...(subject.account
+            ? [`the provider SSH account ${subject.account.user} and its sudoers drop-in on every node`]
+            : []),
         ]
     const notes = this.request.localOnly
       ? [
@@ -91,6 +101,8 @@ export class ProxmoxRevokeRun {
     const subject = await this.subject()
     const vault = await evidence.step('open vault', () => this.request.openVault())
     const forget = ownKeys(vault, subject.tokenId)
+    if (subject.account && vault.values[PROVIDER_SSH_KEY_VAULT_KEY] !== undefined)
+      forget.push(PROVIDER_SSH_KEY_VAULT_KEY)
     if (forget.length > 0) await evidence.step('check vault password', () => vault.ensureWritable())
     const removed: string[] = []
     const warnings: string[] = []
@@ -100,6 +112,11 @@ export class ProxmoxRevokeRun {
     } else {
       const report = await this.revokeHost(subject)
       removed.push(...hostLines(subject, report))
+      for (const node of report.accountRemovals ?? [])
+        removed.push(
+          `the provider SSH account ${subject.account!.user} on ${node.name} ` +
+            `(${node.removed.join(', ') || 'none left'})`,
+        )
       if (report.roleKept) warnings.push(`kept the role ${subject.roleName}: ${report.roleKept} other grant(s) use it`)
     }
 
@@ -114,7 +131,7 @@ export class ProxmoxRevokeRun {
    * Connects (unreachable: exit 20, nothing written), then writes the marker as not ready before the first
    * change, and runs the revoke script. A script that failed before the token went leaves the marker as it was.
    */
-  private async revokeHost(subject: RevokeSubject): Promise<HostRevokeReport> {
+  private async revokeHost(subject: RevokeSubject): Promise<HostRevokeReport & {accountRemovals?: AccountRemoval[]}> {
     const {evidence} = this.request
     if (!subject.inputs || !subject.route) throw subject.inputsError
     const {inputs} = subject
@@ -132,7 +149,7 @@ export class ProxmoxRevokeRun {
     )
     try {
       await this.writeAhead(subject)
-      return await evidence
+      const report = await evidence
         .step('remote revoke', () =>
           session.revoke({
             deleteUser: subject.userCreated,
@@ -150,6 +167,18 @@ export class ProxmoxRevokeRun {
             await writeFileSafely(subject.marker, this.markerBefore, {mode: 0o600}).catch(() => {})
           throw error
         })
+      if (!subject.account || !session.removeProviderAccount) return report
+      // After the token: a revoke cut off here leaves the marker not ready, and a re-run finishes the nodes.
+      const accountRemovals = await session.removeProviderAccount({
+        account: subject.account.user,
+        inputs,
+        layout,
+        members: subject.runtime?.cluster_nodes,
+        node: subject.runtime?.node ?? subject.account.nodes[0]?.name ?? inputs.host,
+        route,
+        step: (label, run) => evidence.step(label, run),
+      })
+      return {...report, accountRemovals}
     } finally {
       session.dispose()
     }
@@ -188,6 +217,14 @@ export class ProxmoxRevokeRun {
     if (existed) {
       await evidence.step('delete credentials', () => rm(subject.credentials, {force: true}))
       removed.push(`the credentials file ${subject.credentials}`)
+    }
+
+    const keyFile = subject.account?.key_file
+    if (keyFile) {
+      await evidence.step('delete provider key', () =>
+        Promise.all([rm(keyFile, {force: true}), rm(`${keyFile}.pub`, {force: true})]),
+      )
+      removed.push(`the provider SSH key ${keyFile}`)
     }
 
     return removed
@@ -242,12 +279,14 @@ async function resolveSubject(request: RevokeRequest): Promise<RevokeSubject> {
     })
   const bang = tokenId.lastIndexOf('!')
   return {
+    account: marker?.provider_ssh,
     credentials: marker?.paths?.credentials ?? request.layout.credentialsFile('proxmox'),
     inputs,
     inputsError,
     marker: request.layout.markerFile('proxmox'),
     roleName: marker?.permissions?.role ?? inputs?.roleName ?? 'HyopsAutomation',
     route,
+    runtime: marker?.runtime,
     tokenId,
     tokenName: tokenId.slice(bang + 1),
     userCreated: marker?.token?.user_created === true,

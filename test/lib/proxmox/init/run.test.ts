@@ -20,7 +20,8 @@ import type {
 import {ProxmoxInitRun} from '../../../../src/lib/proxmox/init/run.js'
 import {buildProxmoxMarker} from '../../../../src/lib/proxmox/outputs/marker.js'
 import {parseTfvars} from '../../../../src/lib/proxmox/outputs/tfvars.js'
-import type {RuntimeDiscovery} from '../../../../src/lib/proxmox/types.js'
+import type {ProviderAccountReport, ProviderAccountRequest} from '../../../../src/lib/proxmox/provider-account/setup.js'
+import type {ProxmoxInputs, RuntimeDiscovery} from '../../../../src/lib/proxmox/types.js'
 import {readMarker, type ReadinessMarker, writeMarker} from '../../../../src/lib/readiness/marker.js'
 import {Evidence} from '../../../../src/lib/runtime/evidence.js'
 import {RuntimeLayout} from '../../../../src/lib/runtime/layout.js'
@@ -65,7 +66,13 @@ interface World {
   validations: ProxmoxTokenCheck[]
   steps: string[]
   ensureWritable: number
-  run(options?: {flags?: Partial<InitFlags>; previous?: ReadinessMarker}): Promise<ProxmoxInitOutcome>
+  /** What the run asked of the provider account step (PROVIDER_SSH_USER). */
+  accountRequests: Array<Omit<ProviderAccountRequest, 'session'>>
+  run(options?: {
+    flags?: Partial<InitFlags>
+    previous?: ReadinessMarker
+    inputs?: Partial<ProxmoxInputs>
+  }): Promise<ProxmoxInitOutcome>
 }
 
 async function world(vault: Record<string, string>, script: Script): Promise<World> {
@@ -73,6 +80,7 @@ async function world(vault: Record<string, string>, script: Script): Promise<Wor
   const layout = new RuntimeLayout(root)
   for (const dir of ['credentials', 'meta', 'logs', 'state', 'vault']) await mkdir(join(root, dir), {recursive: true})
   const w: World = {
+    accountRequests: [],
     bootstraps: [],
     ensureWritable: 0,
     layout,
@@ -106,7 +114,7 @@ async function world(vault: Record<string, string>, script: Script): Promise<Wor
         vaultFile: layout.vaultFile,
       }
       const runOptions: ProxmoxInitOptions = {bootstrap: false, hostKeyPolicy: 'accept-new'}
-      return new ProxmoxInitRun(context, INPUTS, runOptions, io).run()
+      return new ProxmoxInitRun(context, {...INPUTS, ...options.inputs}, runOptions, io).run()
     },
     steps: [],
     validations: [],
@@ -141,6 +149,10 @@ async function world(vault: Record<string, string>, script: Script): Promise<Wor
     },
     async revoke() {
       throw new Error('not asked for')
+    },
+    async providerAccount(request) {
+      w.accountRequests.push(request)
+      return accountReport(request.account)
     },
   }
   const io: ProxmoxInitIo = {
@@ -177,6 +189,29 @@ async function world(vault: Record<string, string>, script: Script): Promise<Wor
     return result
   }
   return w
+}
+
+/** What the account step reports: pve1 with the snippets rule, pve2 with a sudo too old for it. */
+function accountReport(account: string): ProviderAccountReport {
+  const node = (name: string, address: string, teeRule: boolean) => ({
+    account: 'created' as const,
+    address,
+    key: 'installed' as const,
+    name,
+    proof: {othersRefused: true, pvesm: true, qm: true, ...(teeRule ? {snippets: true} : {})},
+    snippetsDirs: ['/var/lib/vz/snippets'],
+    sudoVersion: teeRule ? '1.9.13' : '1.9.5',
+    sudoers: 'written' as const,
+    teeRule,
+  })
+  return {
+    account,
+    fingerprint: 'SHA256:abc',
+    idmap: false,
+    keyAction: 'made',
+    keyFile: '/root/credentials/proxmox-provider-ssh.key',
+    nodes: [node('pve1', '10.0.0.5', true), node('pve2', '10.0.0.6', false)],
+  }
 }
 
 function previousMarker(): ReadinessMarker {
@@ -321,5 +356,44 @@ describe('ProxmoxInitRun', () => {
     await assert.rejects(w.run({flags: {force: true}, previous}), (error: HyopsError) => error.exitCode === 20)
     assert.deepEqual(w.writes, ['marker:not_ready'], 'only the write-ahead')
     assert.deepEqual(await readMarker(w.layout, 'proxmox'), previous, 'the ready marker is back')
+  })
+
+  it('PROVIDER_SSH_USER: the account step runs on the bootstrap session; tfvars and marker hand it out', async () => {
+    const members = [
+      {ip: '10.0.0.5', name: 'pve1', online: true},
+      {ip: '10.0.0.6', name: 'pve2', online: true},
+    ]
+    const w = await world({PROXMOX_TOKEN_ID: TOKEN_ID, PROXMOX_TOKEN_SECRET: 'known-secret'}, async () =>
+      discovery({clusterNodes: members}),
+    )
+    const outcome = await w.run({flags: {'non-interactive': false}, inputs: {providerSshUser: 'terraform'}})
+    assert.equal(w.accountRequests.length, 1)
+    const [request] = w.accountRequests
+    assert.equal(request.account, 'terraform')
+    assert.equal(request.node, 'pve1')
+    assert.deepEqual(request.members, members)
+    assert.equal(request.replaceKey, false)
+    assert.ok(w.steps.indexOf('bootstrap Proxmox') < w.steps.indexOf('write credentials'))
+    const tfvars = parseTfvars(await readFile(w.layout.credentialsFile('proxmox'), 'utf8'))
+    assert.equal(tfvars.proxmox_ssh_username, 'terraform')
+    assert.equal(tfvars.proxmox_ssh_key, '/root/credentials/proxmox-provider-ssh.key')
+    assert.deepEqual(tfvars.proxmox_ssh_nodes, {pve1: '10.0.0.5', pve2: '10.0.0.6'})
+    const marker = (await readMarker(w.layout, 'proxmox')) as ReadinessMarker & {provider_ssh?: {user: string}}
+    assert.equal(marker.provider_ssh?.user, 'terraform')
+    assert.deepEqual(
+      outcome.warnings?.map((warning) => warning.code),
+      ['provider-ssh-no-tee'],
+    )
+
+    // A non-interactive re-run stays away from the host only while the marker records this account.
+    await w.run({inputs: {providerSshUser: 'terraform'}})
+    assert.equal(w.bootstraps.length, 1, 'the recorded account needs no host')
+    assert.equal(
+      parseTfvars(await readFile(w.layout.credentialsFile('proxmox'), 'utf8')).proxmox_ssh_username,
+      'terraform',
+    )
+    await w.run({inputs: {providerSshUser: 'other'}})
+    assert.equal(w.bootstraps.length, 2, 'another account takes the run to the nodes')
+    assert.equal(w.accountRequests.at(-1)?.account, 'other')
   })
 })

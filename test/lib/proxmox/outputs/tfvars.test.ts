@@ -307,3 +307,21 @@ describe('proxmoxTfvarsFrom', () => {
     assert.equal(proxmoxTfvarsFrom({inputs, runtime, tokenSecret: 's'}).http_bind_address, '')
   })
 })
+
+describe('the provider account in the tfvars', () => {
+  it('names the account, its key file and the nodes as a one-line map that parses back', () => {
+    const nodes = {'pve-2': '10.0.0.12', pve1: '10.0.0.11'}
+    const text = renderProxmoxTfvars({
+      ...BASE,
+      proxmox_ssh_key: '/root/env/credentials/proxmox-provider-ssh.key',
+      proxmox_ssh_nodes: nodes,
+      proxmox_ssh_username: 'terraform',
+    })
+    assert.match(text, /^proxmox_ssh_nodes {4}= \{ "pve-2" = "10\.0\.0\.12", "pve1" = "10\.0\.0\.11" \}$/m)
+    const parsed = parseTfvars(text)
+    assert.deepEqual(parsed.proxmox_ssh_nodes, nodes)
+    assert.equal(parsed.proxmox_ssh_username, 'terraform')
+    assert.throws(() => parseTfvars('proxmox_ssh_nodes = { "a" = 1 }\n'), TfvarsParseError)
+    assert.throws(() => parseTfvars('proxmox_ssh_nodes = { "a" = "x"\n'), TfvarsParseError)
+  })
+})
