@@ -50,6 +50,7 @@ describe('hyops init proxmox with PROVIDER_SSH_USER on a two-node cluster', () =
     const run = await initProxmox(at)
     assert.equal(run.code, 0, `${run.stderr}\n${cluster.nodes.map((n) => n.sshd.log()).join('\n')}`)
 
+    assert.match(run.stdout, new RegExp(`Provider SSH +${account} +proved on 2 node\\(s\\)`), 'the summary names it')
     const keyFile = join(at.root, 'credentials', 'proxmox-provider-ssh.key')
     const privateKey = await readFile(keyFile, 'utf8')
     assert.equal((await stat(keyFile)).mode & 0o777, 0o600)

@@ -103,6 +103,8 @@ export interface ProxmoxInitOutcome {
   tokenAction: TokenAction | 'would-create' | 'would-rotate' | 'would-keep'
   /** The token's expiry (Unix seconds, 0 = never), when known. */
   tokenExpire?: number
+  /** PROVIDER_SSH_USER: the account handed to the provider, its key file and the nodes it was proved on. */
+  providerSsh?: {user: string; keyFile: string; nodes: string[]}
   /** Where the secret came from when it was not made by this run. */
   secretOrigin?: string
   remote: boolean

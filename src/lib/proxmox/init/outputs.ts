@@ -119,6 +119,15 @@ export function readyReport(facts: ReadyFacts): {
     status: 'ready',
     tokenAction,
     ...(facts.token.expire === undefined ? {} : {tokenExpire: facts.token.expire}),
+    ...(marker.provider_ssh
+      ? {
+          providerSsh: {
+            keyFile: marker.provider_ssh.key_file,
+            nodes: marker.provider_ssh.nodes.map((n) => n.name),
+            user: marker.provider_ssh.user,
+          },
+        }
+      : {}),
     tokenId: inputs.tokenId,
     warnings,
     written: facts.written,

@@ -59,6 +59,16 @@ export function proxmoxSummary(outcome: ProxmoxInitOutcome, now: Date = processC
         ? []
         : [{label: 'Token expiry', source: 'on the host', value: describeExpiry(outcome.tokenExpire, now)}]),
       ...permissionRows(outcome.permissions),
+      ...(outcome.providerSsh
+        ? [
+            {
+              label: 'Provider SSH',
+              source: `proved on ${outcome.providerSsh.nodes.length} node(s)`,
+              value: outcome.providerSsh.user,
+            },
+            {label: 'Provider key', source: 'its own, 0600', value: outcome.providerSsh.keyFile},
+          ]
+        : []),
       {label: 'Storage (VM disks)', source: runtime?.storageVmSource, value: runtime?.storageVm},
       {label: 'Storage (ISO)', source: runtime?.storageIsoSource, value: runtime?.storageIso},
       {label: 'Storage (snippets)', source: runtime?.storageSnippetsSource, value: runtime?.storageSnippets},
@@ -122,6 +132,15 @@ export function proxmoxResult(outcome: ProxmoxInitOutcome): {status: string; [fi
     ...(outcome.tokenExpire === undefined
       ? {}
       : {token_expire: outcome.tokenExpire, token_expire_iso: expiryFields(outcome.tokenExpire).expire_iso}),
+    ...(outcome.providerSsh
+      ? {
+          provider_ssh: {
+            key_file: outcome.providerSsh.keyFile,
+            nodes: outcome.providerSsh.nodes,
+            user: outcome.providerSsh.user,
+          },
+        }
+      : {}),
     warnings: outcome.warnings ?? [],
     written: outcome.written,
   }
