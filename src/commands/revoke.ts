@@ -3,8 +3,8 @@ import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {VAULT_PASSWORD_HELP, VaultCommand} from '../lib/command/vault-command.js'
-import {signalExitCode, trapSignals} from '../lib/command/interrupt.js'
-import {ExitCode, HyopsError, describeError} from '../lib/errors.js'
+import {runGuarded} from '../lib/command/guarded-run.js'
+import {ExitCode, HyopsError} from '../lib/errors.js'
 import {runOwnedHook} from '../lib/hooks/events.js'
 import {collectRevokeTargets, type RevokePlan, type RevokeRequest} from '../lib/hooks/revoke-targets.js'
 import {readMarker} from '../lib/readiness/marker.js'
@@ -13,6 +13,9 @@ import {Evidence} from '../lib/runtime/evidence.js'
 import {acquireLock} from '../lib/runtime/lock.js'
 import {newRunId} from '../lib/runtime/run-id.js'
 import {askConfirm} from '../lib/ux/prompts.js'
+
+/** How long a signal waits for the host part of a revoke to stop on its own. */
+const REVOKE_STOP_MS = 8000
 
 export interface RevokeResult {
   target: string
@@ -126,30 +129,25 @@ At a terminal it names what will go and asks; --yes skips the question; without 
       purpose: `another hyops init or revoke on ${layout.root}`,
     })
     let revoking: Promise<unknown> | undefined
-    const untrap = trapSignals(async (signal) => {
-      stop.abort()
-      await Promise.race([revoking?.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 10_000))])
-      await evidence.finish(signalExitCode(signal), `interrupted by ${signal}`).catch(() => {})
-      await lock.release()
-      process.stderr.write(`Interrupted by ${signal}: the marker says what is left; run hyops revoke ${target} again\n`)
-      process.exit(signalExitCode(signal))
+    // A signal stops the host part before its next change, waits for what is under way, and says what is left.
+    return runGuarded({
+      evidence,
+      lock,
+      async onSignal() {
+        stop.abort()
+        // The host part reaches its next check quickly; a host that hangs is not waited for past the grace.
+        await Promise.race([revoking?.catch(() => {}), new Promise((resolve) => setTimeout(resolve, REVOKE_STOP_MS))])
+        return `the marker says what is left; run hyops revoke ${target} again`
+      },
+      work: async () => {
+        const work = provider.revoke(request, plan)
+        revoking = work
+        const answer = await work
+        for (const line of answer.removed) this.log(`Removed ${line}`)
+        for (const line of answer.warnings) this.note(`Warning: ${line}`)
+        return {...base, plan: planResult, removed: answer.removed, status: 'revoked', warnings: answer.warnings}
+      },
     })
-    try {
-      const work = provider.revoke(request, plan)
-      revoking = work
-      const answer = await work
-      for (const line of answer.removed) this.log(`Removed ${line}`)
-      for (const line of answer.warnings) this.note(`Warning: ${line}`)
-      await evidence.finish(ExitCode.Success)
-      return {...base, plan: planResult, removed: answer.removed, status: 'revoked', warnings: answer.warnings}
-    } catch (error) {
-      const {exitCode, message} = describeError(error)
-      await evidence.finish(exitCode, message).catch(() => {})
-      throw error
-    } finally {
-      untrap()
-      await lock.release()
-    }
   }
 
   /** --yes; else a question at a terminal; else exit 2 with nothing done. */

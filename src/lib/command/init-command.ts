@@ -3,19 +3,17 @@ import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {describeError, ExitCode, HyopsError} from '../errors.js'
+import {ExitCode, HyopsError} from '../errors.js'
 import {runOwnedHook} from '../hooks/events.js'
 import type {ReadinessMarker} from '../readiness/marker.js'
 import {Evidence} from '../runtime/evidence.js'
 import {RuntimeLayout} from '../runtime/layout.js'
-import {exitOnSignal, RunGuard, SIGNAL_GRACE_MS, signalExitCode, trapSignals, withinGrace} from './interrupt.js'
-import {writeLine} from './output-failure.js'
+import {runGuarded} from './guarded-run.js'
+import {RunGuard} from './interrupt.js'
 import {acquireLock} from '../runtime/lock.js'
 import {expandHome, type ResolvedRoot} from '../runtime/root.js'
 import {newRunId} from '../runtime/run-id.js'
-import {suspendScreen} from '../ux/screen.js'
 import {canPrompt} from '../ux/terminal.js'
-import {wrappedFor} from '../ux/wrap.js'
 import type {LoadedVault} from '../vault/vault-access.js'
 import {initFlags, rootFlags, vaultFlags} from './flags.js'
 import {HyopsCommand, type HyopsFlags} from './hyops-command.js'
@@ -119,37 +117,13 @@ export abstract class InitCommand<T extends typeof Command> extends HyopsCommand
       },
     )
     // A signal finishes the secret writes, leaves the marker truthful, releases the lock and exits 128+signal.
-    const untrap = trapSignals(async (signal) => {
-      const code = signalExitCode(signal)
-      const stop = async () => {
-        const kept = await context.guard!.interrupted(signal)
-        await evidence.finish(code, `interrupted by ${signal}`).catch(() => {})
-        await lock.release()
-        return kept
-      }
-
-      const kept = await withinGrace(stop(), SIGNAL_GRACE_MS)
-      suspendScreen()
-      writeLine(
-        wrappedFor(
-          process.stderr,
-          `Interrupted by ${signal}: ${kept ?? `the steps after the signal ran past ${SIGNAL_GRACE_MS / 1000} s`}`,
-        ),
-      )
-      await exitOnSignal(signal)
+    const result = await runGuarded({
+      evidence,
+      lock,
+      onSignal: (signal) => context.guard!.interrupted(signal),
+      work: () => this.initTarget(context),
     })
-    try {
-      const result = await this.initTarget(context)
-      await evidence.finish(ExitCode.Success)
-      return {...result, evidence_dir: evidence.dir, run_id: runId}
-    } catch (error) {
-      const {exitCode, message} = describeError(error)
-      await evidence.finish(exitCode, message).catch(() => {})
-      throw error
-    } finally {
-      untrap()
-      await lock.release()
-    }
+    return {...result, evidence_dir: evidence.dir, run_id: runId}
   }
 
   /** Opens the runtime vault through the `hyops:load-vault` hook. */
