@@ -1,5 +1,5 @@
 // The token after day one, on 7.4, 8, 9 and 9.1 with a moved clock (hyops' HYOPS_TEST_CLOCK_OFFSET and the
-// simulated host's clock_offset_s together, no clock-faking library): TOKEN_EXPIRE recorded on the host, in the marker, the
+// simulated host's clock_offset_s together, no faked libc clock): TOKEN_EXPIRE recorded on the host, in the marker, the
 // summary and init status; 27 days later a non-interactive re-run renews the token (9.1: one token modify
 // --regenerate; before: remove + add), the old secret is refused and the new one works, grants kept, the new
 // expiry 30 days from the renewal; an expired token fails init status --check naming the date and a plain re-run
